@@ -1,0 +1,75 @@
+"""Writing structures to the formats users open (CIF, POSCAR, extended XYZ, XYZ)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pymatgen.core import Molecule, Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+from pymatgen.io.cif import CifWriter
+from pymatgen.io.vasp import Poscar
+
+from ssbflow.errors import InputError
+
+#: Padding (Å) around a molecule written to a periodic format (CIF, POSCAR).
+MOLECULE_BOX_PADDING_A = 15.0
+
+
+def structure_format(path: str | Path) -> str:
+    """The output format implied by a file name: ``cif``, ``poscar``, ``extxyz`` or ``xyz``."""
+    name = Path(path).name
+    lower = name.lower()
+    if lower.endswith(".cif"):
+        return "cif"
+    if lower.endswith(".vasp") or lower.startswith(("poscar", "contcar")):
+        return "poscar"
+    if lower.endswith(".extxyz"):
+        return "extxyz"
+    if lower.endswith(".xyz"):
+        return "xyz"
+    raise InputError(
+        f"output file {str(path)!r}: unknown format; expected .cif, .vasp, POSCAR, .extxyz or .xyz"
+    )
+
+
+def check_writable(path: str | Path) -> Path:
+    """Return ``path`` if a file can be written there, else raise ``InputError``."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise InputError(f"output path {str(path)!r} is a directory; expected a file name")
+    if not parent.is_dir():
+        raise InputError(f"output path {str(path)!r}: directory {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InputError(f"output path {str(path)!r} is not writable")
+    return path
+
+
+def write_structure(obj: Structure | Molecule, path: str | Path) -> Path:
+    """Write a structure or molecule; the format comes from the file name.
+
+    Molecules written to CIF or POSCAR are put in a cubic box with
+    ``MOLECULE_BOX_PADDING_A`` of vacuum. POSCAR keeps selective dynamics when the sites
+    carry them.
+    """
+    fmt = structure_format(path)
+    path = check_writable(path)
+    if fmt in ("cif", "poscar") and isinstance(obj, Molecule):
+        extent = obj.cart_coords.max(axis=0) - obj.cart_coords.min(axis=0)
+        side = float(extent.max()) + MOLECULE_BOX_PADDING_A
+        obj = obj.get_boxed_structure(side, side, side)
+    if fmt == "cif":
+        CifWriter(obj).write_file(path)
+    elif fmt == "poscar":
+        Poscar(obj, sort_structure=False).write_file(path)
+    else:
+        atoms = (
+            AseAtomsAdaptor.get_atoms(obj)
+            if isinstance(obj, Structure)
+            else AseAtomsAdaptor.get_atoms(obj)
+        )
+        from ase.io import write
+
+        write(path, atoms, format=fmt)
+    return path

@@ -1,0 +1,108 @@
+"""Named structures for ``ssbflow build``.
+
+Each builder module may define ``CATALOG``: a tuple of :class:`CatalogEntry`. This module
+collects them; it holds no state of its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pymatgen.core import Molecule, Structure
+
+BUILDER_MODULES = (
+    "garnet",
+    "slabs",
+    "molecules",
+    "adsorption",
+    "cathodes",
+    "polymers",
+    "phases",
+    "interfaces",
+    "perovskites",
+)
+
+#: Options a catalog entry may accept; the CLI passes only those an entry declares.
+KNOWN_OPTIONS = frozenset({"miller", "thickness", "vacuum", "termination", "supercell"})
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Options from the command line; ``None`` means "the builder's default".
+
+    Attributes
+    ----------
+    miller : Miller indices of a surface.
+    thickness : minimum slab thickness in Å.
+    vacuum : vacuum thickness in Å.
+    termination : index of a termination or a named choice (e.g. ``"la-rich"``).
+    supercell : repetitions along a, b, c.
+    """
+
+    miller: tuple[int, int, int] | None = None
+    thickness: float | None = None
+    vacuum: float | None = None
+    termination: int | str | None = None
+    supercell: tuple[int, int, int] | None = None
+
+    def given(self) -> dict[str, object]:
+        """The options that were set, by name."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A named structure: what it is and how to build it from :class:`BuildOptions`."""
+
+    name: str
+    summary: str
+    build: Callable[[BuildOptions], Structure | Molecule]
+    options: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.options) - KNOWN_OPTIONS
+        if unknown:
+            raise ValueError(f"catalog entry {self.name!r}: unknown options {sorted(unknown)}")
+
+
+def all_entries() -> dict[str, CatalogEntry]:
+    """Every catalog entry of every builder module, by name (sorted)."""
+    entries: dict[str, CatalogEntry] = {}
+    for module_name in BUILDER_MODULES:
+        try:
+            module = importlib.import_module(f"ssbflow.structures.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"ssbflow.structures.{module_name}":
+                continue  # builder module not written yet
+            raise
+        for entry in getattr(module, "CATALOG", ()):
+            if entry.name in entries:
+                raise RuntimeError(f"catalog name {entry.name!r} defined twice")
+            entries[entry.name] = entry
+    return dict(sorted(entries.items()))
+
+
+def build(name: str, options: BuildOptions | None = None) -> Structure | Molecule:
+    """Build the catalog structure ``name`` with ``options``.
+
+    Raises
+    ------
+    ValueError
+        Unknown name, or an option the entry does not accept.
+    """
+    options = options or BuildOptions()
+    entries = all_entries()
+    if name not in entries:
+        raise ValueError(
+            f"unknown structure NAME {name!r}; expected one of: {', '.join(entries)}"
+        )
+    entry = entries[name]
+    rejected = sorted(set(options.given()) - entry.options)
+    if rejected:
+        accepted = ", ".join(f"--{o}" for o in sorted(entry.options)) or "none"
+        raise ValueError(
+            f"{name!r} does not take --{rejected[0]}; options it accepts: {accepted}"
+        )
+    return entry.build(options)
