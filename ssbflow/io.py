@@ -64,12 +64,7 @@ def write_structure(obj: Structure | Molecule, path: str | Path) -> Path:
     elif fmt == "poscar":
         Poscar(obj, sort_structure=False).write_file(path)
     else:
-        atoms = (
-            AseAtomsAdaptor.get_atoms(obj)
-            if isinstance(obj, Structure)
-            else AseAtomsAdaptor.get_atoms(obj)
-        )
         from ase.io import write
 
-        write(path, atoms, format=fmt)
+        write(path, AseAtomsAdaptor.get_atoms(obj), format=fmt)
     return path
