@@ -23,8 +23,8 @@ except ImportError:  # pragma: no cover - depends on the installed typer
 
 COMMAND_MODULES = (
     "build",
-    "analyze_electronic",
-    "analyze_transport",
+    "electronic",
+    "transport",
     "studies",
     "reactions",
     "hpc",
