@@ -1,0 +1,1 @@
+"""jobflow Makers, job functions, engines and local running with resume."""
