@@ -1,0 +1,212 @@
+"""Running flows locally with resume.
+
+jobflow's ``run_locally`` runs every job again, whatever the store holds. Here the flow
+definition is saved in the run directory (``flow.json``) the first time, and every later
+run of the same directory loads that definition (same job UUIDs) and takes each job whose
+output is already in the store from the store; only the rest run. A job killed half-way
+(SIGKILL in a DFT step) left no document (jobflow writes a job's document only when the job
+has finished), so it simply runs again, in a cleaned folder.
+
+Dynamic responses (``replace``, ``addition``, ``detour``) are followed as jobflow does; a
+replaced job counts as finished only when its replacement has finished.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jobflow import Flow, Job, JobStore
+from jobflow.core.flow import get_flow
+from monty.json import MontyDecoder, MontyEncoder
+
+from ssbflow.errors import InputError, SsbflowError
+
+FLOW_FILE = "flow.json"
+RUN_FILE = "run.json"
+
+
+@dataclass
+class RunSummary:
+    """What one call of :func:`run_flow` did.
+
+    Attributes
+    ----------
+    ran : names of the jobs that ran in this call.
+    reused : names of the jobs whose outputs were taken from the store.
+    failed : names of the jobs that raised, with the error message.
+    seconds : wall time of each job that ran (s).
+    """
+
+    ran: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when no job failed."""
+        return not self.failed
+
+
+def _write_json_atomically(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, cls=MontyEncoder, indent=1))
+    os.replace(tmp, path)
+
+
+def prepare_run(run_dir: Path, make_flow: Callable[[], Flow | Job], settings: dict) -> Flow:
+    """The flow of the run in ``run_dir``: loaded when it exists, else made and saved.
+
+    Parameters
+    ----------
+    run_dir : the run directory (created if needed).
+    make_flow : called only for a new run.
+    settings : what defines the run (study name and options). A directory that holds a run
+        with other settings is refused, so a resume never mixes two studies.
+
+    Raises
+    ------
+    InputError
+        ``run_dir`` holds a run made with different settings, or is not a directory.
+    """
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise InputError(f"run directory --out {str(run_dir)!r} is a file; expected a directory")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    flow_path, run_path = run_dir / FLOW_FILE, run_dir / RUN_FILE
+    wanted = json.loads(json.dumps(settings, cls=MontyEncoder))
+    if flow_path.exists() and run_path.exists():
+        saved = json.loads(run_path.read_text())
+        if saved.get("settings") != wanted:
+            changed = sorted(
+                k for k in set(saved.get("settings", {})) | set(wanted)
+                if saved.get("settings", {}).get(k) != wanted.get(k)
+            )
+            raise InputError(
+                f"--out {str(run_dir)!r} holds a run with other settings ({', '.join(changed)}); "
+                "use another --out directory or delete that one"
+            )
+        return get_flow(json.loads(flow_path.read_text(), cls=MontyDecoder))
+    flow = get_flow(make_flow())
+    _write_json_atomically(flow_path, flow.as_dict())
+    _write_json_atomically(run_path, {"settings": wanted, "flow_uuid": flow.uuid})
+    return flow
+
+
+def _finished(store: JobStore, job: Job) -> bool:
+    """True when the store holds the job's final output (following replacements)."""
+    docs = list(store.query({"uuid": job.uuid}, properties=["index", "output"]))
+    if not docs:
+        return False
+    latest = max(docs, key=lambda d: d["index"])
+    return not _holds_reference(latest.get("output"))
+
+
+def _holds_reference(obj: Any) -> bool:
+    """True when a stored output still points at another job (a replaced job's output)."""
+    if isinstance(obj, dict):
+        if obj.get("@class") == "OutputReference":
+            return True
+        return any(_holds_reference(v) for v in obj.values())
+    if isinstance(obj, list):
+        return any(_holds_reference(v) for v in obj)
+    return False
+
+
+def run_flow(
+    flow: Flow | Job,
+    store: JobStore,
+    run_dir: str | Path,
+    on_job_start: Callable[[Job], None] | None = None,
+    on_job_end: Callable[[Job, bool], None] | None = None,
+    stop_on_error: bool = True,
+) -> RunSummary:
+    """Run ``flow`` in ``run_dir``, reusing every job output already in ``store``.
+
+    Each job runs in its own folder ``run_dir/jobs/<name>-<uuid8>-<index>`` (engines write
+    their files there). Callbacks report progress.
+
+    Parameters
+    ----------
+    flow : the flow (use :func:`prepare_run` to get the same flow back on a resume).
+    store : the job store; jobs found there are not run again.
+    run_dir : directory for the job folders.
+    on_job_start, on_job_end : progress callbacks (``on_job_end(job, reused)``).
+    stop_on_error : stop at the first failing job (its children could not run anyway).
+
+    Returns
+    -------
+    RunSummary
+    """
+    run_dir = Path(run_dir).absolute()
+    jobs_dir = run_dir / "jobs"
+    jobs_dir.mkdir(parents=True, exist_ok=True)
+    store.connect()
+    summary = RunSummary()
+    failed_uuids: set[str] = set()
+
+    def run_one(job: Job, parents: list[str]) -> bool:
+        if on_job_start:
+            on_job_start(job)
+        if _finished(store, job):
+            summary.reused.append(job.name)
+            if on_job_end:
+                on_job_end(job, True)
+            return True
+        if failed_uuids.intersection(parents):
+            failed_uuids.add(job.uuid)
+            return False
+        job_dir = jobs_dir / f"{job.name}-{job.uuid[:8]}-{job.index}"
+        if job_dir.exists():  # left by a killed or failed attempt: start clean
+            shutil.rmtree(job_dir)
+        job_dir.mkdir(parents=True)
+        cwd = Path.cwd()
+        start = time.perf_counter()
+        try:
+            os.chdir(job_dir)
+            response = job.run(store=store, job_dir=job_dir)
+        except Exception as exc:  # any job error is recorded and reported
+            failed_uuids.add(job.uuid)
+            summary.failed[job.name] = f"{type(exc).__name__}: {exc}"
+            return False
+        finally:
+            os.chdir(cwd)
+        summary.seconds[job.name] = round(time.perf_counter() - start, 2)
+        summary.ran.append(job.name)
+        if on_job_end:
+            on_job_end(job, False)
+        for extra in (response.replace, response.detour, response.addition):
+            if extra is not None and not run_all(get_flow(extra)):
+                return False
+        return True
+
+    def run_all(subflow: Flow) -> bool:
+        ok = True
+        for job, parents in subflow.iterflow():
+            ok = run_one(job, parents) and ok
+            if not ok and stop_on_error:
+                return False
+        return ok
+
+    run_all(get_flow(flow))
+    return summary
+
+
+def count_jobs(flow: Flow | Job) -> int:
+    """Number of jobs in a flow, including nested flows."""
+    return sum(1 for _ in get_flow(flow).iterflow())
+
+
+def raise_for_failures(summary: RunSummary) -> None:
+    """Raise ``SsbflowError`` naming the failed jobs, if any."""
+    if summary.failed:
+        name, message = next(iter(summary.failed.items()))
+        more = f" (and {len(summary.failed) - 1} more)" if len(summary.failed) > 1 else ""
+        raise SsbflowError(f"job {name!r} failed{more}: {message}")

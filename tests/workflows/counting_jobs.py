@@ -1,0 +1,44 @@
+"""Jobs for the runner tests: each call leaves a mark in a folder, so tests can count runs.
+
+They live in an importable module because jobflow re-imports job functions when a saved
+flow is loaded again.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from jobflow import job
+
+
+def _mark(log_dir: str, name: str) -> None:
+    with open(Path(log_dir) / "calls.log", "a") as fh:
+        fh.write(name + "\n")
+
+
+@job
+def add(log_dir: str, a: float, b: float) -> float:
+    """a + b, leaving a mark."""
+    _mark(log_dir, "add")
+    return a + b
+
+
+@job
+def square_unless_flag(log_dir: str, x: float) -> float:
+    """x², failing while the file ``fail`` exists in ``log_dir``."""
+    _mark(log_dir, "square")
+    if (Path(log_dir) / "fail").exists():
+        raise RuntimeError("injected failure")
+    return x * x
+
+
+@job
+def slow_then_double(log_dir: str, x: float) -> float:
+    """2x, after sleeping while the file ``hold`` exists (so a test can kill us)."""
+    _mark(log_dir, "slow")
+    Path(log_dir, "started").write_text(str(os.getpid()))
+    while (Path(log_dir) / "hold").exists():
+        time.sleep(0.1)
+    return 2 * x
