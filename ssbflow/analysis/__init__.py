@@ -1,0 +1,1 @@
+"""Pure numerical analysis of engine outputs and plots (no engines, no store)."""

@@ -1,0 +1,68 @@
+"""Arrhenius fits: published acceptance value and synthetic data with a known Ea."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ssbflow.analysis.arrhenius import KB_EV_PER_K, fit_arrhenius, read_arrhenius_csv
+
+
+def test_ncm811_electrolyte_activation_energy() -> None:
+    # NCM811 study: 0.61 mS/cm at 30 °C, 1.59 mS/cm at 80 °C, quoted Ea = 0.18 eV (σ form).
+    fit = fit_arrhenius([303.15, 353.15], [0.61, 1.59], form="sigma")
+    assert fit.Ea_eV == pytest.approx(0.18, abs=0.005)
+    assert math.isnan(fit.Ea_stderr_eV)  # two points leave no degree of freedom
+
+
+def test_synthetic_known_activation_energy_with_noise() -> None:
+    rng = np.random.default_rng(7)
+    t = np.linspace(300.0, 900.0, 12)
+    ea, d0 = 0.35, 2.0e-3
+    d = d0 * np.exp(-ea / (KB_EV_PER_K * t)) * np.exp(rng.normal(0.0, 0.05, t.size))
+    fit = fit_arrhenius(t, d, form="D")
+    assert abs(fit.Ea_eV - ea) < 3 * fit.Ea_stderr_eV + 1e-3
+    assert 0 < fit.Ea_stderr_eV < 0.02
+    assert fit.prefactor == pytest.approx(d0, rel=0.3)
+    assert fit.predict(300.0) == pytest.approx(d0 * math.exp(-ea / (KB_EV_PER_K * 300)), rel=0.2)
+
+
+def test_sigma_t_form_differs_from_sigma_form() -> None:
+    t = np.array([300.0, 350.0, 400.0])
+    ea = 0.3
+    sigma_t = 1e5 * np.exp(-ea / (KB_EV_PER_K * t))  # σT Arrhenius data
+    fit_t = fit_arrhenius(t, sigma_t / t, form="sigmaT")
+    fit_s = fit_arrhenius(t, sigma_t / t, form="sigma")
+    assert fit_t.Ea_eV == pytest.approx(ea, rel=1e-9)
+    # σ = (A/T) exp(−Ea/kT) looks like a smaller Ea in the σ form (by about kT̄).
+    assert fit_s.Ea_eV < ea - 0.02
+
+
+@pytest.mark.parametrize(
+    ("temps", "values", "match"),
+    [
+        ([300.0], [1.0], "two distinct"),
+        ([300.0, 300.0], [1.0, 2.0], "two distinct"),
+        ([300.0, 400.0], [1.0, -2.0], "> 0"),
+        ([-5.0, 400.0], [1.0, 2.0], "> 0 K"),
+    ],
+)
+def test_bad_input_is_one_line_value_error(temps, values, match) -> None:
+    with pytest.raises(ValueError, match=match) as info:
+        fit_arrhenius(temps, values)
+    assert "\n" not in str(info.value)
+
+
+def test_csv_reader_celsius_and_missing_columns(tmp_path) -> None:
+    good = tmp_path / "c.csv"
+    good.write_text("T_C,sigma (mS/cm)\n30,0.61\n80,1.59\n")
+    t, y, column = read_arrhenius_csv(good)
+    assert t.tolist() == pytest.approx([303.15, 353.15])
+    assert y.tolist() == [0.61, 1.59]
+    assert column == "sigma (mS/cm)"
+    bad = tmp_path / "b.csv"
+    bad.write_text("x,y\n1,2\n3,4\n")
+    with pytest.raises(ValueError, match="expected columns T"):
+        read_arrhenius_csv(bad)
