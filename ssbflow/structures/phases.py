@@ -1,0 +1,281 @@
+"""Bulk phases for reaction energetics: Li, metals, nitrides and Li–M intermetallics.
+
+Every phase is built from crystallographic facts (a package CIF in ``ssbflow/data/structures``
+or a structure type with literature lattice parameters), cited in :data:`PHASE_LIBRARY`.
+Positions and cells are starting points: relax them with the engine before using energies.
+
+Phases left out on purpose (no reliable crystallographic facts at hand, or no compound):
+Li–Sn (Li2Sn5, LiSn, Li7Sn2, Li22Sn5: low-symmetry cells whose coordinates we could not
+verify), Li–Mg (a bcc solid solution, no line compound), Li3Au / LiAu (the equiatomic phase
+is not CsCl-type; Li3Au's structure type is not settled in the sources at hand), ternary
+Li–M–N nitrides (Li3AlN2, LiMgN, Li3FeN2 ...), ε-Fe3N, and Au/Ag nitrides (metastable,
+explosive). Li–Cu and Li–Fe form no compounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+from pymatgen.core import Lattice, Structure
+
+from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+
+_DATA = "ssbflow.data.structures"
+
+#: Reference CIFs shipped as package data (see ``ssbflow/data/structures/SOURCES.md``).
+_CIF_FILES = {
+    "li": "Li_bcc_Im-3m_GENERATED_a3.49.cif",
+    "in": "In_I4mmm_GENERATED_a3.2529_c4.9463.cif",
+    "li3n": "Li3N_P6mmm_NCrystal-COD1544904.cif",
+    "au": "Au_fcc_Fm-3m_NCrystal-COD9008463.cif",
+    "ag": "Ag_fcc_Fm-3m_NCrystal-COD9008459.cif",
+    "al": "Al_fcc_Fm-3m_NCrystal-COD9008460.cif",
+    "cu": "Cu_fcc_Fm-3m_NCrystal-COD9008468.cif",
+    "fe": "Fe_bcc_Im-3m_NCrystal-Seki2005-300K.cif",
+    "mg": "Mg_hcp_P63mmc_NCrystal-COD9008506.cif",
+    "zn": "Zn_hcp_P63mmc_NCrystal-COD9008522.cif",
+    "sn": "Sn_beta_I41amd_NCrystal-COD9008570.cif",
+}
+
+
+@cache
+def _read_cif(filename: str) -> Structure:
+    text = resources.files(_DATA).joinpath(filename).read_text()
+    return Structure.from_str(text, fmt="cif")
+
+
+def _from_cif(key: str) -> Callable[[], Structure]:
+    def build() -> Structure:
+        return _read_cif(_CIF_FILES[key]).copy()
+
+    return build
+
+
+# --- structure types -------------------------------------------------------------------
+# Written out here (rather than taken from a prototype library) because the only bundled
+# prototype library (AFLOW in pymatgen) has a known wrong entry for In; each type below is
+# a handful of Wyckoff positions, checked by the tests (space group, distances, neutrality).
+
+
+def wurtzite(cation: str, anion: str, a_A: float, c_A: float, u: float) -> Structure:
+    """Wurtzite (B4, P6_3mc): cation 2b (1/3, 2/3, 0), anion 2b (1/3, 2/3, u)."""
+    return Structure.from_spacegroup(
+        "P6_3mc", Lattice.hexagonal(a_A, c_A), [cation, anion],
+        [[1 / 3, 2 / 3, 0.0], [1 / 3, 2 / 3, u]],
+    )
+
+
+def natl_b32(a_species: str, b_species: str, a_A: float) -> Structure:
+    """NaTl type (B32, Fd-3m), primitive cell: two interpenetrating diamond sublattices.
+
+    ``a_species`` on 8a (0, 0, 0), (1/4, 1/4, 1/4); ``b_species`` on 8b (1/2, 1/2, 1/2),
+    (3/4, 3/4, 3/4) (conventional coordinates, origin choice 1), plus fcc translations.
+    """
+    lattice = Lattice([[0, a_A / 2, a_A / 2], [a_A / 2, 0, a_A / 2], [a_A / 2, a_A / 2, 0]])
+    cart = np.array([[0, 0, 0], [0.25, 0.25, 0.25], [0.5, 0.5, 0.5], [0.75, 0.75, 0.75]]) * a_A
+    return Structure(lattice, [a_species, a_species, b_species, b_species], cart,
+                     coords_are_cartesian=True)
+
+
+def cscl_b2(a_species: str, b_species: str, a_A: float) -> Structure:
+    """CsCl type (B2, Pm-3m): A at (0, 0, 0), B at (1/2, 1/2, 1/2)."""
+    return Structure(Lattice.cubic(a_A), [a_species, b_species], [[0, 0, 0], [0.5, 0.5, 0.5]])
+
+
+def cu3au_l12(majority: str, minority: str, a_A: float) -> Structure:
+    """Cu3Au type (L1_2, Pm-3m): minority at the corner, majority at the face centres."""
+    return Structure(
+        Lattice.cubic(a_A), [minority, majority, majority, majority],
+        [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]],
+    )
+
+
+def anti_reo3(metal: str, anion: str, a_A: float) -> Structure:
+    """anti-ReO3 (D0_9, Pm-3m), e.g. Cu3N: anion at 1a (0,0,0), metal at 3d (1/2,0,0)."""
+    return Structure(
+        Lattice.cubic(a_A), [anion, metal, metal, metal],
+        [[0, 0, 0], [0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5]],
+    )
+
+
+def fe4n_type(a_A: float) -> Structure:
+    """γ'-Fe4N (Pm-3m): Fe 1a (0,0,0), Fe 3c face centres, N 1b body centre."""
+    return Structure(
+        Lattice.cubic(a_A), ["Fe", "Fe", "Fe", "Fe", "N"],
+        [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0], [0.5, 0.5, 0.5]],
+    )
+
+
+def anti_bixbyite(metal: str, anion: str, a_A: float, x_24d: float,
+                  xyz_48e: tuple[float, float, float]) -> Structure:
+    """anti-bixbyite (anti-Mn2O3, Ia-3), primitive cell of M3N2 (Mg3N2, Zn3N2).
+
+    Anion on 8b (1/4, 1/4, 1/4) and 24d (x, 0, 1/4); metal on 48e (x, y, z).
+    """
+    conventional = Structure.from_spacegroup(
+        "Ia-3", Lattice.cubic(a_A), [anion, anion, metal],
+        [[0.25, 0.25, 0.25], [x_24d, 0.0, 0.25], list(xyz_48e)],
+    )
+    return conventional.get_primitive_structure()
+
+
+def spinel_nitride(a_A: float, x_32e: float) -> Structure:
+    """Sn3N4 spinel (Fd-3m, origin choice 2), primitive cell.
+
+    Sn on 8a (1/8, 1/8, 1/8) and 16d (1/2, 1/2, 1/2); N on 32e (x, x, x).
+    """
+    conventional = Structure.from_spacegroup(
+        "Fd-3m:2", Lattice.cubic(a_A), ["Sn", "Sn", "N"],
+        [[0.125, 0.125, 0.125], [0.5, 0.5, 0.5], [x_32e] * 3],
+    )
+    return conventional.get_primitive_structure()
+
+
+def alpha_n2(a_A: float = 5.661, bond_A: float = 1.098) -> Structure:
+    """α-N2 (Pa-3): N2 molecules on an fcc lattice along the four ⟨111⟩ directions.
+
+    Used as the nitrogen reference of the phase diagrams (relax positions only: the
+    force field has no reliable van der Waals cohesion for the cell).
+    """
+    x = bond_A / (2 * np.sqrt(3) * a_A)
+    return Structure.from_spacegroup("Pa-3", Lattice.cubic(a_A), ["N"], [[x, x, x]])
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A library phase.
+
+    Attributes
+    ----------
+    name : short key (lower case), e.g. ``"liin"``.
+    formula : reduced formula.
+    build : builder returning the unrelaxed structure.
+    source : literature source of the structure (type, lattice parameters).
+    relax_cell : whether the cell should be relaxed (False for molecular N2).
+    """
+
+    name: str
+    formula: str
+    build: Callable[[], Structure]
+    source: str
+    relax_cell: bool = True
+
+
+def _phases() -> dict[str, Phase]:
+    cod = "COD {}, via NCrystal data (see data/structures/SOURCES.md)"
+    items = [
+        Phase("li", "Li", _from_cif("li"), "bcc a=3.49 Å, Ashcroft & Mermin (78 K)"),
+        Phase("in", "In", _from_cif("in"),
+              "bct I4/mmm a=3.2528, c=4.9463 Å, Deshpande & Pawar, Acta Cryst. A 25, 415 (1969)"),
+        Phase("au", "Au", _from_cif("au"), "fcc, " + cod.format(9008463)),
+        Phase("ag", "Ag", _from_cif("ag"), "fcc, " + cod.format(9008459)),
+        Phase("al", "Al", _from_cif("al"), "fcc, " + cod.format(9008460)),
+        Phase("cu", "Cu", _from_cif("cu"), "fcc, " + cod.format(9008468)),
+        Phase("fe", "Fe", _from_cif("fe"),
+              "bcc a=2.8676 Å, Seki & Nagata, ISIJ Int. 45, 1789 (2005)"),
+        Phase("mg", "Mg", _from_cif("mg"), "hcp, " + cod.format(9008506)),
+        Phase("zn", "Zn", _from_cif("zn"), "hcp, " + cod.format(9008522)),
+        Phase("sn", "Sn", _from_cif("sn"), "β-Sn I4_1/amd, " + cod.format(9008570)),
+        Phase("n2", "N2", alpha_n2,
+              "α-N2 Pa-3 a=5.661 Å (Venables & English, Acta Cryst. B 30, 929 (1974)), "
+              "N≡N 1.098 Å", relax_cell=False),
+        # nitrides
+        Phase("li3n", "Li3N", _from_cif("li3n"),
+              "α-Li3N P6/mmm, Kawada et al. (1986), COD 1544904"),
+        Phase("inn", "InN", lambda: wurtzite("In", "N", 3.54, 5.70, 0.377),
+              "wurtzite P6_3mc a=3.54, c=5.70 Å, u=0.377 (shared/reference/SOURCES.md)"),
+        Phase("aln", "AlN", lambda: wurtzite("Al", "N", 3.112, 4.982, 0.382),
+              "wurtzite P6_3mc a=3.112, c=4.982 Å, u=0.382 (Schulz & Thiemann, "
+              "Solid State Commun. 23, 815 (1977))"),
+        Phase("cu3n", "Cu3N", lambda: anti_reo3("Cu", "N", 3.814),
+              "anti-ReO3 Pm-3m a=3.814 Å (Juza & Hahn, Z. anorg. allg. Chem. 239, 282 (1938))"),
+        Phase("fe4n", "Fe4N", lambda: fe4n_type(3.795),
+              "γ'-Fe4N Pm-3m a=3.795 Å (Jack, Proc. R. Soc. A 195, 34 (1948))"),
+        Phase("mg3n2", "Mg3N2",
+              lambda: anti_bixbyite("Mg", "N", 9.9657, 0.9686, (0.3890, 0.1520, 0.3823)),
+              "anti-bixbyite Ia-3 a=9.9657 Å (Partin et al., J. Solid State Chem. 131, "
+              "27 (1997))"),
+        Phase("zn3n2", "Zn3N2",
+              lambda: anti_bixbyite("Zn", "N", 9.7691, 0.9718, (0.3920, 0.1520, 0.3820)),
+              "anti-bixbyite Ia-3 a=9.7691 Å (Partin et al., J. Solid State Chem. 131, "
+              "27 (1997))"),
+        Phase("sn3n4", "Sn3N4", lambda: spinel_nitride(9.037, 0.2583),
+              "spinel Fd-3m a=9.037 Å, N x=0.2583 (Scotti et al., Inorg. Chem. 38, 3658 "
+              "(1999))"),
+        # Li–M intermetallics
+        Phase("liin", "LiIn", lambda: natl_b32("Li", "In", 6.79),
+              "NaTl (B32) Fd-3m a=6.79 Å (Zintl & Brauer 1933; shared/reference/SOURCES.md)"),
+        Phase("lial", "LiAl", lambda: natl_b32("Li", "Al", 6.37),
+              "NaTl (B32) Fd-3m a=6.37 Å (Zintl & Woltersdorf, Z. Elektrochem. 41, 876 (1935))"),
+        Phase("lizn", "LiZn", lambda: natl_b32("Li", "Zn", 6.21),
+              "NaTl (B32) Fd-3m a≈6.21 Å (Zintl & Schneider, Z. Elektrochem. 41, 764 (1935))"),
+        Phase("liag", "LiAg", lambda: cscl_b2("Li", "Ag", 3.17),
+              "β-LiAg CsCl (B2) Pm-3m a≈3.17 Å (Freeth & Raynor, J. Inst. Met. 82, 569 (1954))"),
+        Phase("liau3", "LiAu3", lambda: cu3au_l12("Au", "Li", 4.12),
+              "Au3Li Cu3Au (L1_2) Pm-3m, a≈4.12 Å (Leonard & Schaak, Eur. J. Inorg. Chem. "
+              "2011, doi:10.1002/ejic.201100276)"),
+    ]
+    return {p.name: p for p in items}
+
+
+#: The curated phase library, by name.
+PHASE_LIBRARY: dict[str, Phase] = _phases()
+
+#: Phases of each chemical system needed for the Li reactivity studies.
+METALS = ("au", "zn", "in", "fe", "ag", "sn", "mg", "al", "cu")
+
+
+def phase(name: str) -> Structure:
+    """Build the library phase ``name`` (case-insensitive, e.g. ``"InN"``, ``"liin"``).
+
+    Raises
+    ------
+    ValueError
+        Unknown phase name.
+    """
+    key = name.strip().lower()
+    if key not in PHASE_LIBRARY:
+        raise ValueError(
+            f"unknown phase name {name!r}; expected one of: {', '.join(PHASE_LIBRARY)}"
+        )
+    return PHASE_LIBRARY[key].build()
+
+
+def phases_for_elements(elements: set[str] | list[str]) -> list[Phase]:
+    """Every library phase made only of ``elements`` (element symbols, e.g. {"Li", "In", "N"})."""
+    from pymatgen.core import Composition
+
+    wanted = set(elements)
+    return [p for p in PHASE_LIBRARY.values()
+            if {el.symbol for el in Composition(p.formula).elements} <= wanted]
+
+
+def _catalog_entry(name: str, summary: str, catalog_name: str | None = None) -> CatalogEntry:
+    def build(options: BuildOptions) -> Structure:
+        structure = phase(name)
+        if options.supercell is not None:
+            if any(n < 1 for n in options.supercell):
+                raise ValueError(f"--supercell {options.supercell}: expected three integers >= 1")
+            structure.make_supercell(list(options.supercell))
+        return structure
+
+    return CatalogEntry(catalog_name or name, summary, build, frozenset({"supercell"}))
+
+
+_METAL_NAMES = {"au": "Au, fcc", "zn": "Zn, hcp", "fe": "Fe, bcc", "ag": "Ag, fcc",
+                "sn": "β-Sn (I4_1/amd)", "mg": "Mg, hcp", "al": "Al, fcc", "cu": "Cu, fcc"}
+
+#: ``sn`` is succinonitrile in the catalog (molecules), so tin is built as ``tin``.
+CATALOG: tuple[CatalogEntry, ...] = (
+    _catalog_entry("li", "Li metal, bcc (Im-3m)"),
+    _catalog_entry("in", "In metal, body-centred tetragonal (I4/mmm)"),
+    _catalog_entry("inn", "InN, wurtzite (P6_3mc)"),
+    _catalog_entry("li3n", "α-Li3N (P6/mmm)"),
+    _catalog_entry("liin", "LiIn, NaTl type (Fd-3m)"),
+    *(_catalog_entry(m, f"metal {label}", catalog_name="tin" if m == "sn" else m)
+      for m, label in _METAL_NAMES.items()),
+)
