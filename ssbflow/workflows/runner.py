@@ -86,7 +86,8 @@ def prepare_run(run_dir: Path, make_flow: Callable[[], Flow | Job], settings: di
         saved = json.loads(run_path.read_text())
         if saved.get("settings") != wanted:
             changed = sorted(
-                k for k in set(saved.get("settings", {})) | set(wanted)
+                k
+                for k in set(saved.get("settings", {})) | set(wanted)
                 if saved.get("settings", {}).get(k) != wanted.get(k)
             )
             raise InputError(

@@ -1,0 +1,130 @@
+"""The main study: succinonitrile (SN) adsorbed through its nitrile N on surface La of LLZO.
+
+``run_sn_llzo`` builds the LLZO slab and SN, runs :class:`AdsorptionStudyMaker` with resume,
+and writes the report folder. Published context (shared/reference/science.md): the nitrile N
+coordinates surface La; the CDD shows accumulation on N and depletion on La; SN has a lower
+"work function" (a molecular V_vac − ε_HOMO here) than LLZO.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ssbflow.workflows.adsorption import AdsorptionStudyMaker
+from ssbflow.workflows.execute import execute_study
+from ssbflow.workflows.report import write_report
+
+STUDY = "sn-llzo"
+
+#: What each preset changes; every reduction is written into the results' settings.
+PRESETS: dict[str, dict[str, Any]] = {
+    "fast": {"n_sites": 2, "orientations": ("upright", "flat"), "conformer": "gauche"},
+    "production": {"n_sites": 4, "orientations": ("upright", "flat"), "conformer": "gauche"},
+}
+
+
+def sn_llzo_options(
+    engine: str = "mlip",
+    electronic: str = "cp2k",
+    preset: str = "fast",
+    miller: tuple[int, int, int] = (0, 0, 1),
+    termination: int | str | None = None,
+    thickness: float | None = None,
+    vacuum: float = 15.0,
+    mlip_model: str = "CHGNet",
+    n_sites: int | None = None,
+) -> dict[str, Any]:
+    """Validated options of the study (they define the run and are stored with it)."""
+    from ssbflow.workflows.engines import get_engine
+
+    if preset not in PRESETS:
+        raise ValueError(f"--preset {preset!r} is not known; expected one of {', '.join(PRESETS)}")
+    get_engine(engine, preset=preset, mlip_model=mlip_model)  # validates engine and model
+    if electronic != "none":
+        get_engine(electronic, preset=preset)  # raises when CP2K is missing
+    if vacuum <= 0:
+        raise ValueError(f"--vacuum must be > 0 Å, got {vacuum}")
+    if thickness is not None and thickness <= 0:
+        raise ValueError(f"--thickness must be > 0 Å, got {thickness}")
+    if tuple(miller) == (0, 0, 0):
+        raise ValueError("--miller 0 0 0 is not a plane; expected e.g. 0 0 1")
+    return {
+        "study": STUDY,
+        "engine": engine,
+        "electronic": electronic,
+        "preset": preset,
+        "miller": list(miller),
+        "termination": termination,
+        "thickness_A": thickness,
+        "vacuum_A": vacuum,
+        "mlip_model": mlip_model,
+        "n_sites": n_sites or PRESETS[preset]["n_sites"],
+    }
+
+
+def make_sn_llzo_flow(options: dict[str, Any], report_dir: str):
+    """The jobflow ``Flow`` of the study for validated ``options``."""
+    from ssbflow.structures.garnet import llzo_slab
+    from ssbflow.structures.molecules import molecule
+
+    preset = PRESETS[options["preset"]]
+    slab_kwargs: dict[str, Any] = {
+        "miller": tuple(options["miller"]),
+        "vacuum": options["vacuum_A"],
+    }
+    if options["thickness_A"] is not None:
+        slab_kwargs["thickness"] = options["thickness_A"]
+    if options["termination"] is not None:
+        slab_kwargs["termination"] = options["termination"]
+    slab = llzo_slab(**slab_kwargs)
+    sn = molecule("succinonitrile", conformer=preset["conformer"])
+    maker = AdsorptionStudyMaker(
+        name=STUDY,
+        engine=options["engine"],
+        electronic=options["electronic"],
+        preset=options["preset"],
+        mlip_model=options["mlip_model"],
+        site_species="La",
+        anchor="N",
+        n_sites=options["n_sites"],
+        orientations=preset["orientations"],
+        report_dir=report_dir,
+        extra_settings={
+            "miller": options["miller"],
+            "termination": options["termination"],
+            "slab_thickness_A": options["thickness_A"],
+            "vacuum_A": options["vacuum_A"],
+            "slab_atoms": len(slab),
+            "molecule": f"succinonitrile ({preset['conformer']})",
+        },
+    )
+    return maker.make(slab, sn)
+
+
+def run_sn_llzo(
+    out: str | Path = "ssbflow-runs/sn-llzo",
+    db: str | Path | None = None,
+    quiet: bool = False,
+    **options: Any,
+) -> dict:
+    """Run (or resume) the SN-on-LLZO study and write its report folder.
+
+    Parameters
+    ----------
+    out : run and report folder.
+    db : montydb folder (``$SSBFLOW_MONGO_URI`` selects MongoDB instead).
+    quiet : no progress bar.
+    **options : see :func:`sn_llzo_options`.
+
+    Returns
+    -------
+    dict
+        The content of ``results.json``.
+    """
+    settings = sn_llzo_options(**options)
+    out = Path(out).absolute()
+    results, timings, _ = execute_study(
+        lambda: make_sn_llzo_flow(settings, str(out)), settings, out, db=db, quiet=quiet
+    )
+    return write_report(results, out, timings)
