@@ -18,6 +18,7 @@ The report folder (``results.json``, ``report.md``, PNGs, cube/CHGCAR) is writte
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -336,3 +337,52 @@ class AdsorptionStudyMaker(Maker):
 def default_report_dir(out: str | Path) -> str:
     """Absolute report directory for a run folder."""
     return str(Path(out).absolute())
+
+
+def mlip_adsorption_energy(
+    molecule: Molecule,
+    slab: Structure | None = None,
+    engine: str = "mlip",
+    mlip_model: str = "CHGNet",
+    n_sites: int = 1,
+    orientations: tuple[str, ...] = ("upright",),
+    site_species: str = "La",
+    anchor: str = "N",
+) -> dict:
+    """Adsorption energy (eV) of ``molecule`` on ``slab`` (default: the LLZO slab), MLIP level.
+
+    Runs the geometry part of :class:`AdsorptionStudyMaker` in memory (no store) and returns
+    ``{"adsorption_energy_eV", "site", "orientation", "site_scan"}`` for the most stable
+    candidate. Used by screening.
+    """
+    from jobflow import JobStore, run_locally
+    from maggma.stores import MemoryStore
+
+    if slab is None:
+        from ssbflow.structures.garnet import llzo_slab
+
+        slab = llzo_slab()
+    maker = AdsorptionStudyMaker(
+        name="adsorption-screen",
+        engine=engine,
+        electronic="none",
+        mlip_model=mlip_model,
+        n_sites=n_sites,
+        orientations=orientations,
+        site_species=site_species,
+        anchor=anchor,
+    )
+    flow = maker.make(slab, molecule)
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    with tempfile.TemporaryDirectory(prefix="ssbflow-ads-") as tmp:
+        run_locally(
+            flow, store=store, ensure_success=True, log=False, root_dir=tmp, create_folders=True
+        )
+    store.connect()
+    doc = store.get_output(flow.output.uuid)
+    return {
+        "adsorption_energy_eV": doc["adsorption_energy_eV"],
+        "site": doc["best"]["site"],
+        "orientation": doc["best"]["orientation"],
+        "site_scan": doc["site_scan"],
+    }
