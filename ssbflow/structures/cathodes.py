@@ -1,0 +1,434 @@
+"""Layered oxide cathodes: LiCoO2 (LCO) and LiNi0.8Co0.1Mn0.1O2 (NCM811), bulk and slabs.
+
+Both are alpha-NaFeO2-type, space group R-3m (hexagonal setting): transition metal (TM) on
+3a (0, 0, 0), Li on 3b (0, 0, 1/2), O on 6c (0, 0, z ~ 0.26).
+
+Oxidation states and spin seeds
+-------------------------------
+Li+, O2-, Co3+ and Mn4+ throughout. In NCM811 the TM charge per LiMO2 must be +3; Co3+ and
+Mn4+ give +3 and +4, so every Mn4+ is compensated by one Ni2+ and the rest of Ni is Ni3+:
+Li10 Ni(2+)1 Ni(3+)7 Co(3+)1 Mn(4+)1 O20 per 10 TM. This is the usual picture of Ni-rich
+NCM (Mn stays 4+, Ni carries the redox) and the only integer assignment of the standard
+states that is charge neutral. In slabs the number of Ni2+ follows from the charge balance of
+the slab's actual composition (it is the bulk value for stoichiometric slabs).
+
+Initial magnetic moments (site property ``magmom``, μB, ferromagnetic) are the spin-only
+values of the expected spin states: Ni2+ (d8) 2, low-spin Ni3+ (d7) 1, Mn4+ (d3) 3. Low-spin
+Co3+ (d6) is non-magnetic; it is seeded with 0.6 μB, the value of pymatgen's VASP defaults
+(``VASPIncarBase.yaml``), so that a spin-polarised calculation can still find a moment.
+
+TM ordering
+-----------
+NCM811 needs a cell of 10k TM for the exact 8:1:1 ratio; the smallest is 10 TM (40 atoms).
+The arrangement of Ni2+/Ni3+/Co3+/Mn4+ over the TM sites is the one of lowest Ewald energy:
+all arrangements are enumerated when there are at most ``MAX_EXHAUSTIVE`` (10 TM: 720), else
+randomly sampled arrangements are refined by swaps (see :mod:`ssbflow.structures._ordering`).
+Co3+ and Ni3+ carry the same charge, so the Ewald energy cannot tell where Co sits among the
+3+ sites; the first arrangement found (deterministic) is kept. An explicit ordering of
+elements can be given instead; Ni2+ is then placed on the Ni site of lowest Ewald energy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from importlib import resources
+
+import numpy as np
+from pymatgen.core import Lattice, Species, Structure
+
+from ssbflow.structures._ordering import (
+    Group,
+    OrderingResult,
+    lowest_ewald_ordering,
+    unit_charge_ewald_matrix,
+)
+from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+
+#: Reference CIF of LiCoO2 (package data; see data/structures/SOURCES.md).
+LCO_CIF = "LiCoO2_R-3m_MP-relaxed_pymatgen-tests-chgden.cif"
+
+#: NCM811 hexagonal lattice parameters (Å) and O 6c z; see shared/reference/SOURCES.md.
+NCM811_A_A = 2.87
+NCM811_C_A = 14.20
+NCM811_Z_O = 0.259
+
+#: TM atoms per NCM811 ordering unit (8 Ni : 1 Co : 1 Mn).
+NCM811_TM_UNIT = 10
+NCM811_FRACTIONS = {"Ni": 8, "Co": 1, "Mn": 1}
+
+#: Oxidation states of the fixed species.
+OXIDATION_STATES = {"Li": 1, "O": -2, "Co": 3, "Mn": 4}
+
+#: Initial magnetic moments (μB) per species; see the module docstring.
+INITIAL_MAGMOM_MU_B = {
+    "Li+": 0.0,
+    "O2-": 0.0,
+    "Co3+": 0.6,
+    "Ni2+": 2.0,
+    "Ni3+": 1.0,
+    "Mn4+": 3.0,
+}
+
+_TM = ("Ni", "Co", "Mn")
+
+
+def _check_positive_ints(name: str, value: Sequence[int], length: int) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be {length} positive integers, got {value!r}") from exc
+    if len(values) != length or any(v < 1 for v in values) or any(
+        int(v) != v for v in value
+    ):
+        raise ValueError(f"{name} must be {length} positive integers, got {value!r}")
+    return values
+
+
+def _set_magmoms(structure: Structure) -> Structure:
+    structure.add_site_property(
+        "magmom", [INITIAL_MAGMOM_MU_B[str(site.specie)] for site in structure]
+    )
+    return structure
+
+
+def lco(supercell: Sequence[int] = (1, 1, 1)) -> Structure:
+    """LiCoO2, R-3m, from the package's reference CIF (MP-relaxed, a = 2.833, c = 14.09 Å).
+
+    Parameters
+    ----------
+    supercell : repetitions of the hexagonal cell (3 LiCoO2) along a, b, c.
+
+    Returns
+    -------
+    Structure
+        Li+ Co3+ O2- with ``magmom`` site property; e.g. Li3Co3O6 for (1, 1, 1).
+    """
+    reps = _check_positive_ints("supercell", supercell, 3)
+    with resources.as_file(
+        resources.files("ssbflow.data.structures").joinpath(LCO_CIF)
+    ) as path:
+        structure = Structure.from_file(path)
+    structure.remove_oxidation_states()
+    structure.add_oxidation_state_by_element(OXIDATION_STATES)
+    structure.make_supercell(reps)
+    return _set_magmoms(structure.get_sorted_structure())
+
+
+def layered_prototype(
+    a_A: float = NCM811_A_A, c_A: float = NCM811_C_A, z_O: float = NCM811_Z_O
+) -> Structure:
+    """Hexagonal R-3m cell of LiNiO2-type (3 formula units), all TM = Ni3+, with oxidation states.
+
+    Parameters
+    ----------
+    a_A, c_A : hexagonal lattice parameters (Å).
+    z_O : fractional z of O on 6c.
+    """
+    if a_A <= 0 or c_A <= 0:
+        raise ValueError(f"a_A and c_A must be > 0 Å, got {a_A}, {c_A}")
+    if not 0.2 < z_O < 0.3:
+        raise ValueError(f"z_O must be the O 6c coordinate near 0.26, got {z_O}")
+    return Structure.from_spacegroup(
+        "R-3m",
+        Lattice.hexagonal(a_A, c_A),
+        [Species("Ni", 3), Species("Li", 1), Species("O", -2)],
+        [[0, 0, 0], [0, 0, 0.5], [0, 0, z_O]],
+    )
+
+
+def layered_primitive(
+    a_A: float = NCM811_A_A, c_A: float = NCM811_C_A, z_O: float = NCM811_Z_O
+) -> Structure:
+    """One-formula-unit cell spanned by the hexagonal a, b and t = (2/3, 1/3, 1/3).
+
+    t is the rhombohedral centring translation, which links one TM layer to the next, so
+    supercells of this cell with A·B·C TM sites exist for every A, B, C (the hexagonal cell
+    always has a multiple of 3).
+    """
+    conv = layered_prototype(a_A, c_A, z_O)
+    m = conv.lattice.matrix
+    lattice = Lattice([m[0], m[1], (2 * m[0] + m[1] + m[2]) / 3.0])
+    prim = Structure(lattice, conv.species, conv.cart_coords, coords_are_cartesian=True,
+                     to_unit_cell=True)
+    prim.merge_sites(tol=0.01, mode="delete")
+    return prim
+
+
+def _compact_supercell_matrix(lattice: Lattice, n_cells: int) -> np.ndarray:
+    """Integer matrix of the most compact supercell of ``n_cells`` primitive cells.
+
+    All Hermite normal forms of determinant ``n_cells`` are enumerated; the chosen one has
+    the longest shortest lattice vector after LLL reduction (largest distance between
+    periodic images), then the shortest longest vector. Returned LLL-reduced.
+    """
+    best_key, best_matrix = None, None
+    inv = np.linalg.inv(lattice.matrix)
+    for a in range(1, n_cells + 1):
+        if n_cells % a:
+            continue
+        for c in range(1, n_cells // a + 1):
+            if (n_cells // a) % c:
+                continue
+            f = n_cells // (a * c)
+            for b, d, e in itertools.product(range(c), range(f), range(f)):
+                hnf = np.array([[a, 0, 0], [b, c, 0], [d, e, f]])
+                reduced = Lattice(hnf @ lattice.matrix).get_lll_reduced_lattice()
+                lengths = sorted(reduced.abc)
+                key = (round(lengths[0], 3), -round(lengths[2], 3))
+                if best_key is None or key > best_key:
+                    best_key = key
+                    best_matrix = np.rint(reduced.matrix @ inv).astype(int)
+    assert best_matrix is not None
+    if np.linalg.det(best_matrix) < 0:
+        best_matrix[2] *= -1
+    return best_matrix
+
+
+def layered_cell(
+    supercell: Sequence[int] | None = None,
+    a_A: float = NCM811_A_A,
+    c_A: float = NCM811_C_A,
+    z_O: float = NCM811_Z_O,
+) -> Structure:
+    """The unordered NCM811 cell (all TM = Ni3+) whose TM sites :func:`ncm811` orders.
+
+    Parameters
+    ----------
+    supercell : repetitions (A, B, C) of :func:`layered_primitive` (1 TM each) along a, b and
+        t; A·B·C must be a multiple of 10. ``None``: the most compact 10-TM supercell.
+    """
+    prim = layered_primitive(a_A, c_A, z_O)
+    if supercell is None:
+        matrix = _compact_supercell_matrix(prim.lattice, NCM811_TM_UNIT)
+    else:
+        reps = _check_positive_ints("supercell", supercell, 3)
+        if math.prod(reps) % NCM811_TM_UNIT:
+            raise ValueError(
+                f"supercell {reps} holds {math.prod(reps)} TM sites; NCM811 (8:1:1) needs a "
+                f"multiple of {NCM811_TM_UNIT} (e.g. 5 2 1)"
+            )
+        matrix = np.diag(reps)
+    cell = prim.copy()
+    cell.make_supercell(matrix)
+    return cell.get_sorted_structure()
+
+
+def _tm_indices(structure: Structure) -> list[int]:
+    return [i for i, s in enumerate(structure) if s.specie.symbol in _TM]
+
+
+def _n_ni2(structure: Structure, tm_counts: dict[str, int]) -> int:
+    """Number of Ni2+ that makes the cell neutral with Li+, O2-, Co3+, Mn4+, Ni3+."""
+    comp = structure.composition.element_composition
+    n_li, n_o = int(comp["Li"]), int(comp["O"])
+    ni_charge = 2 * n_o - n_li - 3 * tm_counts["Co"] - 4 * tm_counts["Mn"]
+    n_ni2 = 3 * tm_counts["Ni"] - ni_charge
+    if not 0 <= n_ni2 <= tm_counts["Ni"]:
+        raise ValueError(
+            f"cell {structure.composition.reduced_formula} ({n_li} Li, {n_o} O, "
+            f"{sum(tm_counts.values())} TM) cannot be charge balanced with Ni2+/Ni3+"
+        )
+    return n_ni2
+
+
+def order_ncm811_tm(
+    cell: Structure,
+    ordering: Sequence[str] | None = None,
+    n_samples: int = 2000,
+    seed: int = 0,
+) -> tuple[Structure, OrderingResult]:
+    """Decorate the TM sites of ``cell`` with Ni2+/Ni3+/Co3+/Mn4+ in the 8:1:1 ratio.
+
+    Parameters
+    ----------
+    cell : a layered cell (bulk or slab) with Li, O and a TM placeholder, with oxidation states
+        on Li and O; its number of TM sites must be a multiple of 10.
+    ordering : element symbols ("Ni", "Co", "Mn") for the TM sites in site order; ``None``:
+        arrangement of lowest Ewald energy.
+    n_samples, seed : sampling when the arrangements are too many to enumerate.
+
+    Returns
+    -------
+    (Structure, OrderingResult)
+        The decorated cell (with ``magmom``; other site properties kept) and the search record.
+    """
+    tm = _tm_indices(cell)
+    if len(tm) == 0 or len(tm) % NCM811_TM_UNIT:
+        raise ValueError(
+            f"cell has {len(tm)} TM sites; NCM811 (8:1:1) needs a multiple of {NCM811_TM_UNIT}"
+        )
+    k = len(tm) // NCM811_TM_UNIT
+    counts = {el: n * k for el, n in NCM811_FRACTIONS.items()}
+    n_ni2 = _n_ni2(cell, counts)
+    labels = {"Ni2+": n_ni2, "Ni3+": counts["Ni"] - n_ni2, "Co3+": counts["Co"],
+              "Mn4+": counts["Mn"]}
+    charges = {"Ni2+": 2.0, "Ni3+": 3.0, "Co3+": 3.0, "Mn4+": 4.0}
+    fixed = np.array([0.0 if i in set(tm) else float(s.specie.oxi_state)
+                      for i, s in enumerate(cell)])
+    matrix = unit_charge_ewald_matrix(cell)
+    if ordering is None:
+        groups = [Group(tuple(tm), {lab: n for lab, n in labels.items() if n})]
+        result = lowest_ewald_ordering(matrix, fixed, groups, charges, n_samples, seed)
+    else:
+        ordering = [str(x) for x in ordering]
+        if len(ordering) != len(tm) or any(x not in _TM for x in ordering):
+            raise ValueError(
+                f"ordering must list {len(tm)} elements from Ni/Co/Mn (one per TM site), "
+                f"got {len(ordering)} entries"
+            )
+        given = {el: ordering.count(el) for el in _TM}
+        if given != counts:
+            raise ValueError(f"ordering must hold Ni:Co:Mn = {counts}, got {given}")
+        for i, el in zip(tm, ordering, strict=True):
+            fixed[i] = 4.0 if el == "Mn" else 3.0
+        ni_sites = tuple(i for i, el in zip(tm, ordering, strict=True) if el == "Ni")
+        groups = [Group(ni_sites, {lab: n for lab, n in
+                                   (("Ni2+", n_ni2), ("Ni3+", counts["Ni"] - n_ni2)) if n})]
+        result = lowest_ewald_ordering(matrix, fixed, groups, charges, n_samples, seed)
+        explicit = {i: ("Co3+" if el == "Co" else "Mn4+")
+                    for i, el in zip(tm, ordering, strict=True) if el != "Ni"}
+        result = OrderingResult({**result.labels, **explicit}, result.energy_eV,
+                                result.sampled_energies_eV, result.exhaustive)
+    decorated = cell.copy()
+    for i, lab in result.labels.items():
+        decorated.replace(i, Species.from_str(lab),
+                          properties={k: v[i] for k, v in cell.site_properties.items()})
+    _set_magmoms(decorated)
+    return decorated, result
+
+
+def ncm811(
+    supercell: Sequence[int] | None = None,
+    ordering: Sequence[str] | None = None,
+    n_samples: int = 2000,
+    seed: int = 0,
+) -> Structure:
+    """LiNi0.8Co0.1Mn0.1O2 (R-3m, a = 2.87, c = 14.20 Å) with the lowest-Ewald TM ordering.
+
+    Parameters
+    ----------
+    supercell : repetitions of the one-TM cell (hexagonal a, b and the rhombohedral t, see
+        :func:`layered_primitive`); A·B·C must be a multiple of 10. ``None`` (default): the
+        most compact 10-TM cell, Li10Ni8CoMnO20 (40 atoms).
+    ordering : explicit TM elements in the site order of :func:`layered_cell` (same
+        ``supercell``); ``None``: lowest Ewald energy.
+    n_samples, seed : sampling of arrangements when there are too many to enumerate.
+
+    Returns
+    -------
+    Structure
+        Oxidation states Li+, Ni2+, Ni3+, Co3+, Mn4+, O2- (neutral) and site property
+        ``magmom`` (μB).
+    """
+    cell = layered_cell(supercell)
+    decorated, _ = order_ncm811_tm(cell, ordering, n_samples, seed)
+    return decorated.get_sorted_structure()
+
+
+def _in_plane_widths_A(lattice: Lattice) -> tuple[float, float]:
+    """Perpendicular widths (Å) of a slab cell across its a and b faces (in the xy plane)."""
+    a, b = lattice.matrix[0][:2], lattice.matrix[1][:2]
+    area = abs(a[0] * b[1] - a[1] * b[0])
+    return area / float(np.linalg.norm(b)), area / float(np.linalg.norm(a))
+
+
+def _slab_supercell(slab: Structure, min_width_A: float) -> tuple[int, int]:
+    """Smallest in-plane repetition giving a multiple of 10 TM and widths >= ``min_width_A``."""
+    n_tm = len(_tm_indices(slab))
+    w_a, w_b = _in_plane_widths_A(slab.lattice)
+    candidates = []
+    for na, nb in itertools.product(range(1, 21), repeat=2):
+        if (n_tm * na * nb) % NCM811_TM_UNIT or min(na * w_a, nb * w_b) < min_width_A:
+            continue
+        candidates.append((na * nb, -min(na * w_a, nb * w_b), (na, nb)))
+    if not candidates:
+        raise ValueError(f"no in-plane supercell up to 20x20 fits min_width_A={min_width_A}")
+    return min(candidates)[2]
+
+
+def ncm811_slab(
+    miller: Sequence[int] = (1, 0, 4),
+    thickness: float = 10.0,
+    vacuum: float = 15.0,
+    termination: int | str = 0,
+    supercell: Sequence[int] | None = None,
+    symmetric: bool = False,
+    fix_bottom: float = 0.5,
+    min_width_A: float = 0.0,
+    n_samples: int = 2000,
+    seed: int = 0,
+) -> Structure:
+    """NCM811 slab: cut the R-3m cell (hexagonal Miller indices), then order the TM sites.
+
+    The slab is cut from the LiNiO2-type prototype (a = 2.87, c = 14.20 Å) with
+    :func:`ssbflow.structures.slabs.make_slab` (c along z, ``vacuum`` Å of vacuum, bottom
+    fraction ``fix_bottom`` fixed by selective dynamics); the in-plane cell is repeated until
+    it holds a multiple of 10 TM, then Ni2+/Ni3+/Co3+/Mn4+ are placed by lowest Ewald energy
+    (Ni2+ count from the slab's charge balance).
+
+    Parameters
+    ----------
+    miller : hexagonal Miller indices; (1, 0, 4) is the non-polar, stoichiometric surface,
+        (0, 0, 3) the polar basal plane.
+    thickness, vacuum : minimum slab thickness and vacuum (Å).
+    termination : index or name of the termination (see ``slabs.list_terminations``).
+    supercell : in-plane repetitions (A, B) or (A, B, 1); ``None``: the smallest giving a
+        multiple of 10 TM with both widths >= ``min_width_A``.
+    symmetric, fix_bottom : passed to ``make_slab``.
+    min_width_A : minimum in-plane width (Å) when ``supercell`` is ``None``.
+    n_samples, seed : sampling of TM arrangements when there are too many to enumerate.
+    """
+    from ssbflow.structures.slabs import make_slab
+
+    miller_t = tuple(int(h) for h in miller)
+    if len(miller_t) != 3 or not any(miller_t):
+        raise ValueError(f"miller must be three integers, not all zero; got {tuple(miller)}")
+    if thickness <= 0:
+        raise ValueError(f"thickness must be > 0 Å, got {thickness}")
+    if vacuum <= 0:
+        raise ValueError(f"vacuum must be > 0 Å, got {vacuum}")
+    slab = make_slab(layered_prototype(), miller_t, thickness=thickness, vacuum=vacuum,
+                     termination=termination, symmetric=symmetric, fix_bottom=fix_bottom)
+    if supercell is None:
+        reps = _slab_supercell(slab, min_width_A)
+    else:
+        reps3 = tuple(supercell) + (1,) * (3 - len(tuple(supercell)))
+        full = _check_positive_ints("supercell", reps3, 3)
+        if full[2] != 1:
+            raise ValueError(f"supercell of a slab repeats in-plane only; got C = {full[2]}")
+        reps = full[:2]
+        n_tm = len(_tm_indices(slab)) * reps[0] * reps[1]
+        if n_tm % NCM811_TM_UNIT:
+            raise ValueError(
+                f"supercell {reps} gives {n_tm} TM sites; NCM811 (8:1:1) needs a multiple of "
+                f"{NCM811_TM_UNIT}"
+            )
+    slab.make_supercell([reps[0], reps[1], 1])
+    decorated, _ = order_ncm811_tm(slab, None, n_samples, seed)
+    return decorated
+
+
+def _build_lco(options: BuildOptions) -> Structure:
+    return lco(options.supercell or (1, 1, 1))
+
+
+def _build_ncm811(options: BuildOptions) -> Structure:
+    return ncm811(options.supercell)
+
+
+def _build_ncm811_slab(options: BuildOptions) -> Structure:
+    kwargs = {k: v for k, v in options.given().items()}
+    return ncm811_slab(**kwargs)
+
+
+CATALOG: tuple[CatalogEntry, ...] = (
+    CatalogEntry("lco", "LiCoO2, R-3m (hexagonal cell, 3 f.u.; --supercell repeats it)",
+                 _build_lco, frozenset({"supercell"})),
+    CatalogEntry("ncm811", "LiNi0.8Co0.1Mn0.1O2, R-3m, 10-TM cell, lowest-Ewald TM order",
+                 _build_ncm811, frozenset({"supercell"})),
+    CatalogEntry("ncm811-slab", "NCM811 slab, default (104), TM ordered, bottom fixed",
+                 _build_ncm811_slab,
+                 frozenset({"miller", "thickness", "vacuum", "termination", "supercell"})),
+)
