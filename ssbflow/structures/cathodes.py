@@ -334,17 +334,26 @@ def _in_plane_widths_A(lattice: Lattice) -> tuple[float, float]:
     return area / float(np.linalg.norm(b)), area / float(np.linalg.norm(a))
 
 
-def _slab_supercell(slab: Structure, min_width_A: float) -> tuple[int, int]:
-    """Smallest in-plane repetition giving a multiple of 10 TM and widths >= ``min_width_A``."""
+def _slab_supercell(slab: Structure, min_width_A: float | Sequence[float]) -> tuple[int, int]:
+    """Smallest in-plane repetition giving a multiple of 10 TM and the requested widths.
+
+    ``min_width_A``: one width (Å) for both in-plane directions, or two (long, short) that
+    may go either way round.
+    """
+    widths = (min_width_A, min_width_A) if np.isscalar(min_width_A) else tuple(min_width_A)
+    if len(widths) != 2 or min(widths) < 0:
+        raise ValueError(f"min_width_A must be one or two widths >= 0 Å, got {min_width_A!r}")
     n_tm = len(_tm_indices(slab))
     w_a, w_b = _in_plane_widths_A(slab.lattice)
     candidates = []
-    for na, nb in itertools.product(range(1, 21), repeat=2):
-        if (n_tm * na * nb) % NCM811_TM_UNIT or min(na * w_a, nb * w_b) < min_width_A:
+    for na, nb in itertools.product(range(1, 31), repeat=2):
+        wa, wb = na * w_a, nb * w_b
+        fits = (wa >= widths[0] and wb >= widths[1]) or (wa >= widths[1] and wb >= widths[0])
+        if (n_tm * na * nb) % NCM811_TM_UNIT or not fits:
             continue
-        candidates.append((na * nb, -min(na * w_a, nb * w_b), (na, nb)))
+        candidates.append((na * nb, -min(wa, wb), (na, nb)))
     if not candidates:
-        raise ValueError(f"no in-plane supercell up to 20x20 fits min_width_A={min_width_A}")
+        raise ValueError(f"no in-plane supercell up to 30x30 fits min_width_A={min_width_A}")
     return min(candidates)[2]
 
 
@@ -356,7 +365,7 @@ def ncm811_slab(
     supercell: Sequence[int] | None = None,
     symmetric: bool = False,
     fix_bottom: float = 0.5,
-    min_width_A: float = 0.0,
+    min_width_A: float | Sequence[float] = 0.0,
     n_samples: int = 2000,
     seed: int = 0,
 ) -> Structure:
@@ -377,7 +386,8 @@ def ncm811_slab(
     supercell : in-plane repetitions (A, B) or (A, B, 1); ``None``: the smallest giving a
         multiple of 10 TM with both widths >= ``min_width_A``.
     symmetric, fix_bottom : passed to ``make_slab``.
-    min_width_A : minimum in-plane width (Å) when ``supercell`` is ``None``.
+    min_width_A : minimum in-plane widths (Å) when ``supercell`` is ``None``: one value, or
+        (long, short) in either orientation.
     n_samples, seed : sampling of TM arrangements when there are too many to enumerate.
     """
     from ssbflow.structures.slabs import make_slab
