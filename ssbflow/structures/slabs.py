@@ -1,0 +1,467 @@
+"""Surface slabs from any bulk crystal, built on pymatgen's ``SlabGenerator``.
+
+What is added on top of the generator:
+
+- Miller indices refer to the bulk *as given* (e.g. the conventional cell), but the slab is
+  cut from the primitive cell, so a body-centred crystal gets the thinnest repeat unit
+  (half a conventional cell for LLZO (001)).
+- The slab is re-expressed with the in-plane cell Gauss-reduced (most orthogonal), the surface
+  normal along +z and ``c`` perpendicular to the surface; the vacuum is exactly what was
+  asked: the gap between the top atom and the periodic image of the bottom atom.
+  (The generator's own padding is a whole number of bulk repeats and its ``c`` is oblique.)
+- The thickness is the measured distance between the top and the bottom atom, at least
+  ``thickness``: whole repeat units are added until it is.
+- Terminations are listed with the composition of their top layer and the dipole along the
+  normal, and can be chosen by index or by name (``"la-rich"``: the termination whose top
+  layer holds the most La).
+- Selective dynamics (site property ``selective_dynamics``) fix the bottom ``fix_bottom``
+  fraction of the thickness; site property ``surface_layer`` marks the top layer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from pymatgen.core import Composition, Lattice, Structure
+from pymatgen.core.surface import Slab, SlabGenerator
+
+from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+
+#: Atoms within this height (Å) of the topmost atom form the "top layer".
+SURFACE_LAYER_DEPTH_A = 1.0
+
+
+@dataclass(frozen=True)
+class Termination:
+    """One termination of a slab orientation (see :func:`list_terminations`).
+
+    Attributes
+    ----------
+    index : position in the list; pass it to :func:`make_slab` as ``termination``.
+    surface_composition : formula of the top layer (atoms within
+        :data:`SURFACE_LAYER_DEPTH_A` of the topmost atom), e.g. ``"Li4La2O4"``.
+    dipole_eA : dipole moment along the surface normal (e·Å) from the oxidation states
+        (``nan`` when the bulk has none and none can be guessed).
+    symmetric : top and bottom surfaces related by symmetry (pymatgen ``Slab.is_symmetric``).
+    polar : the slab has a dipole normal to the surface (pymatgen ``Slab.is_polar``).
+    n_atoms : atoms in the slab (thickness as asked, supercell (1, 1)).
+    formula : composition of the whole slab.
+    shift : the generator's termination shift (fraction of the repeat unit).
+    top_layer : (element, depth below the topmost atom in Å) of the top-layer atoms.
+    """
+
+    index: int
+    surface_composition: str
+    dipole_eA: float
+    symmetric: bool
+    polar: bool
+    n_atoms: int
+    formula: str
+    shift: float
+    top_layer: tuple[tuple[str, float], ...] = ()
+
+
+def _check_miller(miller: tuple[int, int, int]) -> tuple[int, int, int]:
+    try:
+        values = tuple(int(m) for m in miller)
+    except (TypeError, ValueError):
+        raise ValueError(f"miller must be three integers H K L, got {miller!r}") from None
+    if len(values) != 3 or any(v != m for v, m in zip(values, miller, strict=True)):
+        raise ValueError(f"miller must be three integers H K L, got {miller!r}")
+    if values == (0, 0, 0):
+        raise ValueError("miller must not be (0, 0, 0): it defines no plane")
+    return values
+
+
+def _check_positive(name: str, value: float) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number of Å, got {value!r}") from None
+    if not value > 0 or not math.isfinite(value):
+        raise ValueError(f"{name} must be a positive length in Å, got {value}")
+    return value
+
+
+def _primitive_miller(bulk: Structure, prim: Structure, miller: tuple[int, int, int]):
+    """Miller indices of the plane ``miller`` of ``bulk`` in the lattice of ``prim``.
+
+    With primitive vectors P = M · A (rows), the plane's indices transform as h' = M h.
+    """
+    transform = np.linalg.solve(bulk.lattice.matrix.T, prim.lattice.matrix.T).T
+    h = transform @ np.asarray(miller, dtype=float)
+    for scale in range(1, 25):  # clear fractions (M has entries in 1/n, n <= 24 for any lattice)
+        scaled = h * scale
+        if np.allclose(scaled, np.round(scaled), atol=1e-4):
+            ints = np.round(scaled).astype(int)
+            return tuple(int(v) for v in ints // math.gcd(*(abs(int(v)) for v in ints)))
+    raise ValueError(f"miller {miller} could not be expressed in the primitive cell")
+
+
+def _gauss_reduce(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lagrange-Gauss reduction of a 2D lattice basis (shortest, most orthogonal pair).
+
+    Written here because pymatgen's LLL reduction acts on all three slab vectors and may
+    move ``c`` into the surface plane.
+    """
+    a, b = a.copy(), b.copy()
+    for _ in range(100):
+        if np.dot(b, b) < np.dot(a, a):
+            a, b = b, a
+        m = round(float(np.dot(a, b) / np.dot(a, a)))
+        if m == 0:
+            break
+        b = b - m * a
+    return a, b
+
+
+def _orient(slab: Structure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """In-plane vectors and Cartesian positions with the surface normal along +z.
+
+    Returns (a, b, cart) in a frame where a is along x, b in the xy plane and the slab's
+    c direction (away from the bottom surface) has positive z.
+    """
+    a0, b0, c0 = slab.lattice.matrix
+    a, b = _gauss_reduce(a0, b0)
+    normal = np.cross(a, b)
+    if np.dot(normal, c0) < 0:
+        b = -b
+        normal = -normal
+    ez = normal / np.linalg.norm(normal)
+    ex = a / np.linalg.norm(a)
+    ey = np.cross(ez, ex)
+    rot = np.array([ex, ey, ez])
+    a_r, b_r = rot @ a, rot @ b
+    a_r[2] = b_r[2] = 0.0
+    # unwrap along the normal: the generator's slab is contiguous in fractional c
+    frac_c = slab.frac_coords[:, 2]
+    frac_c = frac_c - np.floor(frac_c.min())
+    cart = (slab.frac_coords[:, :2] @ slab.lattice.matrix[:2] + np.outer(frac_c, c0)) @ rot.T
+    return a_r, b_r, cart
+
+
+def _rebox(slab: Structure, vacuum: float) -> Structure:
+    """Orthogonal cell: c along z with exactly ``vacuum`` Å between the slab and its image."""
+    a, b, cart = _orient(slab)
+    z = cart[:, 2]
+    extent = float(z.max() - z.min())
+    cart[:, 2] = z - z.min() + vacuum / 2.0
+    lattice = Lattice([a, b, [0.0, 0.0, extent + vacuum]])
+    frac = lattice.get_fractional_coords(cart)
+    frac[:, :2] -= np.floor(frac[:, :2])
+    props = {k: v for k, v in slab.site_properties.items() if k in ("magmom", "bulk_wyckoff")}
+    return Structure(lattice, slab.species, frac, site_properties=props or None)
+
+
+def _extent(structure: Structure) -> float:
+    z = structure.cart_coords[:, 2]
+    return float(z.max() - z.min())
+
+
+def _top_layer(structure: Structure, depth_A: float = SURFACE_LAYER_DEPTH_A) -> np.ndarray:
+    z = structure.cart_coords[:, 2]
+    return z >= z.max() - depth_A
+
+
+def _dipole_eA(structure: Structure) -> float:
+    try:
+        charges = np.array([site.specie.oxi_state for site in structure], dtype=float)
+    except (AttributeError, TypeError):
+        return float("nan")
+    z = structure.cart_coords[:, 2]
+    return float(np.sum(charges * (z - z.mean())))
+
+
+def _with_oxidation_states(bulk: Structure) -> Structure:
+    bulk = bulk.copy()
+    if not all(getattr(sp, "oxi_state", None) is not None for sp in bulk.species):
+        try:
+            bulk.add_oxidation_state_by_guess()
+        except (ValueError, KeyError):  # metals, unusual chemistries: no dipole reported
+            pass
+    return bulk
+
+
+@contextlib.contextmanager
+def _quiet_spglib():
+    """Silence spglib's deprecation chatter emitted through pymatgen's symmetry finder."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*OLD_ERROR_HANDLING.*")
+        warnings.filterwarnings("ignore", message="Too many sites removed.*")
+        yield
+
+
+@functools.lru_cache(maxsize=16)
+def _generate(
+    bulk_json: str, miller: tuple[int, int, int], n_units: int, symmetric: bool
+) -> tuple[tuple[Slab, ...], float]:
+    """All terminations for ``n_units`` repeat units (cached: the generator is slow)."""
+    bulk = Structure.from_str(bulk_json, fmt="json")
+    prim = bulk.get_primitive_structure()
+    pm = _primitive_miller(bulk, prim, miller)
+    probe = SlabGenerator(prim, pm, 1.0, 1.0, primitive=False, center_slab=True)
+    ouc = probe.oriented_unit_cell.lattice.matrix
+    normal = np.cross(ouc[0], ouc[1])
+    height = float(abs(np.dot(ouc[2], normal)) / np.linalg.norm(normal))
+    gen = SlabGenerator(
+        prim, pm, n_units * height - 1e-3, height, primitive=False, center_slab=True,
+        reorient_lattice=True,
+    )
+    with _quiet_spglib():
+        slabs = gen.get_slabs(symmetrize=symmetric)
+    return tuple(slabs), height
+
+
+def _slabs_for(
+    bulk: Structure, miller: tuple[int, int, int], thickness: float, symmetric: bool
+) -> tuple[list[Slab], int]:
+    """Terminations with at least ``thickness`` Å between top and bottom atoms."""
+    key = bulk.to_json()
+    _, height = _generate(key, miller, 1, False)
+    n_units = max(1, math.ceil(thickness / height))
+    for _ in range(4):
+        slabs, _ = _generate(key, miller, n_units, symmetric)
+        if slabs and min(_extent(_rebox(s, 10.0)) for s in slabs) >= thickness - 1e-6:
+            return list(slabs), n_units
+        if not slabs:
+            break
+        n_units += 1
+    return list(slabs), n_units
+
+
+def _describe(index: int, slab: Slab, vacuum: float) -> Termination:
+    boxed = _rebox(slab, vacuum)
+    top = _top_layer(boxed)
+    symbols = [boxed[i].specie.symbol for i in np.flatnonzero(top)]
+    z = boxed.cart_coords[:, 2]
+    depths = tuple(
+        (boxed[i].specie.symbol, round(float(z.max() - z[i]), 3))
+        for i in np.flatnonzero(top)[np.argsort(-z[top])]
+    )
+    comp = Composition({el: symbols.count(el) for el in sorted(set(symbols))})
+    try:
+        with _quiet_spglib():
+            symmetric = bool(slab.is_symmetric())
+    except Exception:  # symmetry-finder failure: report as not symmetric
+        symmetric = False
+    dipole = _dipole_eA(boxed)
+    try:
+        polar = bool(slab.is_polar())
+    except Exception:  # no oxidation states for pymatgen: fall back on our dipole
+        polar = bool(np.isfinite(dipole) and abs(dipole) > 1e-3)
+    return Termination(
+        index=index,
+        surface_composition=comp.formula.replace(" ", ""),
+        dipole_eA=dipole,
+        symmetric=symmetric,
+        polar=polar,
+        n_atoms=len(slab),
+        formula=slab.composition.formula.replace(" ", ""),
+        shift=float(slab.shift),
+        top_layer=depths,
+    )
+
+
+def list_terminations(
+    bulk: Structure,
+    miller: tuple[int, int, int],
+    thickness: float = 10.0,
+    vacuum: float = 15.0,
+) -> list[Termination]:
+    """The distinct terminations of the ``miller`` surface of ``bulk``.
+
+    Parameters
+    ----------
+    bulk
+        Bulk crystal (oxidation states are used for dipoles; guessed when absent).
+    miller
+        Miller indices in the lattice of ``bulk`` as given.
+    thickness
+        Minimum slab thickness (Å) between top and bottom atoms.
+    vacuum
+        Vacuum (Å).
+
+    Returns
+    -------
+    list[Termination]
+        In the generator's order; ``index`` selects one in :func:`make_slab`.
+    """
+    miller = _check_miller(miller)
+    thickness = _check_positive("thickness", thickness)
+    vacuum = _check_positive("vacuum", vacuum)
+    bulk = _with_oxidation_states(bulk)
+    slabs, _ = _slabs_for(bulk, miller, thickness, False)
+    return [_describe(i, s, vacuum) for i, s in enumerate(slabs)]
+
+
+_RICH = re.compile(r"^([A-Za-z]{1,2})[-_ ]?rich$")
+
+
+def _choose(terminations: list[Termination], termination: int | str) -> int:
+    if isinstance(termination, bool):
+        raise ValueError(f"termination must be an index or a name like 'la-rich', "
+                         f"got {termination!r}")
+    if isinstance(termination, int | np.integer):
+        if not 0 <= termination < len(terminations):
+            raise ValueError(
+                f"termination index {termination} out of range 0..{len(terminations) - 1}"
+            )
+        return int(termination)
+    text = str(termination).strip()
+    if text.lstrip("-").isdigit():
+        return _choose(terminations, int(text))
+    match = _RICH.match(text)
+    if not match:
+        raise ValueError(
+            f"termination must be an index or '<element>-rich' (e.g. 'la-rich'), got {text!r}"
+        )
+    symbol = match.group(1).capitalize()
+    counts = [Composition(t.surface_composition)[symbol] for t in terminations]
+    if max(counts) == 0:
+        raise ValueError(f"termination {text!r}: no termination has {symbol} in its top layer")
+    fractions = [
+        c / Composition(t.surface_composition).num_atoms for c, t in zip(counts, terminations,
+                                                                        strict=True)
+    ]
+
+    def highest(t: Termination) -> float:
+        return -min((d for el, d in t.top_layer if el == symbol), default=np.inf)
+
+    # most atoms of the element, then that element highest up, then the largest share
+    return max(range(len(terminations)),
+               key=lambda i: (counts[i], highest(terminations[i]), fractions[i], -i))
+
+
+def make_slab(
+    bulk: Structure,
+    miller: tuple[int, int, int],
+    thickness: float = 10.0,
+    vacuum: float = 15.0,
+    termination: int | str = 0,
+    symmetric: bool = False,
+    fix_bottom: float = 0.5,
+    supercell: tuple[int, int] = (1, 1),
+) -> Structure:
+    """A slab of ``bulk`` with the surface normal along z and exactly ``vacuum`` Å of vacuum.
+
+    Parameters
+    ----------
+    bulk
+        Bulk crystal (keeps its oxidation states).
+    miller
+        Miller indices in the lattice of ``bulk`` as given; not (0, 0, 0).
+    thickness
+        Minimum distance (Å) between the top and bottom atoms (> 0).
+    vacuum
+        Gap (Å) between the top atom and the periodic image of the bottom atom (> 0).
+    termination
+        Index into :func:`list_terminations` or ``"<element>-rich"``.
+    symmetric
+        Ask for equivalent top and bottom surfaces (pymatgen removes atoms symmetrically,
+        so the slab may be off-stoichiometric); warns and returns the asymmetric slab when
+        no symmetric version exists.
+    fix_bottom
+        Fraction (0 <= f < 1) of the thickness, from the bottom, whose atoms are fixed.
+    supercell
+        In-plane repetitions (na, nb).
+
+    Returns
+    -------
+    Structure
+        Site properties ``selective_dynamics`` and ``surface_layer``; ``properties`` holds
+        ``miller``, ``termination``, ``thickness_A``, ``vacuum_A`` and ``symmetric``.
+    """
+    miller = _check_miller(miller)
+    thickness = _check_positive("thickness", thickness)
+    vacuum = _check_positive("vacuum", vacuum)
+    if not 0.0 <= float(fix_bottom) < 1.0:
+        raise ValueError(f"fix_bottom must be a fraction in [0, 1), got {fix_bottom}")
+    try:
+        na, nb = (int(n) for n in supercell)
+    except (TypeError, ValueError):
+        raise ValueError(f"supercell must be two integers (na, nb), got {supercell!r}") from None
+    if na < 1 or nb < 1:
+        raise ValueError(f"supercell must be two integers >= 1, got {supercell!r}")
+    bulk = _with_oxidation_states(bulk)
+    slabs, _ = _slabs_for(bulk, miller, thickness, False)
+    terms = [_describe(i, s, vacuum) for i, s in enumerate(slabs)]
+    index = _choose(terms, termination)
+    slab: Structure = slabs[index]
+    is_symmetric = terms[index].symmetric
+    if symmetric and not is_symmetric:
+        sym_slabs, _ = _slabs_for(bulk, miller, thickness, True)
+        # the symmetrised slab of the chosen termination: same shift, symmetric
+        with _quiet_spglib():
+            match = [s for s in sym_slabs
+                     if abs(s.shift - slab.shift) < 1e-6 and s.is_symmetric()]
+        if match:
+            slab, is_symmetric = match[0], True
+        else:
+            warnings.warn(
+                f"make_slab: no symmetric slab for miller {miller} termination {index}; "
+                "returning the asymmetric one",
+                UserWarning,
+                stacklevel=2,
+            )
+    result = _rebox(slab, vacuum)
+    if (na, nb) != (1, 1):
+        result.make_supercell([na, nb, 1])
+    z = result.cart_coords[:, 2]
+    z_fix = z.min() + float(fix_bottom) * (z.max() - z.min())
+    fixed = (z < z_fix - 1e-6) if fix_bottom > 0 else np.zeros(len(z), dtype=bool)
+    result.add_site_property("selective_dynamics", [[not f] * 3 for f in fixed])
+    result.add_site_property("surface_layer", [bool(t) for t in _top_layer(result)])
+    result.properties.update(
+        miller=list(miller), termination=index, thickness_A=_extent(result),
+        vacuum_A=vacuum, symmetric=is_symmetric,
+    )
+    return result
+
+
+#: Default LLZO slab: one repeat of the primitive cell along [001] (half a conventional
+#: cell, 96 atoms, Li28La12Zr8O48, stoichiometric) with the full 13.2 x 13.2 Å surface.
+LLZO_SLAB_THICKNESS_A = 5.0
+
+
+def llzo_slab(
+    miller: tuple[int, int, int] = (0, 0, 1),
+    thickness: float = LLZO_SLAB_THICKNESS_A,
+    vacuum: float = 15.0,
+    termination: int | str = "la-rich",
+    bulk: Structure | None = None,
+    fix_bottom: float = 0.5,
+) -> Structure:
+    """Tetragonal LLZO slab; by default the thinnest stoichiometric (001) slab (96 atoms).
+
+    Parameters are those of :func:`make_slab`; ``bulk`` defaults to
+    :func:`ssbflow.structures.garnet.llzo_tetragonal`. ``termination`` defaults to the
+    termination with the most La in its top layer (the adsorption site of nitriles).
+    """
+    if bulk is None:
+        from ssbflow.structures.garnet import llzo_tetragonal
+
+        bulk = llzo_tetragonal()
+    return make_slab(bulk, miller, thickness=thickness, vacuum=vacuum, termination=termination,
+                     fix_bottom=fix_bottom)
+
+
+def _build_llzo_slab(options: BuildOptions) -> Structure:
+    kwargs = {k: v for k, v in options.given().items()
+              if k in ("miller", "thickness", "vacuum", "termination")}
+    return llzo_slab(**kwargs)
+
+
+CATALOG: tuple[CatalogEntry, ...] = (
+    CatalogEntry(
+        "llzo-slab",
+        "tetragonal LLZO slab (default (001), 96 atoms, la-rich top, 15 Å vacuum)",
+        _build_llzo_slab,
+        frozenset({"miller", "thickness", "vacuum", "termination"}),
+    ),
+)
