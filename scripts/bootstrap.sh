@@ -46,15 +46,5 @@ if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
     echo "$want" > "$stamp"
 fi
 
-# ---- pymatgen's CP2K data (basis sets and potentials) ------------------------
-if [[ -d /usr/share/cp2k ]]; then
-    cp2k_dir="$root/.venv/cp2k-data"
-    if [[ ! -f $cp2k_dir/.done ]]; then
-        say "indexing CP2K basis sets and potentials for pymatgen"
-        mkdir -p "$cp2k_dir"
-        .venv/bin/pmg config --cp2k /usr/share/cp2k "$cp2k_dir" >/dev/null 2>&1 || \
-            say "pmg config --cp2k failed: CP2K inputs will use explicit basis files only"
-        touch "$cp2k_dir/.done"
-    fi
-fi
+# pymatgen's CP2K basis/potential index is made on first use by ssbflow.workflows.engines.
 say "ready"
