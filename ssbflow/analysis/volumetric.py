@@ -1,0 +1,697 @@
+"""Volumetric grids (densities, potentials, ELF) from Gaussian cube and VASP files, in one type.
+
+One dataclass, :class:`VolumetricGrid`, holds the structure, the data on a periodic grid and its
+units, always converted on reading to
+
+- densities: e/Å³ (CP2K cubes store e/Bohr³; VASP CHGCAR/AECCAR/PARCHG store ρ·V_cell),
+- potentials: eV (CP2K V_HARTREE cubes store Hartree; VASP LOCPOT stores eV),
+- ELF: unitless,
+
+with lengths in Å (cubes use Bohr). Readers: :func:`read_cube`, :func:`read_vasp` and the
+dispatcher :func:`read_volumetric`; writers: :func:`write_cube` and :func:`write_chgcar` (both
+formats open in VESTA).
+
+Cube files are read and written with our own vectorised code rather than pymatgen's
+``VolumetricData.from_cube``/``to_cube`` (or ASE's): on a 10⁷-point grid those spend seconds to
+tens of seconds in per-value Python loops, and ``to_cube``/``write_file`` format one value at a
+time. Here the whole data block is parsed by one C-level call and written by an integer-arithmetic
+formatter that builds all the text at once (see ``benchmarks/bench_cdd.py``). VASP files are read
+with pymatgen (its CHGCAR parser is already fast).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pymatgen.core import DummySpecies, Element, Lattice, Structure
+from scipy import constants
+
+from ssbflow.errors import InputError
+
+BOHR_A: float = constants.physical_constants["Bohr radius"][0] * 1e10
+"""One Bohr in Å."""
+HARTREE_EV: float = constants.physical_constants["Hartree energy in eV"][0]
+"""One Hartree in eV."""
+
+Kind = Literal["density", "potential", "elf", "other"]
+UNITS: dict[str, str] = {"density": "e/A^3", "potential": "eV", "elf": "1", "other": "?"}
+"""The unit of :attr:`VolumetricGrid.data` for each kind of grid."""
+
+_VASP_NAMES: dict[str, Kind] = {
+    "CHGCAR": "density",
+    "AECCAR": "density",
+    "PARCHG": "density",
+    "CHG": "density",
+    "ELFCAR": "elf",
+    "LOCPOT": "potential",
+}
+
+
+@dataclass
+class VolumetricGrid:
+    """Values on a periodic grid spanning the cell of ``structure``.
+
+    Attributes
+    ----------
+    structure
+        The atoms and the cell (Å). Grid point (i, j, k) lies at fractional coordinates
+        (i/na, j/nb, k/nc) relative to ``origin_A``.
+    data
+        Array of shape (na, nb, nc) in ``units``.
+    kind
+        ``"density"`` (e/Å³), ``"potential"`` (electron potential energy, eV), ``"elf"``
+        (unitless) or ``"other"`` (units unknown).
+    units
+        Unit of ``data`` (see :data:`UNITS`).
+    origin_A
+        Cartesian position of grid point (0, 0, 0) (Å); cubes may have a non-zero origin.
+    source
+        The file the grid was read from (for messages).
+    """
+
+    structure: Structure
+    data: np.ndarray
+    kind: Kind = "other"
+    units: str = ""
+    origin_A: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        self.data = np.asarray(self.data, dtype=float)
+        if self.data.ndim != 3:
+            raise InputError(
+                f"{self.source or 'grid'}: expected 3D data, got shape {self.data.shape}"
+            )
+        if not self.units:
+            self.units = UNITS[self.kind]
+        self.origin_A = np.asarray(self.origin_A, dtype=float)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Grid shape (na, nb, nc)."""
+        return tuple(int(n) for n in self.data.shape)  # type: ignore[return-value]
+
+    @property
+    def volume_A3(self) -> float:
+        """Cell volume (Å³)."""
+        return float(self.structure.volume)
+
+    @property
+    def voxel_volume_A3(self) -> float:
+        """Volume of one grid cell (Å³)."""
+        return self.volume_A3 / self.data.size
+
+    def integral(self) -> float:
+        """∫ data dV over the cell (electrons for a density)."""
+        return float(self.data.sum(dtype=np.float64) * self.voxel_volume_A3)
+
+    def axis_length_A(self, axis: int) -> float:
+        """Length of lattice vector ``axis`` (Å)."""
+        return float(self.structure.lattice.abc[axis])
+
+    def axis_coords_A(self, axis: int) -> np.ndarray:
+        """Distance of each grid plane along lattice vector ``axis`` from the origin (Å)."""
+        n = self.data.shape[axis]
+        return np.arange(n) * self.axis_length_A(axis) / n
+
+    def plane_average(self, axis: int = 2) -> np.ndarray:
+        """Mean of the data over each grid plane normal to lattice vector ``axis``."""
+        other = tuple(i for i in range(3) if i != axis)
+        return self.data.mean(axis=other)
+
+    def same_grid(self, other: VolumetricGrid, tol_A: float = 1e-3) -> bool:
+        """True when ``other`` has the same grid shape and cell (within ``tol_A``)."""
+        return self.shape == other.shape and bool(
+            np.allclose(self.structure.lattice.matrix, other.structure.lattice.matrix, atol=tol_A)
+        )
+
+    def check_same_grid(self, other: VolumetricGrid, tol_A: float = 1e-3) -> None:
+        """Raise ``InputError`` unless ``other`` has the same grid shape and cell."""
+        if self.shape != other.shape:
+            raise InputError(
+                f"grid mismatch: {other.source or 'grid'} has grid {other.shape}, "
+                f"{self.source or 'grid'} has {self.shape} (use the same cell and cutoff/FFT grid)"
+            )
+        diff = np.abs(self.structure.lattice.matrix - other.structure.lattice.matrix).max()
+        if diff > tol_A:
+            raise InputError(
+                f"cell mismatch: {other.source or 'grid'} and {self.source or 'grid'} differ by "
+                f"{diff:.4f} Å in the lattice vectors (use the identical cell)"
+            )
+
+    def replace_data(self, data: np.ndarray, source: str = "") -> VolumetricGrid:
+        """A new grid on the same structure and grid holding ``data`` (same kind and units)."""
+        return VolumetricGrid(self.structure, data, self.kind, self.units, self.origin_A.copy(),
+                              source or self.source)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+def guess_kind(path: str | Path) -> Kind:
+    """Kind of grid from a file name (CP2K and VASP naming conventions)."""
+    name = Path(path).name.upper()
+    if "ELF" in name:
+        return "elf"
+    if "HARTREE" in name or "LOCPOT" in name or "POTENTIAL" in name:
+        return "potential"
+    if "DENSITY" in name or "CHG" in name or "RHO" in name or "PARCHG" in name:
+        return "density"
+    return "other"
+
+
+def _is_vasp_name(path: Path) -> bool:
+    name = path.name.upper()
+    return any(key in name for key in _VASP_NAMES) and not name.endswith((".CUBE", ".CUB"))
+
+
+def read_volumetric(
+    path: str | Path, kind: Kind | None = None, spin: Literal["up", "down"] | None = None
+) -> VolumetricGrid:
+    """Read a Gaussian cube or a VASP CHGCAR/AECCAR/PARCHG/ELFCAR/LOCPOT file.
+
+    Parameters
+    ----------
+    path
+        The file. Cubes are recognised by content (``.cube``/``.cub`` or any cube-shaped header),
+        VASP files by name.
+    kind
+        ``"density"``, ``"potential"``, ``"elf"``; default: guessed from the file name
+        (CP2K ``*ELECTRON_DENSITY*``, ``*ELF*``, ``*v_hartree*``; VASP names).
+    spin
+        For spin-polarised VASP files only; see :func:`read_vasp`.
+
+    Returns
+    -------
+    VolumetricGrid
+        Data converted to e/Å³, eV or unitless, lengths in Å.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    if _is_vasp_name(path):
+        return read_vasp(path, kind=kind, spin=spin)
+    if _looks_like_cube(path):
+        return read_cube(path, kind=kind)
+    raise InputError(
+        f"{path}: not a volumetric file (expected a Gaussian cube or a VASP CHGCAR, AECCAR, "
+        "PARCHG, ELFCAR or LOCPOT)"
+    )
+
+
+def _looks_like_cube(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = [handle.readline() for _ in range(6)]
+        fields = [line.split() for line in head[2:6]]
+        int(fields[0][0])
+        [float(x) for x in fields[0][1:4]]
+        for row in fields[1:]:
+            int(row[0])
+            [float(x) for x in row[1:4]]
+    except (ValueError, IndexError, UnicodeDecodeError, OSError):
+        return False
+    return True
+
+
+def read_cube(path: str | Path, kind: Kind | None = None) -> VolumetricGrid:
+    """Read a Gaussian-style cube file (as written by CP2K, Gaussian, VESTA, pymatgen).
+
+    Lengths are converted from Bohr (or kept in Å when the grid counts are negative, the cube
+    convention for Å). Data are converted by ``kind``: density e/Bohr³ → e/Å³, potential
+    Hartree → eV, ELF unchanged.
+
+    Parameters
+    ----------
+    path
+        Cube file.
+    kind
+        Kind of data; default guessed from the file name (:func:`guess_kind`).
+
+    Raises
+    ------
+    InputError
+        Truncated data block or a header that is not a cube header.
+    """
+    path = Path(path)
+    kind = kind or guess_kind(path)
+    raw = path.read_bytes()
+    try:
+        lines = raw.split(b"\n", 6)
+        head = lines[2].split()
+        n_atoms = int(head[0])
+        origin = np.array(head[1:4], dtype=float)
+        counts = []
+        vectors = []
+        for line in lines[3:6]:
+            row = line.split()
+            counts.append(int(row[0]))
+            vectors.append(np.array(row[1:4], dtype=float))
+        rest = lines[6]
+        if n_atoms < 0:  # orbital cube: one more header line (number of orbitals, indices)
+            raise InputError(f"{path}: orbital cubes (negative atom count) are not supported")
+        atom_lines = rest.split(b"\n", n_atoms)
+        atom_rows = [row.split() for row in atom_lines[:n_atoms]]
+        numbers = [int(float(row[0])) for row in atom_rows]
+        positions = np.array([row[2:5] for row in atom_rows], dtype=float).reshape(-1, 3)
+        block = atom_lines[n_atoms] if len(atom_lines) > n_atoms else b""
+    except (IndexError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"{path}: not a Gaussian cube file (bad header: {exc})") from None
+    in_angstrom = all(n < 0 for n in counts)
+    scale = 1.0 if in_angstrom else BOHR_A
+    shape = tuple(abs(n) for n in counts)
+    if min(shape) < 1:
+        raise InputError(f"{path}: not a Gaussian cube file (grid {shape})")
+    # One C-level parse of the whole data block (np.fromstring with sep is the fastest numpy
+    # text parser; pymatgen's from_cube adds per-line Python work around the same call).
+    try:
+        values = np.fromstring(block, sep=" ") if block.strip() else np.empty(0)
+    except ValueError:
+        raise InputError(f"{path}: corrupt cube data block (text that is not a number)") from None
+    expected = shape[0] * shape[1] * shape[2]
+    if values.size != expected:
+        raise InputError(
+            f"{path}: truncated or corrupt cube: {values.size} values for a "
+            f"{shape[0]}x{shape[1]}x{shape[2]} grid ({expected} expected)"
+        )
+    data = values.reshape(shape)
+    lattice = Lattice(np.array([vectors[i] * shape[i] for i in range(3)]) * scale)
+    species = [Element.from_Z(z) if z > 0 else DummySpecies("X") for z in numbers]
+    origin_A = origin * scale
+    structure = Structure(
+        lattice, species, positions * scale - origin_A, coords_are_cartesian=True,
+        to_unit_cell=False,
+    ) if species else Structure(lattice, [], [])
+    if kind == "density":
+        data = data / (1.0 if in_angstrom else BOHR_A**3)
+    elif kind == "potential":
+        data = data * HARTREE_EV
+    return VolumetricGrid(structure, data, kind, UNITS[kind], origin_A, str(path))
+
+
+def read_vasp(
+    path: str | Path, kind: Kind | None = None, spin: Literal["up", "down"] | None = None
+) -> VolumetricGrid:
+    """Read a VASP volumetric file with pymatgen.
+
+    CHGCAR, AECCAR* and PARCHG hold ρ·V_cell (divided here by the volume, → e/Å³);
+    LOCPOT holds the potential energy in eV; ELFCAR holds the ELF.
+
+    Parameters
+    ----------
+    path
+        The file (its name tells the kind unless ``kind`` is given).
+    kind
+        Override the kind guessed from the name.
+    spin
+        Spin-polarised files. For CHGCAR/LOCPOT the first block is the total (up + down) and
+        the second the magnetisation (up − down); ``None`` gives the total, ``"up"``/``"down"``
+        the spin channels. A spin-polarised ELFCAR holds the ELF of the up and of the down
+        electrons (not total and difference): ``None`` or ``"up"`` gives up, ``"down"`` down.
+
+    Raises
+    ------
+    InputError
+        The file cannot be parsed as a VASP volumetric file.
+    """
+    from pymatgen.io.vasp.outputs import VolumetricData
+
+    path = Path(path)
+    name = path.name.upper()
+    kind = kind or next((k for key, k in _VASP_NAMES.items() if key in name), None) or "other"
+    try:
+        poscar, blocks, _aug = VolumetricData.parse_file(str(path))
+    except Exception as exc:  # pymatgen raises many types on bad files
+        raise InputError(f"{path}: not a readable VASP volumetric file ({exc})") from None
+    structure = poscar.structure
+    if kind == "elf":
+        keys = [k for k in ("total", "diff") if k in blocks]
+        if spin == "down":
+            if len(keys) < 2:
+                raise InputError(f"{path}: spin='down' asked for a non-spin-polarised ELFCAR")
+            data = blocks["diff"]  # second block of a spin-polarised ELFCAR: the down channel
+        else:
+            data = blocks["total"]
+    else:
+        total = blocks["total"]
+        if spin is None:
+            data = total
+        else:
+            if "diff" not in blocks:
+                raise InputError(f"{path}: spin={spin!r} asked for a non-spin-polarised file")
+            sign = 1.0 if spin == "up" else -1.0
+            data = 0.5 * (total + sign * blocks["diff"])
+        if kind == "density":
+            data = data / structure.volume
+    return VolumetricGrid(structure, data, kind, UNITS[kind], np.zeros(3), str(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+def format_scientific(values: np.ndarray, digits: int) -> np.ndarray:
+    """Fixed-width scientific text of many numbers at once, as a ``uint8`` array.
+
+    Each value becomes ``width = digits + 8`` bytes, ``"  d.ddddE+xx"`` (leading blank, sign
+    or blank, ``digits`` decimals, two-digit exponent), the same text as Python's
+    ``f" {v:{width - 1}.{digits}E}"`` (two blanks before a positive value). Done with integer
+    arithmetic on whole arrays because formatting values one by one dominates the cost of
+    writing large grids. The last digit may
+    differ by one from exact decimal rounding at ties (relative error below 10**-digits).
+    Magnitudes below 1e-99 are written as zero.
+
+    Parameters
+    ----------
+    values
+        Finite floats, |v| < 1e100.
+    digits
+        Number of decimals of the mantissa (1 ≤ digits ≤ 14).
+
+    Returns
+    -------
+    numpy.ndarray
+        Array of shape (values.size, digits + 8), dtype uint8.
+    """
+    x = np.asarray(values, dtype=np.float64).ravel()
+    if not np.all(np.isfinite(x)):
+        raise ValueError("values: cannot write NaN or infinite values")
+    mag = np.abs(x)
+    if mag.size and mag.max() >= 9.99e99:
+        raise ValueError("values: magnitudes >= 1e100 cannot be written with 2-digit exponents")
+    nonzero = mag >= 1e-99
+    safe = np.where(nonzero, mag, 1.0)
+    exponent = np.floor(np.log10(safe)).astype(np.int64)
+    unit = 10**digits
+    mantissa = np.rint(safe * 10.0 ** (digits - exponent)).astype(np.int64)
+    low = mantissa < unit  # log10 rounded up: one decade too high
+    exponent[low] -= 1
+    mantissa[low] = np.rint(safe[low] * 10.0 ** (digits - exponent[low])).astype(np.int64)
+    high = mantissa >= 10 * unit  # rounding carried into a new decade
+    exponent[high] += 1
+    mantissa[high] = np.rint(mantissa[high] / 10).astype(np.int64)
+    mantissa[~nonzero] = 0
+    exponent[~nonzero] = 0
+    width = digits + 8
+    out = np.empty((x.size, width), dtype=np.uint8)
+    out[:, 0] = ord(" ")
+    out[:, 1] = np.where((x < 0) & nonzero, ord("-"), ord(" "))
+    out[:, 2] = ord("0") + mantissa // unit
+    out[:, 3] = ord(".")
+    frac = mantissa % unit
+    for pos in range(digits - 1, -1, -1):
+        out[:, 4 + pos] = ord("0") + frac % 10
+        frac //= 10
+    out[:, 4 + digits] = ord("E")
+    out[:, 5 + digits] = np.where(exponent < 0, ord("-"), ord("+"))
+    aexp = np.abs(exponent)
+    out[:, 6 + digits] = ord("0") + aexp // 10
+    out[:, 7 + digits] = ord("0") + aexp % 10
+    return out
+
+
+def _lines_of(fields: np.ndarray, per_line: int, row_length: int) -> bytes:
+    """Join fixed-width fields, ``per_line`` per line, also breaking at every ``row_length``."""
+    n, width = fields.shape
+    index = np.arange(n) % row_length
+    newline = ((index + 1) % per_line == 0) | (index == row_length - 1)
+    buf = np.zeros((n, width + 1), dtype=np.uint8)
+    buf[:, :width] = fields
+    buf[newline, width] = ord("\n")
+    flat = buf.ravel()
+    return flat[flat != 0].tobytes()
+
+
+def _file_data(grid: VolumetricGrid, cube: bool) -> np.ndarray:
+    if grid.kind == "density":
+        return grid.data * BOHR_A**3 if cube else grid.data * grid.volume_A3
+    if grid.kind == "potential" and cube:
+        return grid.data / HARTREE_EV
+    return grid.data
+
+
+def write_cube(grid: VolumetricGrid, path: str | Path, comment: str = "") -> Path:
+    """Write a grid as a Gaussian cube (Bohr; e/Bohr³, Hartree or unitless, by ``grid.kind``).
+
+    The layout matches CP2K's: the z index runs fastest, six values per line, a new line at
+    the end of every z row; values in 13 characters with 5 decimals. The header carries more
+    digits than Gaussian's fixed format (readers, VESTA included, parse it as free format).
+
+    Parameters
+    ----------
+    grid
+        The grid to write.
+    path
+        Output file.
+    comment
+        Text for the second header line.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    path = Path(path)
+    lattice = grid.structure.lattice.matrix / BOHR_A
+    origin = grid.origin_A / BOHR_A
+    na, nb, nc = grid.shape
+    head = [
+        f"ssbflow cube: {grid.kind} in {_cube_unit(grid.kind)} (lengths in Bohr)",
+        " ".join(comment.split()) or (grid.structure.formula if len(grid.structure) else ""),
+        f"{len(grid.structure):5d}{origin[0]:15.8f}{origin[1]:15.8f}{origin[2]:15.8f}",
+    ]
+    for count, vector in zip((na, nb, nc), lattice, strict=True):
+        step = vector / count
+        head.append(f"{count:5d}{step[0]:15.10f}{step[1]:15.10f}{step[2]:15.10f}")
+    for site in grid.structure:
+        z = site.specie.Z if hasattr(site.specie, "Z") else 0
+        pos = site.coords / BOHR_A + origin
+        head.append(f"{z:5d}{float(z):12.6f}{pos[0]:15.8f}{pos[1]:15.8f}{pos[2]:15.8f}")
+    fields = format_scientific(_file_data(grid, cube=True), digits=5)  # 13 characters
+    with open(path, "wb") as handle:
+        handle.write(("\n".join(head) + "\n").encode())
+        handle.write(_lines_of(fields, per_line=6, row_length=nc))
+    return path
+
+
+def _cube_unit(kind: str) -> str:
+    return {"density": "e/Bohr^3", "potential": "Hartree", "elf": "1"}.get(kind, "?")
+
+
+def write_chgcar(grid: VolumetricGrid, path: str | Path, comment: str = "") -> Path:
+    """Write a grid in VASP CHGCAR format (VESTA-readable; pymatgen ``Chgcar`` reads it back).
+
+    A density is written as ρ·V_cell (the CHGCAR convention); a potential in eV (LOCPOT
+    convention); ELF as is. Five values per line, x index fastest, 11 significant digits.
+
+    Parameters
+    ----------
+    grid
+        The grid to write.
+    path
+        Output file (name it ``*CHGCAR*`` so that readers recognise it).
+    comment
+        First line of the file (default: the formula).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    from pymatgen.io.vasp.inputs import Poscar
+
+    path = Path(path)
+    if len(grid.structure) == 0:
+        raise InputError(f"{path}: a CHGCAR needs at least one atom in the structure")
+    poscar = Poscar(grid.structure, comment=" ".join(comment.split()) or grid.structure.formula)
+    header = poscar.get_str(significant_figures=8).rstrip("\n") + "\n\n"
+    na, nb, nc = grid.shape
+    values = np.asarray(_file_data(grid, cube=False)).ravel(order="F")
+    fields = format_scientific(values, digits=10)
+    with open(path, "wb") as handle:
+        handle.write(header.encode())
+        handle.write(f"{na:5d}{nb:5d}{nc:5d}\n".encode())
+        handle.write(_lines_of(fields, per_line=5, row_length=values.size))
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# sampling: planes and lines through atoms
+
+
+@dataclass
+class PlaneSlice:
+    """Values of a grid on a rectangle in a plane (e.g. through three atoms).
+
+    Attributes
+    ----------
+    values
+        Array (n_u, n_v) of the grid's values at ``origin_A + s u + t v``.
+    s_A, t_A
+        In-plane coordinates along ``u`` and ``v`` (Å).
+    origin_A, u, v
+        Cartesian origin (Å) and orthonormal in-plane directions.
+    atoms
+        Projected (s, t) positions (Å) and labels of the atoms that define the plane and of
+        other atoms within ``tolerance`` of it: list of (label, s_A, t_A).
+    units
+        Units of ``values``.
+    """
+
+    values: np.ndarray
+    s_A: np.ndarray
+    t_A: np.ndarray
+    origin_A: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    atoms: list[tuple[str, float, float]]
+    units: str
+
+
+def _cart_of(grid: VolumetricGrid, index: int, name: str) -> np.ndarray:
+    if not 0 <= index < len(grid.structure):
+        raise InputError(
+            f"{name}: atom index {index} out of range (0..{len(grid.structure) - 1})"
+        )
+    return grid.structure[index].coords
+
+
+def _min_image(grid: VolumetricGrid, vector_A: np.ndarray) -> np.ndarray:
+    lattice = grid.structure.lattice
+    frac = lattice.get_fractional_coords(vector_A)
+    return lattice.get_cartesian_coords(frac - np.round(frac))
+
+
+def sample_points(grid: VolumetricGrid, points_A: np.ndarray) -> np.ndarray:
+    """Values at Cartesian points (Å), linear interpolation on the periodic grid.
+
+    Linear (order 1) keeps values within the range of the grid (ELF stays in [0, 1]).
+    ``mode="grid-wrap"`` is scipy's exact periodic wrap (plain ``"wrap"`` wraps with period
+    n − 1 for historical reasons).
+    """
+    from scipy.ndimage import map_coordinates
+
+    points = np.asarray(points_A, dtype=float).reshape(-1, 3) - grid.origin_A
+    frac = grid.structure.lattice.get_fractional_coords(points)
+    index = frac * np.array(grid.shape)
+    return map_coordinates(grid.data, index.T, order=1, mode="grid-wrap")
+
+
+def plane_slice(
+    grid: VolumetricGrid,
+    atoms: tuple[int, int, int] | None = None,
+    *,
+    center_atom: int | None = None,
+    normal: tuple[float, float, float] | None = None,
+    margin_A: float = 2.5,
+    half_width_A: float = 5.0,
+    step_A: float = 0.05,
+    tolerance_A: float = 0.5,
+) -> PlaneSlice:
+    """Sample a grid on a plane through three atoms, or through one atom with a given normal.
+
+    Parameters
+    ----------
+    grid
+        The grid (its structure gives the atom positions).
+    atoms
+        Three atom indices (0-based) ``(i, j, k)``: the plane holds i, and the nearest images
+        of j and k; ``u`` points from i to j. The rectangle covers the three atoms plus
+        ``margin_A``.
+    center_atom, normal
+        Alternative to ``atoms``: plane through atom ``center_atom`` normal to the Cartesian
+        vector ``normal``; the square covers ``±half_width_A`` around the atom.
+    step_A
+        Sampling step (Å).
+    tolerance_A
+        Atoms within this distance of the plane are marked on plots.
+
+    Returns
+    -------
+    PlaneSlice
+    """
+    if atoms is not None:
+        if len(atoms) != 3 or len(set(atoms)) != 3:
+            raise InputError(f"atoms: expected three different atom indices, got {atoms}")
+        r0 = _cart_of(grid, atoms[0], "atoms")
+        d1 = _min_image(grid, _cart_of(grid, atoms[1], "atoms") - r0)
+        d2 = _min_image(grid, _cart_of(grid, atoms[2], "atoms") - r0)
+        n = np.cross(d1, d2)
+        if np.linalg.norm(n) < 1e-6 * np.linalg.norm(d1) * np.linalg.norm(d2) or np.linalg.norm(
+            d1
+        ) < 1e-8:
+            raise InputError(f"atoms: atoms {atoms} are collinear; they do not define a plane")
+        u = d1 / np.linalg.norm(d1)
+        n = n / np.linalg.norm(n)
+        v = np.cross(n, u)
+        st = np.array([[0.0, 0.0], [d1 @ u, d1 @ v], [d2 @ u, d2 @ v]])
+        lo = st.min(axis=0) - margin_A
+        hi = st.max(axis=0) + margin_A
+    elif center_atom is not None and normal is not None:
+        r0 = _cart_of(grid, center_atom, "center_atom")
+        n = np.asarray(normal, dtype=float)
+        if n.shape != (3,) or np.linalg.norm(n) < 1e-12:
+            raise InputError(f"normal: expected a non-zero 3-vector, got {normal}")
+        n = n / np.linalg.norm(n)
+        trial = np.eye(3)[int(np.argmin(np.abs(n)))]
+        u = np.cross(n, trial)
+        u /= np.linalg.norm(u)
+        v = np.cross(n, u)
+        lo = np.array([-half_width_A, -half_width_A])
+        hi = -lo
+    else:
+        raise InputError("plane: give three atom indices, or a centre atom and a normal vector")
+    s = np.arange(lo[0], hi[0] + 0.5 * step_A, step_A)
+    t = np.arange(lo[1], hi[1] + 0.5 * step_A, step_A)
+    ss, tt = np.meshgrid(s, t, indexing="ij")
+    points = r0 + ss[..., None] * u + tt[..., None] * v
+    values = sample_points(grid, points.reshape(-1, 3)).reshape(ss.shape)
+    marks = []
+    for site in grid.structure:
+        d = _min_image(grid, site.coords - r0)
+        if abs(d @ n) <= tolerance_A:
+            ps, pt = d @ u, d @ v
+            if lo[0] <= ps <= hi[0] and lo[1] <= pt <= hi[1]:
+                marks.append((site.species_string, float(ps), float(pt)))
+    return PlaneSlice(values, s, t, r0, u, v, marks, grid.units)
+
+
+@dataclass
+class LineProfile:
+    """Values of a grid along the segment between two atoms.
+
+    Attributes
+    ----------
+    distance_A
+        Distance from the first atom (Å).
+    values
+        Grid values at those points (units of the grid).
+    labels
+        Species of the two atoms.
+    length_A
+        Distance between the atoms (nearest image, Å).
+    """
+
+    distance_A: np.ndarray
+    values: np.ndarray
+    labels: tuple[str, str]
+    length_A: float
+
+
+def line_profile(grid: VolumetricGrid, start: int, end: int, n_points: int = 201) -> LineProfile:
+    """Sample a grid on the straight line from atom ``start`` to the nearest image of ``end``."""
+    if start == end:
+        raise InputError(f"line: start and end atoms must differ (got {start} twice)")
+    r0 = _cart_of(grid, start, "start")
+    d = _min_image(grid, _cart_of(grid, end, "end") - r0)
+    frac = np.linspace(0.0, 1.0, n_points)
+    values = sample_points(grid, r0 + frac[:, None] * d)
+    length = float(np.linalg.norm(d))
+    labels = (grid.structure[start].species_string, grid.structure[end].species_string)
+    return LineProfile(frac * length, values, labels, length)
