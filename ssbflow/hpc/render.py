@@ -67,7 +67,9 @@ def job_resources(profile: ClusterProfile, template: str) -> dict[str, Any]:
     """Resources of a job with ``template``: the profile's, adapted for GPU templates.
 
     GPU templates need at least one GPU; ``mlip-gpu`` is one process on one GPU
-    (``nodes = tasks = gpus = 1``); the VASP/CP2K GPU builds run one MPI rank per GPU.
+    (``nodes = tasks = gpus = 1``); VASP's OpenACC build runs exactly one MPI rank per GPU;
+    CP2K's CUDA build runs at least one rank per GPU (DBCSR shares the GPUs of a node
+    round-robin among its ranks, and more ranks can drive the CPU-side parts).
     """
     res = {
         "nodes": profile.nodes,
@@ -77,9 +79,12 @@ def job_resources(profile: ClusterProfile, template: str) -> dict[str, Any]:
     }
     if template == "mlip-gpu":
         res.update(nodes=1, tasks=1, gpus=1)
-    elif template in GPU_TEMPLATES:
+    elif template == "vasp-gpu":
         res["gpus"] = max(profile.gpus, 1)
         res["tasks"] = res["gpus"]
+    elif template in GPU_TEMPLATES:
+        res["gpus"] = max(profile.gpus, 1)
+        res["tasks"] = max(profile.tasks, res["gpus"])
     return res
 
 

@@ -70,7 +70,7 @@ def test_gpu_templates_request_gpus_and_one_rank_per_gpu(tmp_path):
     mlip = render_job_script(profile, "true", template="mlip-gpu", run_dir=tmp_path)
     opts = _sbatch_options(mlip)
     assert (opts["gres"], opts["nodes"], opts["ntasks-per-node"]) == ("gpu:1", "1", "1")
-    assert "export SSBFLOW_DEVICE=cuda" in mlip
+    assert "export OMP_NUM_THREADS=8" in mlip and "srun" not in mlip  # one process, no MPI
     # --gpus-per-node spelling for clusters that do not use gres
     alt = load_profile("local", {**GPU_PROFILE, "gpu_request": "gpus"})
     assert _sbatch_options(render_job_script(alt, "true", template="cp2k-gpu",
