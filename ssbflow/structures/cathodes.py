@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Sequence
 from importlib import resources
 
@@ -109,7 +110,9 @@ def lco(supercell: Sequence[int] = (1, 1, 1)) -> Structure:
     with resources.as_file(
         resources.files("ssbflow.data.structures").joinpath(LCO_CIF)
     ) as path:
-        structure = Structure.from_file(path)
+        with warnings.catch_warnings():  # "coordinates rounded to ideal values": expected
+            warnings.simplefilter("ignore", UserWarning)
+            structure = Structure.from_file(path)
     structure.remove_oxidation_states()
     structure.add_oxidation_state_by_element(OXIDATION_STATES)
     structure.make_supercell(reps)

@@ -12,8 +12,11 @@ A fraction ``la_poor_share`` of La (default 0.2, i.e. La occupancies of about 0.
 two layers) goes to the La-poor layers; Li and vacancies fill the rest. Within these layer
 counts the arrangement of La, Li and vacancies is the one of lowest Ewald energy (all
 arrangements when few enough, else sampling and swap refinement; every split of Li between
-the layers is tried). Li is kept on the A-site centre; in refined structures it is displaced
-towards the O4 window, which a relaxation recovers.
+the layers is tried). The layering has to be imposed: with point charges on ideal perovskite
+positions the Ewald energy alone prefers La spread over both layers (the default cell's
+layered optimum is ~4 eV above unconstrained arrangements); ``la_poor_share=None`` gives that
+unconstrained electrostatic optimum instead. Li is kept on the A-site centre; in refined
+structures it is displaced towards the O4 window, which a relaxation recovers.
 """
 
 from __future__ import annotations
@@ -90,12 +93,12 @@ def llto_framework(supercell: Sequence[int] = (3, 3, 1)) -> Structure:
 
 def llto_with_ordering(
     supercell: Sequence[int] = (3, 3, 1),
-    la_poor_share: float = 0.2,
+    la_poor_share: float | None = 0.2,
     n_samples: int = 2000,
     seed: int = 0,
 ) -> tuple[Structure, OrderingResult]:
     """:func:`llto` plus the record of the Ewald search (energies of all candidates)."""
-    if not 0.0 <= la_poor_share <= 0.5:
+    if la_poor_share is not None and not 0.0 <= la_poor_share <= 0.5:
         raise ValueError(f"la_poor_share must be within [0, 0.5], got {la_poor_share}")
     frame = llto_framework(supercell)
     layer = frame.site_properties["a_layer"]
@@ -104,6 +107,14 @@ def llto_with_ordering(
     n_sites = len(rich) + len(poor)
     n_li, n_la = llto_site_counts(n_sites)
     n_vac = n_sites - n_li - n_la
+    matrix = unit_charge_ewald_matrix(frame)
+    fixed = np.array([0.0 if lab else float(s.specie.oxi_state)
+                      for s, lab in zip(frame, layer, strict=True)])
+    if la_poor_share is None:
+        group = Group(rich + poor, {k: v for k, v in
+                                    (("La", n_la), ("Li", n_li), ("Vac", n_vac)) if v})
+        best = lowest_ewald_ordering(matrix, fixed, [group], _CHARGES, n_samples, seed)
+        return _decorate(frame, best), best
     n_la_poor = round(la_poor_share * n_la)
     n_la_rich = n_la - n_la_poor
     if n_la_rich > len(rich):
@@ -111,9 +122,6 @@ def llto_with_ordering(
     if n_la_poor > len(poor):
         raise ValueError(f"la_poor_share={la_poor_share} puts more La on the La-poor layers "
                          "than they have sites")
-    matrix = unit_charge_ewald_matrix(frame)
-    fixed = np.array([0.0 if lab else float(s.specie.oxi_state)
-                      for s, lab in zip(frame, layer, strict=True)])
     best: OrderingResult | None = None
     energies = []
     free_rich = len(rich) - n_la_rich
@@ -133,24 +141,28 @@ def llto_with_ordering(
         if best is None or result.energy_eV < best.energy_eV - 1e-9:
             best = result
     assert best is not None
+    record = OrderingResult(best.labels, best.energy_eV, np.concatenate(energies),
+                            best.exhaustive)
+    return _decorate(frame, best), record
+
+
+def _decorate(frame: Structure, result: OrderingResult) -> Structure:
+    """Put the chosen A-site occupants on ``frame``; drop vacancies and ``a_layer``."""
     structure = frame.copy()
+    structure.remove_site_property("a_layer")
     vacancies = []
-    for i, lab in best.labels.items():
+    for i, lab in result.labels.items():
         if lab == "Vac":
             vacancies.append(i)
         else:
-            structure.replace(i, Species(lab, int(_CHARGES[lab])),
-                              properties={"a_layer": layer[i]})
+            structure.replace(i, Species(lab, int(_CHARGES[lab])))
     structure.remove_sites(vacancies)
-    structure.remove_site_property("a_layer")
-    record = OrderingResult(best.labels, best.energy_eV, np.concatenate(energies),
-                            best.exhaustive)
-    return structure.get_sorted_structure(), record
+    return structure.get_sorted_structure()
 
 
 def llto(
     supercell: Sequence[int] = (3, 3, 1),
-    la_poor_share: float = 0.2,
+    la_poor_share: float | None = 0.2,
     n_samples: int = 2000,
     seed: int = 0,
 ) -> Structure:
@@ -160,7 +172,8 @@ def llto(
     ----------
     supercell : repetitions of the doubled cell (a, a, 2a). The default (3, 3, 1) has 18 A
         sites and gives exactly Li6La10Ti18O54 = Li0.333La0.556TiO3 (88 atoms).
-    la_poor_share : fraction of La on the La-poor layers (z = 1/2).
+    la_poor_share : fraction of La on the La-poor layers (z = 1/2); ``None``: no layering
+        imposed (lowest Ewald energy over all A sites).
     n_samples, seed : sampling of A-site arrangements when there are too many to enumerate.
 
     Returns

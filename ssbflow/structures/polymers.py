@@ -59,6 +59,9 @@ FSI_SN_A, FSI_SO_A, FSI_SF_A, FSI_SNS_DEG = 1.58, 1.43, 1.58, 123.0
 #: Smallest allowed distance (Å) between atoms of different molecules / molecule and slab.
 MIN_CONTACT_A = 1.6
 
+#: Bondi van der Waals radii (Å; J. Phys. Chem. 68, 441 (1964)) for the packing contacts.
+VDW_RADII_A = {"H": 1.20, "C": 1.70, "N": 1.55, "O": 1.52, "F": 1.47, "S": 1.80, "Li": 1.82}
+
 _KINDS = ("pvdf", "dpvdf")
 _COUNTER_IONS = ("FSI", "F")
 
@@ -251,10 +254,16 @@ def _min_image_distances(frac_a: np.ndarray, frac_b: np.ndarray, lattice: Lattic
     return np.linalg.norm(diff @ lattice.matrix, axis=-1)
 
 
-def _image_gap_A(coords_A: np.ndarray, translations: np.ndarray) -> float:
-    """Smallest distance (Å) between a molecule and its copies shifted by ``translations``."""
-    gaps = [np.linalg.norm(coords_A[:, None] - (coords_A + t)[None, :], axis=-1).min()
-            for t in translations]
+def _image_gap_A(coords_A: np.ndarray, translations: np.ndarray,
+                 threshold_A: np.ndarray | None = None) -> float:
+    """Smallest distance (Å) between a molecule and its copies shifted by ``translations``.
+
+    With ``threshold_A`` (pair matrix), the smallest ratio distance / threshold instead.
+    """
+    gaps = []
+    for t in translations:
+        d = np.linalg.norm(coords_A[:, None] - (coords_A + t)[None, :], axis=-1)
+        gaps.append((d if threshold_A is None else d / threshold_A).min())
     return float(min(gaps))
 
 
@@ -304,8 +313,9 @@ def polymer_on_slab(
     -------
     Structure
         Slab + molecule; site property ``adsorbate`` (True on molecule atoms), molecule atoms
-        with formal oxidation states, free in ``selective_dynamics`` and ``magmom`` 0 where
-        the slab has those properties.
+        with formal oxidation states, free in ``selective_dynamics``, ``magmom`` 0 and
+        ``surface_layer`` False where the slab has those site properties (other slab site
+        properties are dropped). ``properties["adsorbate"]`` records the placement.
 
     Raises
     ------
@@ -364,15 +374,18 @@ def polymer_on_slab(
             f"(< {MIN_CONTACT_A} Å); increase height"
         )
     molecule_species = _oxidised(species, coords)
-    defaults = {"selective_dynamics": [True, True, True], "magmom": 0.0}
+    defaults = {"selective_dynamics": [True, True, True], "magmom": 0.0,
+                "surface_layer": False}
     properties: dict[str, list] = {}
     for key, values in slab.site_properties.items():
-        if key in defaults:
+        if key in defaults:  # other slab-only site properties are dropped
             properties[key] = list(values) + [defaults[key]] * len(species)
     properties["adsorbate"] = [False] * len(slab) + [True] * len(species)
+    info = {**slab.properties, "adsorbate": {"kind": kind, "n_units": n_units,
+                                             "height_A": height, "facing": facing}}
     return Structure(lattice, list(slab.species) + molecule_species,
                      np.vstack([slab_cart, coords]), coords_are_cartesian=True,
-                     site_properties=properties)
+                     site_properties=properties, properties=info)
 
 
 def fsi_anion() -> Molecule:
@@ -428,14 +441,17 @@ def polymer_li_box(
     density: float = 1.7,
     seed: int = 0,
     min_distance_A: float = MIN_CONTACT_A,
+    vdw_scale: float = 0.6,
     max_attempts: int = 5000,
 ) -> Structure:
     """Amorphous polymer + Li salt in a cubic periodic box, for diffusion MD.
 
     Rigid capped oligomers (random orientation and position), then counter-ions, then Li+,
     are inserted one by one; a trial is accepted when every atom is at least
-    ``min_distance_A`` from every atom of other molecules and from the periodic images of its
-    own molecule. The cubic box is sized for ``density`` exactly.
+    max(``min_distance_A``, ``vdw_scale`` x (sum of van der Waals radii)) from every atom of
+    other molecules and from the periodic images of its own molecule (e.g. S...O >= 2.0 Å,
+    Li...O >= 2.0 Å, H...H >= 1.6 Å with the defaults). The cubic box is sized for
+    ``density`` exactly.
 
     Parameters
     ----------
@@ -446,6 +462,7 @@ def polymer_li_box(
     density : target density (g/cm³); amorphous PVDF is about 1.68-1.78.
     seed : random seed.
     min_distance_A : smallest distance between atoms of different molecules (Å).
+    vdw_scale : fraction of the van der Waals contact distance (Bondi radii) required.
     max_attempts : insertion trials per molecule before the packing restarts (5 restarts).
 
     Returns
@@ -466,6 +483,8 @@ def polymer_li_box(
         raise ValueError(f"density must be within 0.3-3.0 g/cm³, got {density}")
     if min_distance_A <= 0:
         raise ValueError(f"min_distance_A must be > 0 Å, got {min_distance_A}")
+    if not 0.0 <= vdw_scale <= 1.0:
+        raise ValueError(f"vdw_scale must be within [0, 1], got {vdw_scale}")
     components = _box_components(kind, n_chains, n_units, int(n_li), counter_ion)
     mass_amu = sum(float(sp.atomic_mass) for _, species, _ in components for sp in species)
     volume_A3 = mass_amu / (density * 0.602214076)  # amu/Å3 -> g/cm3 factor 1.66054
@@ -480,20 +499,31 @@ def polymer_li_box(
     rng = np.random.default_rng(seed)
     shifts = np.array([[i, j, k] for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)
                        if (i, j, k) != (0, 0, 0)], dtype=float) @ lattice.matrix
+    def radii(species: Sequence[Species]) -> np.ndarray:
+        return np.array([VDW_RADII_A[sp.symbol] for sp in species])
+
+    def contact(r_a: np.ndarray, r_b: np.ndarray) -> np.ndarray:
+        return np.maximum(min_distance_A, vdw_scale * (r_a[:, None] + r_b[None, :]))
+
     for _restart in range(5):
         placed_frac = np.zeros((0, 3))
+        placed_radii = np.zeros(0)
         result: list[tuple[int, str, Species, np.ndarray]] = []
         for mol_id, (name, species, coords) in enumerate(components):
+            r_mol = radii(species)
+            self_contact = contact(r_mol, r_mol)
             for _ in range(max_attempts):
                 rotated = Rotation.random(random_state=rng).apply(coords)
                 trial = rotated + rng.random(3) @ lattice.matrix
-                if len(species) > 1 and _image_gap_A(trial, shifts) < min_distance_A:
+                if len(species) > 1 and _image_gap_A(trial, shifts, self_contact) < 1.0:
                     continue
                 frac = lattice.get_fractional_coords(trial)
-                if len(placed_frac) and _min_image_distances(
-                        frac, placed_frac, lattice).min() < min_distance_A:
+                if len(placed_frac) and np.any(
+                        _min_image_distances(frac, placed_frac, lattice)
+                        < contact(r_mol, placed_radii)):
                     continue
                 placed_frac = np.vstack([placed_frac, frac])
+                placed_radii = np.concatenate([placed_radii, r_mol])
                 result += [(mol_id, name, sp, xyz) for sp, xyz in
                            zip(species, trial, strict=True)]
                 break
