@@ -71,6 +71,31 @@ def _demo_flow(extra: list[str], out: Path) -> Any:
     return two_job_flow(args.a, args.b, args.sleep, str(out / "calls.log"), args.allow_file)
 
 
+def _study_flow(study: str, extra: list[str], out: Path) -> Any:
+    """The jobflow ``Flow`` of a study, options parsed as ``ssbflow run STUDY`` parses them."""
+    if study == "demo":
+        return _demo_flow(extra, out)
+    if study != "sn-llzo":
+        raise InputError(f"STUDY: unknown study {study!r}; expected one of {', '.join(STUDIES)}")
+    from ssbflow.cli import make_app
+    from ssbflow.workflows.sn_llzo import make_sn_llzo_flow, sn_llzo_options
+
+    run_group = typer.main.get_command(make_app()).commands["run"]
+    command = run_group.commands[study]  # type: ignore[attr-defined]
+    params = command.make_context(study, [*extra, "--out", str(out)]).params
+    termination = params.get("termination")
+    if termination is not None and termination.lstrip("-").isdigit():
+        termination = int(termination)
+    options = sn_llzo_options(
+        engine=params["engine"], electronic=params["electronic"], preset=params["preset"],
+        miller=tuple(params["miller"]), termination=termination,
+        thickness=params["thickness"], vacuum=params["vacuum"],
+        mlip_model=params["mlip_model"], n_sites=params["n_sites"],
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    return make_sn_llzo_flow(options, str(out))
+
+
 def submit_command(
     ctx: typer.Context,
     study: Annotated[str, typer.Argument(help=f"Study to run: {', '.join(STUDIES)}.")],
@@ -128,12 +153,7 @@ def submit_command(
     from ssbflow.hpc import remote
 
     out_abs = out.expanduser().absolute()
-    if study == "demo":
-        flow = _demo_flow(extra, out_abs)
-    else:
-        raise InputError(
-            f"STUDY: {study!r} runs with --mode single; --mode jobflow-remote runs: demo"
-        )
+    flow = _study_flow(study, extra, out_abs)
     project = remote.project_name(prof)
     ids = remote.submit_flow_remote(flow, prof, template=template, project=project)
     flow_id = flow.uuid
