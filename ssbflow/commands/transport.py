@@ -57,6 +57,53 @@ def arrhenius_command(
     )
 
 
+def diffusion_command(
+    trajectory: Annotated[Path, typer.Argument(help="MD trajectory (extxyz, .traj).")],
+    species: Annotated[str, typer.Option(help="Diffusing element.")] = "Li",
+    timestep_fs: Annotated[
+        float | None,
+        typer.Option(help="MD time step (fs); not needed when frames carry time_fs."),
+    ] = None,
+    frame_interval: Annotated[int, typer.Option(help="MD steps between saved frames.")] = 1,
+    temperature_k: Annotated[
+        float | None,
+        typer.Option("--temperature-K", help="Temperature for the Nernst–Einstein σ (K)."),
+    ] = None,
+    fit_range_ps: Annotated[
+        tuple[float, float] | None,
+        typer.Option(help="Fit window START END (ps) instead of the detected diffusive regime."),
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the MSD plot to this PNG.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Diffusion coefficient (cm²/s) and MSD slope (Å²/ps) of one species from MD."""
+    from ssbflow.analysis.diffusion import analyze_trajectory, plot_msd
+
+    result = analyze_trajectory(
+        trajectory,
+        species=species,
+        timestep_fs=timestep_fs,
+        frame_interval=frame_interval,
+        temperature_K=temperature_k,
+        fit_range_ps=fit_range_ps,
+    )
+    data = result.to_dict()
+    if plot is not None:
+        data["files"] = {"msd_plot": str(plot_msd({species: result}, plot))}
+    if as_json:
+        _echo_json(data)
+        return
+    lo, hi = result.fit_range_ps
+    typer.echo(
+        f"{trajectory}: {species} ({result.n_ions} ions, {result.n_frames} frames) "
+        f"D = {result.D_cm2_s:.3e} ± {result.D_stderr_cm2_s:.1e} cm²/s, "
+        f"MSD slope {result.msd_slope_A2_per_ps:.4g} Å²/ps, fit {lo:.3g}-{hi:.3g} ps"
+        + ("" if result.diffusive else " (no diffusive regime found: estimate only)")
+        + (f", σ(NE) = {result.sigma_mS_cm:.3g} mS/cm" if result.sigma_mS_cm is not None else "")
+    )
+
+
 def register(groups: CliGroups) -> None:
     """Attach the transport analyses to ``analyze`` and the transport studies to ``run``."""
     groups.analyze.command("arrhenius")(arrhenius_command)
+    groups.analyze.command("diffusion")(diffusion_command)

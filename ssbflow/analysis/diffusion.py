@@ -1,0 +1,579 @@
+"""Mean-square displacement and diffusion coefficients from MD trajectories.
+
+Definitions (see the team's science notes): MSD(t) = ⟨|r_i(t0 + t) − r_i(t0)|²⟩ over the ions of
+one species and over *all* time origins t0, from unwrapped coordinates with the centre-of-mass
+drift of the framework removed; D = slope / (2 d) in the diffusive (linear) regime, d = 3;
+the "Li+ migration rate" in Å²/ps of the source studies is the MSD slope itself;
+Nernst–Einstein σ = n q² D / (k T) with Haven ratio 1.
+
+pymatgen-analysis-diffusion's ``DiffusionAnalyzer`` is the reference implementation and is
+used to cross-check this module in the tests. It is not used here because it needs one
+pymatgen ``Structure`` per frame (slow and memory-hungry for long MLIP trajectories), it
+transforms every atom (framework included) and it has no diffusive-regime detection or
+block uncertainty. The MSD here sums the power spectra of the ions of one species before a
+single inverse FFT, so the cost is one forward real FFT per ion and Cartesian component.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from scipy.fft import irfft, next_fast_len, rfft
+
+from ssbflow.errors import InputError
+
+#: 1 Å²/ps in cm²/s.
+A2_PER_PS_TO_CM2_PER_S = 1.0e-4
+_E_CHARGE_C = 1.602176634e-19
+_KB_J_PER_K = 1.380649e-23
+MIN_FRAMES = 5
+
+
+# --------------------------------------------------------------------------------------------
+# Trajectory handling
+# --------------------------------------------------------------------------------------------
+@dataclass
+class TrajectoryData:
+    """Unwrapped Cartesian positions of a trajectory and what goes with them.
+
+    Attributes
+    ----------
+    positions_A
+        (n_frames, n_atoms, 3) unwrapped Cartesian positions in Å.
+    symbols
+        Chemical symbol of every atom.
+    masses_amu
+        Atomic masses (amu).
+    time_ps
+        (n_frames,) times in ps, evenly spaced and increasing.
+    volume_A3
+        Mean cell volume (Å³), ``nan`` for a non-periodic trajectory.
+    temperature_K
+        Temperature stored with the frames (``info["temperature_K"]``), else ``None``.
+    """
+
+    positions_A: np.ndarray
+    symbols: list[str]
+    masses_amu: np.ndarray
+    time_ps: np.ndarray
+    volume_A3: float
+    temperature_K: float | None = None
+
+
+def unwrap_positions(positions_A: np.ndarray, cells_A: np.ndarray | None) -> np.ndarray:
+    """Unwrap positions with minimum-image displacements between consecutive frames.
+
+    Works for wrapped and for already-unwrapped input, provided no atom moves by half a cell
+    between two saved frames.
+
+    Parameters
+    ----------
+    positions_A
+        (n_frames, n_atoms, 3) Cartesian positions (Å).
+    cells_A
+        (n_frames, 3, 3) or (3, 3) cell matrices (rows are lattice vectors), or ``None`` for
+        no periodicity (positions are returned as they are).
+    """
+    pos = np.asarray(positions_A, dtype=float)
+    if cells_A is None:
+        return pos.copy()
+    cells = np.asarray(cells_A, dtype=float)
+    if cells.ndim == 2:
+        cells = np.broadcast_to(cells, (pos.shape[0], 3, 3))
+    inv = np.linalg.inv(cells)
+    frac = np.einsum("fni,fij->fnj", pos, inv)
+    dfrac = np.diff(frac, axis=0)
+    dfrac -= np.round(dfrac)
+    # displacement of each step in the cell of the later frame (NPT-safe to first order)
+    dcart = np.einsum("fni,fij->fnj", dfrac, cells[1:])
+    out = np.empty_like(pos)
+    out[0] = pos[0]
+    np.cumsum(dcart, axis=0, out=out[1:])
+    out[1:] += pos[0]
+    return out
+
+
+def _frame_time_fs(atoms) -> float | None:
+    info = atoms.info
+    if "time_fs" in info:
+        return float(info["time_fs"])
+    if "time_ps" in info:
+        return 1000.0 * float(info["time_ps"])
+    return None
+
+
+def read_trajectory(
+    path: str | Path,
+    timestep_fs: float | None = None,
+    frame_interval: int = 1,
+    index: str = ":",
+) -> TrajectoryData:
+    """Read an ASE-readable trajectory (extxyz, .traj, ...) and unwrap it.
+
+    Times come from ``info["time_fs"]`` (or ``time_ps``) of every frame when present (as
+    written by :mod:`ssbflow.workflows.md`), else from ``timestep_fs * frame_interval``.
+
+    Raises
+    ------
+    InputError
+        Fewer than :data:`MIN_FRAMES` frames, changing atom counts, times that are not
+        strictly increasing and evenly spaced, or no time information at all.
+    """
+    from ase.io import read
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        frames = read(str(path), index=index)
+    except Exception as exc:  # ASE raises many types for unreadable files
+        raise InputError(f"{path}: not a trajectory ASE can read ({type(exc).__name__})") from exc
+    if not isinstance(frames, list):
+        frames = [frames]
+    if len(frames) < MIN_FRAMES:
+        raise InputError(
+            f"{path}: trajectory has {len(frames)} frame(s); an MSD fit needs at least "
+            f"{MIN_FRAMES}"
+        )
+    n_atoms = len(frames[0])
+    if any(len(a) != n_atoms for a in frames):
+        raise InputError(f"{path}: the number of atoms changes between frames")
+    times = [_frame_time_fs(a) for a in frames]
+    if all(t is not None for t in times):
+        time_ps = np.array(times, dtype=float) / 1000.0
+    elif timestep_fs is not None:
+        if timestep_fs <= 0 or frame_interval < 1:
+            raise InputError("--timestep-fs must be > 0 and --frame-interval >= 1")
+        time_ps = np.arange(len(frames)) * timestep_fs * frame_interval / 1000.0
+    else:
+        raise InputError(f"{path}: frames carry no time; give --timestep-fs (fs between steps)")
+    check_time(time_ps, str(path))
+    positions = np.array([a.get_positions() for a in frames])
+    periodic = bool(frames[0].pbc.any()) and frames[0].cell.rank == 3
+    cells = np.array([a.cell.array for a in frames]) if periodic else None
+    temperature = frames[0].info.get("temperature_K")
+    return TrajectoryData(
+        positions_A=unwrap_positions(positions, cells),
+        symbols=frames[0].get_chemical_symbols(),
+        masses_amu=frames[0].get_masses(),
+        time_ps=time_ps,
+        volume_A3=float(np.mean([a.cell.volume for a in frames])) if periodic else math.nan,
+        temperature_K=float(temperature) if temperature is not None else None,
+    )
+
+
+def check_time(time_ps: np.ndarray, what: str = "trajectory") -> float:
+    """Check that times increase strictly with a constant step; return the step (ps)."""
+    t = np.asarray(time_ps, dtype=float)
+    steps = np.diff(t)
+    if steps.size == 0 or np.any(steps <= 0):
+        raise InputError(f"{what}: frame times are not strictly increasing (non-monotonic time)")
+    dt = float(np.median(steps))
+    if np.any(np.abs(steps - dt) > 1e-6 * max(dt, 1e-12) + 1e-9):
+        raise InputError(f"{what}: frame times are not evenly spaced (needed for the MSD)")
+    return dt
+
+
+# --------------------------------------------------------------------------------------------
+# MSD
+# --------------------------------------------------------------------------------------------
+def msd_fft(
+    positions_A: np.ndarray,
+    n_groups: int = 1,
+    single_precision: bool = False,
+    block_atoms: int = 64,
+) -> np.ndarray:
+    """All-time-origin MSD of each Cartesian component, averaged over groups of particles.
+
+    MSD(m) = 1/(N−m) Σ_t |x(t+m) − x(t)|² is split into Σ x² terms (prefix sums) minus twice
+    the autocorrelation, which is computed for all lags at once from the power spectrum
+    (Wiener–Khinchin). The power spectra of all particles in a group are summed before one
+    inverse FFT per group and component.
+
+    Parameters
+    ----------
+    positions_A
+        (n_frames, n_particles, 3) unwrapped positions (Å), drift already removed.
+    n_groups
+        Number of contiguous groups of particles whose MSDs are returned separately (for
+        block uncertainties); ``n_groups <= n_particles``.
+    single_precision
+        Do the forward FFTs in float32 (about twice as fast; positions are centred first so
+        the relative error of the MSD stays ~1e-6).
+    block_atoms
+        Particles transformed at once (bounds the transient memory).
+
+    Returns
+    -------
+    numpy.ndarray
+        (n_groups, n_frames, 3) MSD per group, lag and component (Å²).
+    """
+    pos = np.asarray(positions_A)
+    n_frames, n_part, dim = pos.shape
+    if not 1 <= n_groups <= n_part:
+        raise InputError(f"n_groups must be between 1 and {n_part}, got {n_groups}")
+    n_fft = next_fast_len(2 * n_frames, real=True)
+    group_of = (np.arange(n_part) * n_groups) // n_part
+    spectra = np.zeros((n_groups, dim, n_fft // 2 + 1))
+    sq = np.zeros((n_groups, n_frames, dim))
+    dtype = np.float32 if single_precision else np.float64
+    for start in range(0, n_part, block_atoms):
+        stop = min(start + block_atoms, n_part)
+        x = pos[:, start:stop, :].astype(np.float64)
+        x -= x.mean(axis=0)  # MSD is shift-invariant; centring keeps the cancellation small
+        sq_block = x**2
+        xt = np.ascontiguousarray(x.transpose(1, 2, 0), dtype=dtype)  # (p, dim, frames)
+        f = rfft(xt, n=n_fft, axis=-1)
+        power = f.real.astype(np.float64) ** 2 + f.imag.astype(np.float64) ** 2
+        groups = group_of[start:stop]
+        for g in np.unique(groups):
+            sel = groups == g
+            spectra[g] += power[sel].sum(axis=0)
+            sq[g] += sq_block[:, sel, :].sum(axis=1)
+    counts = np.bincount(group_of, minlength=n_groups).astype(float)
+    lags = np.arange(n_frames)
+    norm = (n_frames - lags)[None, :, None]
+    autocorr = irfft(spectra, n=n_fft, axis=-1)[..., :n_frames].transpose(0, 2, 1)
+    prefix = np.concatenate([np.zeros((n_groups, 1, dim)), np.cumsum(sq, axis=1)], axis=1)
+    total = prefix[:, -1:, :]
+    # Σ_{t<N−m} x(t+m)² + Σ_{t<N−m} x(t)²
+    s1 = (total - prefix[:, lags, :]) + prefix[:, n_frames - lags, :]
+    msd = (s1 - 2.0 * autocorr) / norm / counts[:, None, None]
+    msd[:, 0, :] = 0.0
+    return np.maximum(msd, 0.0)
+
+
+def remove_drift(
+    positions_A: np.ndarray,
+    weights: np.ndarray | None,
+    framework: np.ndarray,
+    targets: np.ndarray | None = None,
+) -> np.ndarray:
+    """Subtract the displacement of the (weighted) centre of the ``framework`` atoms.
+
+    Returns the corrected positions of the ``targets`` atoms (boolean mask; all atoms when
+    ``None``). Nothing is subtracted when there is no framework atom.
+    """
+    pos = np.asarray(positions_A, dtype=float)
+    sel = pos if targets is None else pos[:, targets, :]
+    if not np.any(framework):
+        return sel
+    w = np.ones(pos.shape[1]) if weights is None else np.asarray(weights, dtype=float)
+    w_fw = w[framework]
+    com = np.einsum("fni,n->fi", pos[:, framework, :], w_fw) / w_fw.sum()
+    return sel - (com - com[0])[:, None, :]
+
+
+# --------------------------------------------------------------------------------------------
+# Diffusion coefficient
+# --------------------------------------------------------------------------------------------
+@dataclass
+class DiffusionResult:
+    """Diffusion of one species from one trajectory (units in the names).
+
+    ``msd_slope_A2_per_ps`` is the slope of the MSD in the fit range; ``D_cm2_s`` =
+    slope / (2 × 3) × 1e-4. ``D_stderr_cm2_s`` is the standard error over independent blocks
+    (``stderr_method``: groups of ions, or consecutive time blocks when there are too few
+    ions). ``diffusive`` is false when no window with log–log slope 1 ± ``tolerance`` was
+    found (the fit range is then the closest one and D is an estimate only).
+    """
+
+    species: str
+    n_ions: int
+    n_frames: int
+    dt_ps: float
+    D_cm2_s: float
+    D_stderr_cm2_s: float
+    msd_slope_A2_per_ps: float
+    msd_slope_stderr_A2_per_ps: float
+    fit_range_ps: tuple[float, float]
+    loglog_slope: float
+    diffusive: bool
+    stderr_method: str
+    n_blocks: int
+    temperature_K: float | None = None
+    volume_A3: float | None = None
+    sigma_mS_cm: float | None = None
+    D_components_cm2_s: tuple[float, float, float] = (math.nan, math.nan, math.nan)
+    time_ps: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    msd_A2: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    intercept_A2: float = 0.0
+
+    def to_dict(self, include_msd: bool = False) -> dict:
+        """JSON-ready dictionary (``nan`` → ``None``)."""
+        out: dict = {}
+        for key in self.__dataclass_fields__:
+            if key in ("time_ps", "msd_A2"):
+                continue
+            value = getattr(self, key)
+            if isinstance(value, tuple):
+                value = [float(v) for v in value]
+            out[key] = value
+        if include_msd:
+            out["time_ps"] = self.time_ps.tolist()
+            out["msd_A2"] = self.msd_A2.tolist()
+        return _nan_to_none(out)
+
+
+def _nan_to_none(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    if isinstance(value, np.floating | np.integer):
+        return _nan_to_none(value.item())
+    return value
+
+
+def find_diffusive_range(
+    time_ps: np.ndarray,
+    msd_A2: np.ndarray,
+    max_lag_fraction: float = 0.5,
+    tolerance: float = 0.15,
+) -> tuple[int, int, float, bool]:
+    """Choose the fit window [i0, i1] of lag indices for the linear MSD fit.
+
+    The window ends at ``max_lag_fraction`` of the run (longer lags have few time origins).
+    Its start is the earliest lag (on a logarithmic grid up to a quarter of the end) from
+    which the log–log slope of MSD(t) up to the end is 1 ± ``tolerance``, i.e. after the
+    ballistic and caged regimes. If there is none, the start with the slope closest to 1 is
+    returned with ``diffusive=False``.
+
+    Returns
+    -------
+    i0, i1, loglog_slope, diffusive
+    """
+    n = len(time_ps)
+    i1 = max(int(max_lag_fraction * (n - 1)), 2)
+    i1 = min(i1, n - 1)
+    starts = np.unique(np.geomspace(1, max(i1 // 4, 1), 30).astype(int))
+    best: tuple[float, int, float] | None = None
+    for i0 in starts:
+        idx = np.unique(np.geomspace(i0, i1, 40).astype(int))
+        y = msd_A2[idx]
+        if idx.size < 2 or np.any(y <= 0):
+            continue
+        beta = float(np.polyfit(np.log(time_ps[idx]), np.log(y), 1)[0])
+        if abs(beta - 1.0) <= tolerance:
+            return int(i0), i1, beta, True
+        if best is None or abs(beta - 1.0) < best[0]:
+            best = (abs(beta - 1.0), int(i0), beta)
+    if best is None:
+        return 1, i1, math.nan, False
+    return best[1], i1, best[2], False
+
+
+def _linear_slope(t: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    slope, intercept = np.polyfit(t, y, 1)
+    return float(slope), float(intercept)
+
+
+def nernst_einstein_sigma_mS_cm(
+    D_cm2_s: float, n_ions: int, volume_A3: float, temperature_K: float, charge: float = 1.0
+) -> float:
+    """Nernst–Einstein conductivity σ = n q² D / (k T) in mS/cm (Haven ratio 1)."""
+    n_per_cm3 = n_ions / (volume_A3 * 1e-24)
+    sigma_S_cm = n_per_cm3 * (charge * _E_CHARGE_C) ** 2 * D_cm2_s / (_KB_J_PER_K * temperature_K)
+    return 1000.0 * sigma_S_cm
+
+
+def analyze_msd(
+    positions_A: np.ndarray,
+    symbols: Sequence[str],
+    time_ps: np.ndarray,
+    species: str = "Li",
+    masses_amu: np.ndarray | None = None,
+    temperature_K: float | None = None,
+    volume_A3: float | None = None,
+    charge: float = 1.0,
+    drift: Literal["framework", "none"] = "framework",
+    fit_range_ps: tuple[float, float] | None = None,
+    n_blocks: int = 5,
+    max_lag_fraction: float = 0.5,
+    tolerance: float = 0.15,
+    single_precision: bool = False,
+) -> DiffusionResult:
+    """Diffusion coefficient of ``species`` from unwrapped positions.
+
+    Parameters
+    ----------
+    positions_A
+        (n_frames, n_atoms, 3) unwrapped Cartesian positions (Å).
+    symbols
+        Chemical symbols of the atoms.
+    time_ps
+        Frame times (ps), strictly increasing and evenly spaced.
+    species
+        Diffusing element.
+    masses_amu
+        Masses for the framework centre of mass (equal weights if ``None``).
+    temperature_K, volume_A3, charge
+        For the Nernst–Einstein conductivity (skipped when T or V is missing).
+    drift
+        ``"framework"``: subtract the centre-of-mass drift of all other atoms (if any).
+    fit_range_ps
+        Fix the fit window (ps) instead of detecting the diffusive regime.
+    n_blocks
+        Number of blocks for the standard error (groups of ions when there are at least
+        ``n_blocks`` ions, otherwise consecutive time blocks).
+    max_lag_fraction, tolerance
+        See :func:`find_diffusive_range`.
+    single_precision
+        float32 FFTs (see :func:`msd_fft`).
+    """
+    pos = np.asarray(positions_A, dtype=float)
+    if pos.ndim != 3 or pos.shape[2] != 3:
+        raise InputError(f"positions must have shape (frames, atoms, 3), got {pos.shape}")
+    n_frames = pos.shape[0]
+    if n_frames < MIN_FRAMES:
+        raise InputError(
+            f"trajectory has {n_frames} frame(s); an MSD fit needs at least {MIN_FRAMES}"
+        )
+    t = np.asarray(time_ps, dtype=float)
+    if t.shape != (n_frames,):
+        raise InputError(f"time_ps has {t.size} values for {n_frames} frames")
+    dt = check_time(t)
+    t = t - t[0]
+    sym = np.asarray(symbols)
+    mobile = sym == species
+    n_ions = int(mobile.sum())
+    if n_ions == 0:
+        raise InputError(f"trajectory has no {species} atoms (species={species!r})")
+    if drift == "framework":
+        ions = remove_drift(pos, masses_amu, ~mobile, targets=mobile)
+    elif drift == "none":
+        ions = pos[:, mobile, :]
+    else:
+        raise InputError(f"drift must be 'framework' or 'none', got {drift!r}")
+    n_blocks = max(int(n_blocks), 2)
+    use_groups = n_ions >= n_blocks
+    # One FFT pass gives the per-group MSDs; the total is their ion-weighted mean.
+    grouped = msd_fft(ions, n_groups=n_blocks if use_groups else 1,
+                      single_precision=single_precision)
+    counts = np.bincount((np.arange(n_ions) * grouped.shape[0]) // n_ions).astype(float)
+    msd_comp = np.einsum("g,gfk->fk", counts, grouped) / n_ions
+    msd = msd_comp.sum(axis=1)
+
+    if fit_range_ps is not None:
+        lo, hi = (float(v) for v in fit_range_ps)
+        if not 0 <= lo < hi <= t[-1]:
+            raise InputError(f"fit_range_ps must satisfy 0 <= start < end <= {t[-1]:.4g} ps")
+        i0 = int(np.searchsorted(t, lo))
+        i1 = int(np.searchsorted(t, hi, side="right") - 1)
+        if i1 - i0 < 1:
+            raise InputError("fit_range_ps holds fewer than two frames")
+        idx = np.arange(max(i0, 1), i1 + 1)
+        beta = float(np.polyfit(np.log(t[idx]), np.log(np.maximum(msd[idx], 1e-300)), 1)[0])
+        diffusive = abs(beta - 1.0) <= tolerance
+    else:
+        i0, i1, beta, diffusive = find_diffusive_range(t, msd, max_lag_fraction, tolerance)
+    sel = slice(i0, i1 + 1)
+    slope, intercept = _linear_slope(t[sel], msd[sel])
+    d_comp = tuple(
+        _linear_slope(t[sel], msd_comp[sel, k])[0] / 2.0 * A2_PER_PS_TO_CM2_PER_S
+        for k in range(3)
+    )
+
+    # --- block standard error ---------------------------------------------------------
+    block_slopes: list[float] = []
+    if use_groups:
+        method = "ion groups"
+        block_slopes = [_linear_slope(t[sel], g[sel])[0] for g in grouped.sum(axis=2)]
+    else:
+        method = "time blocks"
+        length = n_frames // n_blocks
+        j1 = min(i1, length // 2)
+        j0 = min(i0, max(j1 - 1, 1))
+        if j1 - j0 >= 1:
+            for b in range(n_blocks):
+                part = ions[b * length : (b + 1) * length]
+                m = msd_fft(part, single_precision=single_precision)[0].sum(axis=1)
+                block_slopes.append(_linear_slope(t[j0 : j1 + 1], m[j0 : j1 + 1])[0])
+    if len(block_slopes) >= 2:
+        slope_se = float(np.std(block_slopes, ddof=1) / math.sqrt(len(block_slopes)))
+    else:
+        slope_se = math.nan
+    d = slope / 6.0 * A2_PER_PS_TO_CM2_PER_S
+    sigma = None
+    if temperature_K and volume_A3 and math.isfinite(volume_A3):
+        sigma = nernst_einstein_sigma_mS_cm(max(d, 0.0), n_ions, volume_A3, temperature_K, charge)
+    return DiffusionResult(
+        species=species,
+        n_ions=n_ions,
+        n_frames=n_frames,
+        dt_ps=dt,
+        D_cm2_s=d,
+        D_stderr_cm2_s=slope_se / 6.0 * A2_PER_PS_TO_CM2_PER_S,
+        msd_slope_A2_per_ps=slope,
+        msd_slope_stderr_A2_per_ps=slope_se,
+        fit_range_ps=(float(t[i0]), float(t[i1])),
+        loglog_slope=beta,
+        diffusive=bool(diffusive),
+        stderr_method=method,
+        n_blocks=len(block_slopes),
+        temperature_K=temperature_K,
+        volume_A3=volume_A3,
+        sigma_mS_cm=sigma,
+        D_components_cm2_s=d_comp,
+        time_ps=t,
+        msd_A2=msd,
+        intercept_A2=intercept,
+    )
+
+
+def analyze_trajectory(
+    path: str | Path,
+    species: str = "Li",
+    timestep_fs: float | None = None,
+    frame_interval: int = 1,
+    temperature_K: float | None = None,
+    **kwargs,
+) -> DiffusionResult:
+    """Read ``path`` with ASE and run :func:`analyze_msd` (keyword arguments pass through)."""
+    traj = read_trajectory(path, timestep_fs=timestep_fs, frame_interval=frame_interval)
+    if species not in traj.symbols:
+        raise InputError(f"{path}: trajectory has no {species} atoms (--species {species})")
+    return analyze_msd(
+        traj.positions_A,
+        traj.symbols,
+        traj.time_ps,
+        species=species,
+        masses_amu=traj.masses_amu,
+        temperature_K=temperature_K if temperature_K is not None else traj.temperature_K,
+        volume_A3=traj.volume_A3,
+        **kwargs,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Plots
+# --------------------------------------------------------------------------------------------
+def plot_msd(results: dict[str, DiffusionResult], path: str | Path) -> Path:
+    """MSD vs time for each labelled result, with the fitted line over its fit range."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for label, res in results.items():
+        (line,) = ax.plot(res.time_ps, res.msd_A2, lw=1.2, label=label)
+        lo, hi = res.fit_range_ps
+        tt = np.linspace(lo, hi, 20)
+        ax.plot(tt, res.intercept_A2 + res.msd_slope_A2_per_ps * tt, "--", color=line.get_color(),
+                label=f"slope {res.msd_slope_A2_per_ps:.3g} Å²/ps")
+    ax.set_xlabel("t (ps)")
+    ax.set_ylabel("MSD (Å²)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path
