@@ -1,0 +1,563 @@
+"""CP2K inputs for ssbflow: presets, basis/potential choice and atomate2 input generators.
+
+The generators subclass atomate2's CP2K generators and change only what this package
+needs:
+
+* basis sets and GTH pseudopotentials are named for every element and read from the CP2K
+  data directory (``$SSBFLOW_CP2K_DATA``, else ``$CP2K_DATA_DIR``, else Debian's
+  ``/usr/share/cp2k``), all potentials from one file (CP2K refuses to look in two), and
+  written into the run folder by atomate2 (``BASIS``/``POTENTIAL``), so a run folder is
+  self-contained. We parse the data files directly instead of going through
+  ``pmg config --cp2k`` + ``PMG_CP2K_DATA_DIR``: that needs a ~40 s one-off conversion of all
+  of CP2K's data into YAML and global settings, for the handful of entries a run uses.
+  La has no SZV basis: ``DZVP-MOLOPT-SR-GTH-q11`` (file ``BASIS_MOLOPT_UCL``) with
+  ``GTH-PBE-q11``.
+* closed shells run restricted (RKS; pymatgen's sets default to UKS, twice the cost);
+* an explicit plane-wave cutoff (not derived from the basis), so that the slab, the
+  molecule and the combined system share one FFT grid in the same cell;
+* the structure keeps its site order (atomate2 sorts by default), so indices of the
+  result match the input;
+* ``selective_dynamics`` site properties become ``&MOTION/&CONSTRAINT/&FIXED_ATOMS``;
+* optional Grimme D3(BJ) dispersion (``dftd3.dat`` ships with CP2K);
+* for the electronic single points: ``E_DENSITY_CUBE``, ``ELF_CUBE`` and ``V_HARTREE_CUBE``
+  print keys with a stride, Mulliken and Hirshfeld (shape function ``DENSITY``) charges,
+  and ``SURFACE_DIPOLE_CORRECTION`` along z for slabs.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+from copy import deepcopy
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from atomate2.cp2k.sets.base import _BASE_CP2K_SET, Cp2kInputGenerator
+from atomate2.cp2k.sets.core import MDSetGenerator, RelaxSetGenerator, StaticSetGenerator
+from pymatgen.core import Element, Molecule, Structure
+from pymatgen.io.cp2k.inputs import (
+    Cp2kInput,
+    GaussianTypeOrbitalBasisSet,
+    GthPotential,
+    Keyword,
+    Section,
+)
+from pymatgen.io.cp2k.utils import chunk
+from pymatgen.io.vasp.inputs import Kpoints
+
+from ssbflow.errors import EngineUnavailableError
+
+#: Where Debian's ``cp2k-data`` package puts basis sets and potentials.
+DEBIAN_CP2K_DATA_DIR = "/usr/share/cp2k"
+
+#: Basis-set files searched, in order, for a basis name.
+BASIS_FILES = ("BASIS_MOLOPT", "BASIS_MOLOPT_UCL")
+
+#: The one potential file every run uses.
+POTENTIAL_FILE = "GTH_POTENTIALS"
+
+#: Elements with partly filled d or f shells that may carry a magnetic moment: presence
+#: of any of them switches the run to unrestricted (UKS).
+OPEN_SHELL_ELEMENTS = frozenset(
+    str(el) for el in Element if (el.is_transition_metal and str(el) not in
+                                  {"Sc", "Y", "Zr", "Hf", "Nb", "Ta", "Zn", "Cd", "Hg",
+                                   "La", "Ag", "Au", "Pd"})
+    or (el.is_lanthanoid and str(el) not in {"La", "Lu"}) or el.is_actinoid
+)
+
+
+@dataclass(frozen=True)
+class Cp2kPreset:
+    """Numerical settings of one CP2K preset.
+
+    Parameters
+    ----------
+    name
+        Preset name (``fast`` or ``production``).
+    basis_preference
+        Basis-set names tried in order for every element (first one found wins).
+    cutoff_Ry
+        Plane-wave cutoff of the finest multigrid level (Ry).
+    rel_cutoff_Ry
+        Relative cutoff that maps Gaussians onto grid levels (Ry).
+    eps_default
+        ``&QS EPS_DEFAULT`` (overall integral accuracy).
+    eps_scf
+        SCF convergence (OT: largest orbital gradient).
+    kpoint_length_A
+        Automatic k-point length density (Å; n_i = ceil(L/|a_i|)); ``None``: Γ point only.
+    dispersion
+        ``"DFTD3(BJ)"`` or ``None``.
+    cube_stride
+        Stride of the written cube files (1 = full FFT grid).
+    """
+
+    name: str
+    basis_preference: tuple[str, ...]
+    cutoff_Ry: float
+    rel_cutoff_Ry: float
+    eps_default: float
+    eps_scf: float
+    kpoint_length_A: float | None
+    dispersion: str | None
+    cube_stride: int
+
+    def reductions(self) -> list[str]:
+        """Human-readable list of what this preset gives up against ``production``."""
+        ref = CP2K_PRESETS["production"]
+        out = []
+        if self.basis_preference != ref.basis_preference:
+            out.append(f"basis {'/'.join(self.basis_preference)} instead of "
+                       f"{'/'.join(ref.basis_preference)}")
+        if self.cutoff_Ry < ref.cutoff_Ry:
+            out.append(f"cutoff {self.cutoff_Ry:g} Ry instead of {ref.cutoff_Ry:g} Ry")
+        if self.eps_default > ref.eps_default:
+            out.append(f"EPS_DEFAULT {self.eps_default:g} instead of {ref.eps_default:g}")
+        if self.eps_scf > ref.eps_scf:
+            out.append(f"EPS_SCF {self.eps_scf:g} instead of {ref.eps_scf:g}")
+        if self.kpoint_length_A is None and ref.kpoint_length_A is not None:
+            out.append(f"Gamma point only instead of k-points with length "
+                       f"{ref.kpoint_length_A:g} Å")
+        if self.dispersion != ref.dispersion:
+            out.append(f"dispersion {self.dispersion} instead of {ref.dispersion}")
+        if self.cube_stride > ref.cube_stride:
+            out.append(f"cube stride {self.cube_stride} instead of {ref.cube_stride}")
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain-JSON description (for ``settings()``)."""
+        return {
+            "basis_preference": list(self.basis_preference),
+            "potential_family": "GTH-PBE",
+            "potential_file": POTENTIAL_FILE,
+            "xc": "PBE",
+            "cutoff_Ry": self.cutoff_Ry,
+            "rel_cutoff_Ry": self.rel_cutoff_Ry,
+            "eps_default": self.eps_default,
+            "eps_scf": self.eps_scf,
+            "kpoints": ("gamma" if self.kpoint_length_A is None
+                        else f"automatic length {self.kpoint_length_A:g} A, 1 along slab normal"),
+            "dispersion": self.dispersion,
+            "cube_stride": self.cube_stride,
+            "scf": ("OT (DIIS, FULL_SINGLE_INVERSE; STRICT for closed shells, IRAC with "
+                    "rotation otherwise) on Gamma; diagonalisation with k-points"),
+            "spin": "RKS for even electron count without open-shell d/f elements, else UKS",
+            "reductions": self.reductions(),
+        }
+
+
+CP2K_PRESETS: dict[str, Cp2kPreset] = {
+    "fast": Cp2kPreset(
+        name="fast",
+        basis_preference=("SZV-MOLOPT-SR-GTH", "DZVP-MOLOPT-SR-GTH"),
+        cutoff_Ry=300.0,
+        rel_cutoff_Ry=40.0,
+        eps_default=1e-10,
+        eps_scf=1e-5,
+        kpoint_length_A=None,
+        dispersion="DFTD3(BJ)",
+        cube_stride=2,
+    ),
+    "production": Cp2kPreset(
+        name="production",
+        basis_preference=("DZVP-MOLOPT-SR-GTH", "DZVP-MOLOPT-GTH"),
+        cutoff_Ry=500.0,
+        rel_cutoff_Ry=60.0,
+        eps_default=1e-12,
+        eps_scf=1e-6,
+        kpoint_length_A=20.0,
+        dispersion="DFTD3(BJ)",
+        cube_stride=1,
+    ),
+}
+
+
+def cp2k_data_dir() -> Path:
+    """CP2K's data directory (basis sets, potentials, ``dftd3.dat``).
+
+    ``$SSBFLOW_CP2K_DATA``, else ``$CP2K_DATA_DIR``, else ``/usr/share/cp2k``.
+
+    Raises
+    ------
+    EngineUnavailableError
+        If the directory does not hold ``GTH_POTENTIALS``.
+    """
+    for candidate in (os.environ.get("SSBFLOW_CP2K_DATA"), os.environ.get("CP2K_DATA_DIR"),
+                      DEBIAN_CP2K_DATA_DIR):
+        if candidate and (Path(candidate) / POTENTIAL_FILE).is_file():
+            return Path(candidate)
+    raise EngineUnavailableError(
+        f"CP2K data files ({POTENTIAL_FILE}, BASIS_MOLOPT) not found; install Debian's "
+        "cp2k-data or set SSBFLOW_CP2K_DATA to CP2K's data directory"
+    )
+
+
+@cache
+def _data_chunks(path: str) -> dict[tuple[str, str], str]:
+    """Map (element, name or alias) -> text chunk of one CP2K basis/potential file."""
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    out: dict[tuple[str, str], str] = {}
+    for block in chunk(text):
+        header = block.strip().splitlines()[0].split()
+        if len(header) < 2:
+            continue
+        for name in header[1:]:
+            out.setdefault((header[0], name), block)
+    return out
+
+
+@cache
+def load_basis(element: str, name: str) -> GaussianTypeOrbitalBasisSet | None:
+    """The basis set ``name`` of ``element`` from :data:`BASIS_FILES`, or ``None``."""
+    data_dir = cp2k_data_dir()
+    for filename in BASIS_FILES:
+        block = _data_chunks(str(data_dir / filename)).get((element, name))
+        if block is not None:
+            basis = GaussianTypeOrbitalBasisSet.from_str(block)
+            basis.filename = filename
+            return basis
+    return None
+
+
+@cache
+def load_potential(element: str, n_valence: int) -> GthPotential:
+    """The ``GTH-PBE-q<n_valence>`` pseudopotential of ``element`` from :data:`POTENTIAL_FILE`."""
+    name = f"GTH-PBE-q{n_valence}"
+    block = _data_chunks(str(cp2k_data_dir() / POTENTIAL_FILE)).get((element, name))
+    if block is None:
+        raise ValueError(f"element {element}: no {name} potential in {POTENTIAL_FILE}")
+    potential = GthPotential.from_str(block)
+    potential.filename = POTENTIAL_FILE
+    return potential
+
+
+def basis_and_potential(
+    elements: list[str] | set[str], preset: Cp2kPreset, overrides: dict[str, str] | None = None
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Basis-set and potential objects for ``elements`` under ``preset``.
+
+    Parameters
+    ----------
+    elements
+        Element symbols.
+    preset
+        The CP2K preset (its ``basis_preference`` is tried in order).
+    overrides
+        ``{element: basis name}`` taking precedence over the preset.
+
+    Returns
+    -------
+    tuple
+        ``({el: {"basis": obj, "potential": obj}}, {el: "BASIS / POTENTIAL"})`` — the second
+        item is the readable record for ``settings()``.
+    """
+    overrides = overrides or {}
+    data: dict[str, dict[str, Any]] = {}
+    names: dict[str, str] = {}
+    for el in sorted(elements):
+        tried = [overrides[el]] if el in overrides else list(preset.basis_preference)
+        basis = next((b for b in (load_basis(el, n) for n in tried) if b is not None), None)
+        if basis is None:
+            raise ValueError(
+                f"element {el}: none of the basis sets {', '.join(tried)} is in "
+                f"{'/'.join(BASIS_FILES)}; pass cp2k_basis={{'{el}': NAME}}"
+            )
+        n_valence = basis.info.electrons
+        if n_valence is None:
+            match = re.search(r"-q(\d+)", " ".join(basis.alias_names or []))
+            if match is None:
+                raise ValueError(f"element {el}: cannot tell the valence of basis {basis.name}")
+            n_valence = int(match.group(1))
+        potential = load_potential(el, int(n_valence))
+        data[el] = {"basis": basis, "potential": potential}
+        names[el] = f"{basis.name} ({basis.filename}) / {potential.name}"
+    return data, names
+
+
+def n_valence_electrons(structure: Structure | Molecule, preset: Cp2kPreset,
+                        overrides: dict[str, str] | None = None) -> int:
+    """Number of valence electrons with the preset's pseudopotentials (charge included)."""
+    data, _ = basis_and_potential(structure.symbol_set, preset, overrides)
+    n = sum(data[site.specie.symbol]["potential"].info.electrons for site in structure)
+    return int(n - round(structure.charge))
+
+
+def is_closed_shell(structure: Structure | Molecule, preset: Cp2kPreset,
+                    overrides: dict[str, str] | None = None) -> bool:
+    """True when RKS is appropriate: even electron count and no open-shell d/f elements."""
+    if OPEN_SHELL_ELEMENTS & set(structure.symbol_set):
+        return False
+    return n_valence_electrons(structure, preset, overrides) % 2 == 0
+
+
+def kpoints_for(structure: Structure, preset: Cp2kPreset, slab: bool) -> Kpoints | None:
+    """Γ-centred k-point grid of the preset (one k-point along c for slabs); ``None`` = Γ."""
+    if preset.kpoint_length_A is None:
+        return None
+    grid = [max(1, int(np.ceil(preset.kpoint_length_A / a))) for a in structure.lattice.abc]
+    if slab:
+        grid[2] = 1
+    if grid == [1, 1, 1]:
+        return None
+    return Kpoints.gamma_automatic(tuple(grid))
+
+
+def looks_like_slab(structure: Structure | Molecule, min_vacuum_A: float = 6.0) -> bool:
+    """True when the atoms leave a vacuum gap of at least ``min_vacuum_A`` along c."""
+    if not isinstance(structure, Structure) or len(structure) == 0:
+        return False
+    frac_z = np.sort(np.mod(structure.frac_coords[:, 2], 1.0))
+    gaps = np.diff(np.concatenate([frac_z, [frac_z[0] + 1.0]]))
+    return float(gaps.max()) * structure.lattice.c >= min_vacuum_A
+
+
+def _fix_components(flags: Any) -> str | bool:
+    """CP2K ``COMPONENTS_TO_FIX`` for a ``selective_dynamics`` entry (True = may move)."""
+    if flags is None:
+        return False
+    fixed = "".join(axis for axis, free in zip("XYZ", flags, strict=True) if not free)
+    return fixed or False
+
+
+@dataclass
+class _SsbflowCp2kMixin:
+    """Fields and hooks shared by the ssbflow CP2K generators (see module docstring)."""
+
+    preset: str = "fast"
+    slab: bool | None = None
+    electronic: bool = False
+    cubes: bool = True
+    charges: bool = True
+    dispersion: bool | None = None
+    basis_overrides: dict[str, str] = field(default_factory=dict)
+
+    def _ssbflow_updates(self, structure: Structure | Molecule) -> dict[str, Any]:
+        preset = CP2K_PRESETS[self.preset]
+        data, _ = basis_and_potential(structure.symbol_set, preset, self.basis_overrides)
+        closed = is_closed_shell(structure, preset, self.basis_overrides)
+        return {
+            "basis_and_potential": data,
+            "xc_functionals": ["PBE"],
+            "spin_polarized": not closed,
+            # closed shells: plain OT (no orbital rotation/fractional occupations), which
+            # converges in far fewer steps for insulators than pymatgen's IRAC + rotation
+            "rotation": not closed,
+            "algorithm": "IRAC" if not closed else "STRICT",
+            "cutoff": preset.cutoff_Ry,
+            "rel_cutoff": preset.rel_cutoff_Ry,
+            "eps_default": preset.eps_default,
+            "eps_scf": preset.eps_scf,
+            "print_pdos": False,
+            "print_dos": False,
+            "print_mo_cubes": False,
+            "print_v_hartree": False,
+            "print_e_density": False,
+        }
+
+    def _get_structure(self, structure: Structure | Molecule) -> Structure | Molecule:
+        structure = structure.copy()
+        sd = structure.site_properties.get("selective_dynamics")
+        if sd is not None and any(_fix_components(f) for f in sd):
+            structure.add_site_property("fix", [_fix_components(f) for f in sd])
+        # keep the site order (atomate2 sorts by electronegativity by default)
+        return structure
+
+    def _get_kpoints(self, structure: Structure, kpoints_updates: dict | None) -> Kpoints | None:
+        preset = CP2K_PRESETS[self.preset]
+        slab = looks_like_slab(structure) if self.slab is None else self.slab
+        return kpoints_for(structure, preset, slab)
+
+    def _is_slab(self, structure: Structure | Molecule) -> bool:
+        return looks_like_slab(structure) if self.slab is None else self.slab
+
+    def _finish(self, cp2k_input: Cp2kInput, structure: Structure | Molecule) -> Cp2kInput:
+        preset = CP2K_PRESETS[self.preset]
+        dft = cp2k_input["FORCE_EVAL"]["DFT"]
+        use_d3 = preset.dispersion if self.dispersion is None else (
+            "DFTD3(BJ)" if self.dispersion else None)
+        if use_d3:
+            # absolute path: CP2K looks for dftd3.dat in the run folder otherwise
+            d3_file = str(cp2k_data_dir() / "dftd3.dat")
+            cp2k_input.update({"FORCE_EVAL": {"DFT": {"XC": {"VDW_POTENTIAL": {
+                "POTENTIAL_TYPE": "PAIR_POTENTIAL",
+                "PAIR_POTENTIAL": {
+                    "TYPE": use_d3,
+                    "PARAMETER_FILE_NAME": d3_file,
+                    "REFERENCE_FUNCTIONAL": "PBE",
+                },
+            }}}}})
+        if self.electronic and isinstance(structure, Structure) and self._is_slab(structure):
+            dft.update({"SURFACE_DIPOLE_CORRECTION": True, "SURF_DIP_DIR": "Z"})
+        if self.electronic:
+            stride = Keyword("STRIDE", *([preset.cube_stride] * 3))
+            prints = dft["PRINT"]
+            if self.cubes:
+                for name in ("E_DENSITY_CUBE", "ELF_CUBE", "V_HARTREE_CUBE"):
+                    if prints.check(name):
+                        prints.subsections.pop(name)
+                    prints.insert(Section(name, keywords={"STRIDE": stride}, subsections={}))
+            if self.charges:
+                prints.insert(Section("MULLIKEN", section_parameters=["ON"], subsections={}))
+                prints.insert(Section(
+                    "HIRSHFELD", section_parameters=["ON"], subsections={},
+                    keywords={"SHAPE_FUNCTION": Keyword("SHAPE_FUNCTION", "DENSITY")},
+                ))
+        return cp2k_input
+
+    def _get_input(self, structure, kpoints=None, previous_input=None, input_updates=None):
+        updates = dict(input_updates or {})
+        updates.update(self._ssbflow_updates(structure))
+        cp2k_input = super()._get_input(  # type: ignore[misc]
+            structure, kpoints, previous_input, updates
+        )
+        return self._finish(cp2k_input, structure)
+
+
+def _ssbflow_config(preset: str) -> dict[str, Any]:
+    """atomate2's base CP2K config without its element table (we name every element)."""
+    config = deepcopy(_BASE_CP2K_SET)
+    config["cp2k_input"]["basis_and_potential"] = {}
+    config["KPOINTS"] = {} if CP2K_PRESETS[preset].kpoint_length_A is not None else None
+    return config
+
+
+@dataclass
+class SsbflowCp2kStaticGenerator(_SsbflowCp2kMixin, StaticSetGenerator):
+    """Single point (``ENERGY_FORCE``) with ssbflow's CP2K choices."""
+
+    config_dict: dict = field(default_factory=lambda: _ssbflow_config("fast"))
+    sort_structure: bool = False
+
+
+@dataclass
+class SsbflowCp2kRelaxGenerator(_SsbflowCp2kMixin, RelaxSetGenerator):
+    """Geometry optimisation (``GEO_OPT``, BFGS) with ssbflow's CP2K choices."""
+
+    config_dict: dict = field(default_factory=lambda: _ssbflow_config("fast"))
+    sort_structure: bool = False
+    fmax_eV_per_A: float = 0.05
+    max_steps: int = 200
+
+    def get_input_updates(self, structure: Structure, *args: Any, **kwargs: Any) -> dict:
+        """GEO_OPT with the force criterion converted to Hartree/Bohr."""
+        updates = super().get_input_updates(structure, *args, **kwargs)
+        max_force_au = self.fmax_eV_per_A / 51.42208619083232  # eV/Å per Ha/Bohr
+        updates["activate_motion"].update({
+            "max_force": max_force_au, "rms_force": max_force_au / 1.5,
+            "max_iter": self.max_steps,
+        })
+        return updates
+
+
+@dataclass
+class SsbflowCp2kMDGenerator(_SsbflowCp2kMixin, MDSetGenerator):
+    """NVT molecular dynamics (Nosé–Hoover) with ssbflow's CP2K choices."""
+
+    config_dict: dict = field(default_factory=lambda: _ssbflow_config("fast"))
+    sort_structure: bool = False
+    temperature_K: float = 300.0
+    n_steps: int = 1000
+    timestep_fs: float = 1.0
+
+    def get_input_updates(self, structure: Structure, *args: Any, **kwargs: Any) -> dict:
+        """MD section from this generator's temperature, steps and time step."""
+        updates = super().get_input_updates(structure, *args, **kwargs)
+        updates["activate_motion"].update({
+            "temperature": self.temperature_K, "nsteps": self.n_steps,
+            "timestep": self.timestep_fs,
+        })
+        return updates
+
+
+def make_generator(kind: str, preset: str, **kwargs: Any) -> Cp2kInputGenerator:
+    """A ssbflow CP2K generator: ``kind`` is ``static``, ``relax``, ``md`` or ``electronic``."""
+    if preset not in CP2K_PRESETS:
+        raise ValueError(
+            f"preset {preset!r} is not known; expected one of {', '.join(CP2K_PRESETS)}"
+        )
+    config = _ssbflow_config(preset)
+    if kind == "static":
+        return SsbflowCp2kStaticGenerator(preset=preset, config_dict=config, **kwargs)
+    if kind == "electronic":
+        return SsbflowCp2kStaticGenerator(preset=preset, config_dict=config, electronic=True,
+                                          **kwargs)
+    if kind == "relax":
+        return SsbflowCp2kRelaxGenerator(preset=preset, config_dict=config, **kwargs)
+    if kind == "md":
+        return SsbflowCp2kMDGenerator(preset=preset, config_dict=config, **kwargs)
+    raise ValueError(f"kind {kind!r} is not known; expected static, relax, md or electronic")
+
+
+def find_cp2k_executable() -> str | None:
+    """Path of the CP2K binary (``$SSBFLOW_CP2K_EXE``, ``cp2k.psmp``, ``cp2k.ssmp``, ``cp2k``)."""
+    explicit = os.environ.get("SSBFLOW_CP2K_EXE")
+    if explicit:
+        return shutil.which(explicit)
+    for name in ("cp2k.psmp", "cp2k.ssmp", "cp2k"):
+        exe = shutil.which(name)
+        if exe:
+            return exe
+    return None
+
+
+def _open_text(path: Path):
+    """Open a text file that atomate2 may have gzipped."""
+    if path.is_file():
+        return path.open(encoding="utf-8", errors="replace")
+    gz = path.with_name(path.name + ".gz")
+    if gz.is_file():
+        return gzip.open(gz, "rt", encoding="utf-8", errors="replace")
+    raise FileNotFoundError(f"{path} (or {gz.name}) not found")
+
+
+_MULLIKEN_RE = re.compile(r"Mulliken Population Analysis")
+_HIRSHFELD_RE = re.compile(r"Hirshfeld Charges")
+
+
+def read_cp2k_charges(cp2k_out: str | Path) -> dict[str, list[float]]:
+    """Mulliken and Hirshfeld net atomic charges (e) of the last step in a CP2K output.
+
+    pymatgen's ``Cp2kOutput`` does not parse Mulliken charges (and only RKS Hirshfeld), so
+    the tables are read here. Atom order is the order of the input coordinates.
+
+    Parameters
+    ----------
+    cp2k_out
+        ``cp2k.out`` (``cp2k.out.gz`` is found too) or the run folder.
+
+    Returns
+    -------
+    dict
+        ``{"mulliken_e": [...], "hirshfeld_e": [...]}`` (keys present when printed).
+    """
+    path = Path(cp2k_out)
+    if path.is_dir():
+        path = path / "cp2k.out"
+    with _open_text(path) as fh:
+        lines = fh.read().splitlines()
+    tables: dict[str, list[float]] = {}
+    for key, pattern in (("mulliken_e", _MULLIKEN_RE), ("hirshfeld_e", _HIRSHFELD_RE)):
+        starts = [i for i, line in enumerate(lines) if pattern.search(line)]
+        if not starts:
+            continue
+        charges: list[float] = []
+        column = -1  # net charge is last, unless a spin-moment column follows it (UKS)
+        started = False
+        for line in lines[starts[-1] + 1:]:
+            if line.lstrip().startswith("#") and "Net charge" in line and not started:
+                if "Spin moment" in line and line.index("Spin moment") > line.index("Net charge"):
+                    column = -2
+                continue
+            parts = line.split()
+            if len(parts) >= 5 and parts[0].isdigit() and parts[2].isdigit():
+                started = True
+                charges.append(float(parts[column]))
+            elif started:
+                break
+        tables[key] = charges
+    return tables
