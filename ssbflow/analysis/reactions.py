@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 
+import numpy as np
 from pymatgen.analysis.interface_reactions import InterfacialReactivity
 from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.analysis.reaction_calculator import Reaction
@@ -289,3 +290,67 @@ def entries_in_system(entries: Iterable[ComputedEntry], formulas: Iterable[str]
     """The entries whose elements all belong to the chemical system of ``formulas``."""
     elements = {el for f in formulas for el in parse_formula(f).elements}
     return [e for e in entries if set(e.composition.elements) <= elements]
+
+
+@dataclass(frozen=True)
+class BondTimeSeries:
+    """Bond counts along a trajectory of a reaction cell.
+
+    Attributes
+    ----------
+    time_fs : time of each frame (fs).
+    li_per_n : mean number of Li within ``li_n_cutoff_A`` of an N atom (3-fold in-plane plus
+        2 axial = 8 in Li3N; 0 in InN).
+    in_n_bonds : number of In–N pairs within ``in_n_cutoff_A`` (4 per In in wurtzite InN).
+    li_n_cutoff_A, in_n_cutoff_A : the cutoffs used (Å).
+    """
+
+    time_fs: list[float]
+    li_per_n: list[float]
+    in_n_bonds: list[int]
+    li_n_cutoff_A: float
+    in_n_cutoff_A: float
+
+
+def bond_time_series(frames: Sequence, time_fs: Sequence[float], *, li_n_cutoff_A: float = 2.5,
+                     in_n_cutoff_A: float = 2.6) -> BondTimeSeries:
+    """Li–N coordination and In–N bond count in each frame (ASE ``Atoms``).
+
+    The cutoffs sit between the first and second neighbour shells: Li–N 1.93–2.13 Å in
+    Li3N, In–N 2.15–2.20 Å in InN.
+    """
+    from ase.neighborlist import neighbor_list
+
+    li_per_n, in_n = [], []
+    for atoms in frames:
+        symbols = np.array(atoms.get_chemical_symbols())
+        i, j = neighbor_list("ij", atoms, max(li_n_cutoff_A, in_n_cutoff_A))
+        d = atoms.get_distances(i, j, mic=True)
+        si, sj = symbols[i], symbols[j]
+        n_count = max(int(np.sum(symbols == "N")), 1)
+        li_per_n.append(float(np.sum((si == "N") & (sj == "Li") & (d < li_n_cutoff_A))) / n_count)
+        in_n.append(int(np.sum((si == "In") & (sj == "N") & (d < in_n_cutoff_A))))
+    return BondTimeSeries([float(t) for t in time_fs], li_per_n, in_n, li_n_cutoff_A,
+                          in_n_cutoff_A)
+
+
+def plot_bond_time_series(series: BondTimeSeries, path: str, title: str = "") -> str:
+    """Two-panel PNG: Li per N and In–N bonds against time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t_ps = np.asarray(series.time_fs) / 1000.0
+    fig, (ax1, ax2) = plt.subplots(2, 1, sharex=True, figsize=(5.5, 4.5))
+    ax1.plot(t_ps, series.li_per_n, color="tab:green")
+    ax1.set_ylabel(f"Li per N (< {series.li_n_cutoff_A} Å)")
+    ax2.plot(t_ps, series.in_n_bonds, color="tab:purple")
+    ax2.set_ylabel(f"In–N bonds (< {series.in_n_cutoff_A} Å)")
+    ax2.set_xlabel("time (ps)")
+    if title:
+        ax1.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path

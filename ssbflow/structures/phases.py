@@ -14,6 +14,7 @@ explosive). Li–Cu and Li–Fe form no compounds.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -45,7 +46,9 @@ _CIF_FILES = {
 @cache
 def _read_cif(filename: str) -> Structure:
     text = resources.files(_DATA).joinpath(filename).read_text()
-    return Structure.from_str(text, fmt="cif")
+    with warnings.catch_warnings():  # "fractional coordinates rounded to ideal values"
+        warnings.simplefilter("ignore")
+        return Structure.from_str(text, fmt="cif")
 
 
 def _from_cif(key: str) -> Callable[[], Structure]:

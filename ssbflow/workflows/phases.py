@@ -15,7 +15,9 @@ e.g. raw engine energies with Materials-Project-corrected ones.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -58,7 +60,8 @@ def energy_source(settings: Mapping[str, Any]) -> str:
 def _chgnet():
     from chgnet.model import CHGNet
 
-    return CHGNet.load(verbose=False)
+    with contextlib.redirect_stdout(sys.stderr):  # keep stdout clean for --json output
+        return CHGNet.load(verbose=False)
 
 
 def relax_structure_mlip(structure: Structure, *, relax_cell: bool = True,
@@ -73,9 +76,11 @@ def relax_structure_mlip(structure: Structure, *, relax_cell: bool = True,
     """
     from chgnet.model import StructOptimizer
 
-    optimizer = StructOptimizer(model=_chgnet(), optimizer_class="FIRE")
-    with warnings.catch_warnings():
+    model = _chgnet()
+    # CHGNet prints its device on stdout; keep stdout clean for --json output
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
         warnings.simplefilter("ignore")
+        optimizer = StructOptimizer(model=model, optimizer_class="FIRE")
         result = optimizer.relax(structure, fmax=fmax_eV_per_A, steps=max_steps,
                                  relax_cell=relax_cell, verbose=False)
     final = result["final_structure"]
