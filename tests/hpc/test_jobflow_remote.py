@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,7 @@ def test_hpc_init_writes_project_that_jf_accepts(slurm_cluster, isolated_profile
     assert "s3cret" not in printed and "alice:***@" in printed
     path = isolated_profiles / "ssbflow-local.yaml"
     assert path.stat().st_mode & 0o077 == 0  # credentials: readable by the user only
-    jf = shutil.which("jf") or str(Path(os.sys.executable).parent / "jf")
+    jf = shutil.which("jf") or str(Path(sys.executable).parent / "jf")
     env = {**os.environ, "JFREMOTE_PROJECTS_FOLDER": str(isolated_profiles)}
     # the worker check runs squeue on the local SLURM and checks the work directory;
     # the queue/jobstore checks need the MongoDB server (none here)
