@@ -293,7 +293,8 @@ def adsorb(
     props.setdefault("selective_dynamics", [[True] * 3] * n_slab)
     props.setdefault("adsorbate", [False] * n_slab)
     result = Structure(lattice, slab.species, slab_frac, site_properties=props)
-    defaults = {"selective_dynamics": [True] * 3, "adsorbate": True, "surface_layer": False}
+    defaults = {"selective_dynamics": [True] * 3, "adsorbate": True, "surface_layer": False,
+                "magmom": 0.0}
     mol_frac = lattice.get_fractional_coords(cart)
     for k, coord in enumerate(mol_frac):
         site_props = {key: defaults.get(key) for key in props}

@@ -84,7 +84,7 @@ def cubic_llzo_sites(a_A: float = LLZO_CUBIC_A_A) -> Structure:
     """The Ia-3d framework (La 24c, Zr 16a, O 96h) plus *every* Li site (24d and 96h).
 
     The 120 Li sites are all present (over-full; 56 are occupied in LLZO) and carry the
-    site property ``li_site`` (``"24d"`` or ``"96h"``; ``None`` for framework atoms).
+    site property ``wyckoff`` (Ia-3d Wyckoff label: La 24c, Zr 16a, O 96h, Li 24d or 96h).
 
     Parameters
     ----------
@@ -95,21 +95,21 @@ def cubic_llzo_sites(a_A: float = LLZO_CUBIC_A_A) -> Structure:
         raise ValueError(f"a_A must be a positive lattice parameter in Å, got {a_A}")
     lattice = Lattice.cubic(a_A)
     parts = [
-        ("La", _LA_24C, None),
-        ("Zr", _ZR_16A, None),
-        ("O", _O_96H, None),
+        ("La", _LA_24C, "24c"),
+        ("Zr", _ZR_16A, "16a"),
+        ("O", _O_96H, "96h"),
         ("Li", _LI_24D, "24d"),
         ("Li", _LI_96H, "96h"),
     ]
     species: list[str] = []
     coords: list[np.ndarray] = []
-    labels: list[str | None] = []
+    labels: list[str] = []
     for element, rep, label in parts:
         orbit = Structure.from_spacegroup("Ia-3d", lattice, [element], [rep])
         species += [element] * len(orbit)
         coords += list(orbit.frac_coords)
         labels += [label] * len(orbit)
-    structure = Structure(lattice, species, coords, site_properties={"li_site": labels})
+    structure = Structure(lattice, species, coords, site_properties={"wyckoff": labels})
     return _decorate(structure)
 
 
@@ -334,7 +334,7 @@ def llzo_cubic(
     Returns
     -------
     Structure
-        192 sites with oxidation states; site property ``li_site`` (24d/96h) on Li.
+        192 sites with oxidation states; site property ``wyckoff`` (Li on 24d or 96h).
     """
     return order_cubic_llzo(a_A, n_starts=n_starts, n_steps=n_steps, seed=seed)[0]
 

@@ -155,7 +155,7 @@ def _rebox(slab: Structure, vacuum: float) -> Structure:
     lattice = Lattice([a, b, [0.0, 0.0, extent + vacuum]])
     frac = lattice.get_fractional_coords(cart)
     frac[:, :2] -= np.floor(frac[:, :2])
-    props = {k: v for k, v in slab.site_properties.items() if k in ("magmom", "bulk_wyckoff")}
+    props = {k: v for k, v in slab.site_properties.items() if k == "magmom"}
     return Structure(lattice, slab.species, frac, site_properties=props or None)
 
 
