@@ -79,14 +79,14 @@ def _store_specs(profile: ClusterProfile, db: str | Path | None) -> tuple[dict, 
     uri = profile.resolved_mongo_uri()
     if uri:
         jobstore = {
-            "docs_store": {"type": "MongoURIStore", "uri": uri, "database": DATABASE_NAME,
+            "docs_store": {"type": "MongoStore", "uri": uri, "database": DATABASE_NAME,
                            "collection_name": OUTPUTS_COLLECTION},
             "additional_stores": {
-                "data": {"type": "GridFSURIStore", "uri": uri, "database": DATABASE_NAME,
+                "data": {"type": "GridFSStore", "uri": uri, "database": DATABASE_NAME,
                          "collection_name": DATA_COLLECTION},
             },
         }
-        queue = {"type": "MongoURIStore", "uri": uri, "database": DATABASE_NAME,
+        queue = {"type": "MongoStore", "uri": uri, "database": DATABASE_NAME,
                  "collection_name": QUEUE_COLLECTION}
         return jobstore, queue
     path = str(resolve_db_dir(db))
