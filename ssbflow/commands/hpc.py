@@ -20,9 +20,11 @@ import typer
 from ssbflow.commands._groups import CliGroups
 from ssbflow.errors import InputError
 
-#: Studies that ``ssbflow submit`` knows how to run. ``demo`` is a two-job flow
-#: (``ssbflow.hpc.demo_jobs``): a smoke test of a cluster profile in a minute.
-STUDIES = ("sn-llzo", "demo")
+#: ``demo`` is a two-job flow (``ssbflow.hpc.demo_jobs``): a smoke test of a cluster
+#: profile in a minute. Every ``ssbflow run STUDY`` command can be submitted in single
+#: mode; these have a flow for jobflow-remote mode.
+DEMO = "demo"
+REMOTE_STUDIES = ("sn-llzo", DEMO)
 MODES = ("single", "jobflow-remote")
 
 ProfileOpt = Annotated[
@@ -40,13 +42,25 @@ def _emit(doc: dict[str, Any], as_json: bool, lines: list[str]) -> None:
             typer.echo(line)
 
 
+def _run_group() -> Any:
+    from ssbflow.cli import make_app
+
+    return typer.main.get_command(make_app()).commands["run"]  # type: ignore[attr-defined]
+
+
+def known_studies() -> list[str]:
+    """The studies of ``ssbflow run`` and ``demo``."""
+    return [*sorted(_run_group().commands), DEMO]
+
+
 def _study_argv(study: str, extra: list[str], out: Path, db: Path | None) -> list[str]:
     from ssbflow.hpc.submit import study_command
     from ssbflow.store import MONGO_ENV, resolve_db_dir
 
-    if study not in STUDIES:
-        raise InputError(f"STUDY: unknown study {study!r}; expected one of {', '.join(STUDIES)}")
-    if study == "demo":
+    studies = known_studies()
+    if study not in studies:
+        raise InputError(f"STUDY: unknown study {study!r}; expected one of {', '.join(studies)}")
+    if study == DEMO:
         argv = [sys.executable, "-m", "ssbflow.hpc.demo_jobs", *extra, "--out", str(out)]
         return [*argv, "--db", str(resolve_db_dir(db))]
     mongo = bool(os.environ.get(MONGO_ENV))
@@ -73,15 +87,16 @@ def _demo_flow(extra: list[str], out: Path) -> Any:
 
 def _study_flow(study: str, extra: list[str], out: Path) -> Any:
     """The jobflow ``Flow`` of a study, options parsed as ``ssbflow run STUDY`` parses them."""
-    if study == "demo":
+    if study == DEMO:
         return _demo_flow(extra, out)
-    if study != "sn-llzo":
-        raise InputError(f"STUDY: unknown study {study!r}; expected one of {', '.join(STUDIES)}")
-    from ssbflow.cli import make_app
+    if study not in REMOTE_STUDIES:
+        raise InputError(
+            f"STUDY: {study!r} runs with --mode single; --mode jobflow-remote runs: "
+            f"{', '.join(REMOTE_STUDIES)}"
+        )
     from ssbflow.workflows.sn_llzo import make_sn_llzo_flow, sn_llzo_options
 
-    run_group = typer.main.get_command(make_app()).commands["run"]
-    command = run_group.commands[study]  # type: ignore[attr-defined]
+    command = _run_group().commands[study]
     params = command.make_context(study, [*extra, "--out", str(out)]).params
     termination = params.get("termination")
     if termination is not None and termination.lstrip("-").isdigit():
@@ -98,7 +113,9 @@ def _study_flow(study: str, extra: list[str], out: Path) -> Any:
 
 def submit_command(
     ctx: typer.Context,
-    study: Annotated[str, typer.Argument(help=f"Study to run: {', '.join(STUDIES)}.")],
+    study: Annotated[
+        str, typer.Argument(help="A study of `ssbflow run` (e.g. sn-llzo), or demo.")
+    ],
     profile: ProfileOpt = "local",
     mode: Annotated[str, typer.Option(help="single or jobflow-remote.")] = "single",
     out: Annotated[Path, typer.Option(help="Run and report folder (single mode).")] = Path(
