@@ -103,7 +103,141 @@ def diffusion_command(
     )
 
 
+def neb_command(
+    path: Annotated[Path, typer.Argument(help="NEB folder or band trajectory (extxyz, .traj).")],
+    plot: Annotated[Path | None, typer.Option(help="Write the energy profile to this PNG.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Barrier and reaction energy (eV) of a NEB band, with its spline profile."""
+    from ssbflow.analysis.neb import analyze_neb, plot_profiles
+
+    result = analyze_neb(path)
+    if plot is not None:
+        result.files["profile_png"] = str(plot_profiles({path.name: result}, plot))
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    typer.echo(
+        f"{path}: barrier {result.barrier_eV:.3f} eV, reverse {result.reverse_barrier_eV:.3f} eV, "
+        f"reaction energy {result.reaction_energy_eV:+.3f} eV, {result.n_images} images, "
+        f"saddle image {result.saddle_index}"
+    )
+
+
+def _print_study(doc: dict, as_json: bool, table_key: str, columns: list[str]) -> None:
+    if as_json:
+        _echo_json(doc)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, title=doc["study"])
+    for row in doc[table_key]:
+        table.add_row(*("–" if row.get(c) is None else
+                        (f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]))
+                        for c in columns))
+    Console(width=160).print(table)
+    if doc.get("arrhenius"):
+        for row in doc["arrhenius"]:
+            err = row.get("Ea_stderr_eV")
+            typer.echo(f"{row['system']}: Ea = {row['Ea_eV']:.3f} eV"
+                       + (f" ± {err:.3f}" if err is not None else ""))
+    typer.echo(f"report: {doc['files']['report']}")
+
+
+_OUT = Annotated[Path, typer.Option("--out", help="Report folder (resumes when it exists).")]
+_JSON = Annotated[bool, typer.Option("--json", help="Print results.json to stdout.")]
+_MODEL = Annotated[str, typer.Option(help="Universal force field (atomate2 name).")]
+
+
+def run_ncm_pvdf_command(
+    out: _OUT = Path("ncm-pvdf"),
+    thickness: Annotated[float, typer.Option(help="Slab thickness (Å).")] = 6.0,
+    n_images: Annotated[int, typer.Option(help="Intermediate NEB images.")] = 5,
+    fmax: Annotated[float, typer.Option(help="Force criterion (eV/Å).")] = 0.05,
+    max_steps: Annotated[int, typer.Option(help="Optimiser steps per stage.")] = 300,
+    hop: Annotated[
+        tuple[int, int] | None,
+        typer.Option(help="FROM TO Li site indices (vacancy made at TO); default: chosen."),
+    ] = None,
+    mlip_model: _MODEL = "CHGNet",
+    as_json: _JSON = False,
+) -> None:
+    """Li vacancy hop in NCM811 bare / under PVDF / under dehydrofluorinated PVDF (CI-NEB)."""
+    from ssbflow.workflows.transport_studies import NcmPvdfSettings, run_ncm_pvdf
+
+    if n_images < 1 or fmax <= 0 or max_steps < 1 or thickness <= 0:
+        raise InputError("--n-images >= 1, --fmax > 0, --max-steps >= 1, --thickness > 0")
+    doc = run_ncm_pvdf(out, NcmPvdfSettings(thickness_A=thickness, n_images=n_images,
+                                            fmax_eV_per_A=fmax, max_steps=max_steps,
+                                            mlip_model=mlip_model, hop=hop))
+    _print_study(doc, as_json, "barriers", ["system", "barrier_eV", "reaction_energy_eV",
+                                            "converged"])
+
+
+def _diffusion_settings(temperatures: list[float] | None, n_steps: int, timestep_fs: float,
+                        save_every: int, mlip_model: str, default: tuple[float, ...]):
+    from ssbflow.workflows.transport_studies import DiffusionStudySettings
+
+    temps = tuple(temperatures) if temperatures else default
+    if n_steps < 1 or save_every < 1 or n_steps % save_every:
+        raise InputError("--n-steps must be a positive multiple of --save-every")
+    if timestep_fs <= 0 or any(t <= 0 for t in temps):
+        raise InputError("--timestep-fs and --temperature values must be > 0")
+    return DiffusionStudySettings(temperatures_K=temps, n_steps=n_steps, timestep_fs=timestep_fs,
+                                  save_every=save_every, mlip_model=mlip_model)
+
+
+_TEMPS = Annotated[
+    list[float] | None, typer.Option("--temperature", "-T", help="Temperature (K); repeat.")
+]
+_COLS = ["system", "T_K", "msd_slope_A2_per_ps", "D_cm2_s", "D_stderr_cm2_s", "diffusive"]
+
+
+def run_polymer_li_diffusion_command(
+    out: _OUT = Path("polymer-li-diffusion"),
+    temperature: _TEMPS = None,
+    n_steps: Annotated[int, typer.Option(help="MD steps per temperature.")] = 500,
+    timestep_fs: Annotated[float, typer.Option(help="MD time step (fs).")] = 1.0,
+    save_every: Annotated[int, typer.Option(help="Steps between saved frames.")] = 10,
+    n_chains: Annotated[int, typer.Option(help="Polymer chains per box.")] = 4,
+    n_units: Annotated[int, typer.Option(help="Monomer units per chain.")] = 4,
+    n_li: Annotated[int, typer.Option(help="LiFSI pairs per box.")] = 4,
+    mlip_model: _MODEL = "CHGNet",
+    as_json: _JSON = False,
+) -> None:
+    """Li+ MSD slopes (Å²/ps), D and Ea in PVDF vs dehydrofluorinated PVDF (MLIP NVT MD)."""
+    from ssbflow.workflows.transport_studies import run_polymer_li_diffusion
+
+    cfg = _diffusion_settings(temperature, n_steps, timestep_fs, save_every, mlip_model,
+                              (600.0, 800.0, 1000.0))
+    doc = run_polymer_li_diffusion(out, cfg, n_chains=n_chains, n_units=n_units, n_li=n_li)
+    _print_study(doc, as_json, "diffusion", _COLS)
+
+
+def run_llzo_li_diffusion_command(
+    out: _OUT = Path("llzo-li-diffusion"),
+    temperature: _TEMPS = None,
+    n_steps: Annotated[int, typer.Option(help="MD steps per temperature.")] = 500,
+    timestep_fs: Annotated[float, typer.Option(help="MD time step (fs).")] = 1.0,
+    save_every: Annotated[int, typer.Option(help="Steps between saved frames.")] = 10,
+    mlip_model: _MODEL = "CHGNet",
+    as_json: _JSON = False,
+) -> None:
+    """Li diffusion in bulk tetragonal LLZO: MSD, D(T), Ea (MLIP NVT MD)."""
+    from ssbflow.workflows.transport_studies import run_llzo_li_diffusion
+
+    cfg = _diffusion_settings(temperature, n_steps, timestep_fs, save_every, mlip_model,
+                              (900.0, 1100.0, 1300.0))
+    doc = run_llzo_li_diffusion(out, cfg)
+    _print_study(doc, as_json, "diffusion", _COLS)
+
+
 def register(groups: CliGroups) -> None:
     """Attach the transport analyses to ``analyze`` and the transport studies to ``run``."""
     groups.analyze.command("arrhenius")(arrhenius_command)
     groups.analyze.command("diffusion")(diffusion_command)
+    groups.analyze.command("neb")(neb_command)
+    groups.run.command("ncm-pvdf")(run_ncm_pvdf_command)
+    groups.run.command("polymer-li-diffusion")(run_polymer_li_diffusion_command)
+    groups.run.command("llzo-li-diffusion")(run_llzo_li_diffusion_command)
