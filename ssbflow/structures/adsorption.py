@@ -275,17 +275,17 @@ def adsorb(
             "use a larger in-plane supercell"
         )
     clearance, cart = best
-    if clearance < CLASH_A:
-        raise ClashError(
-            f"clash: molecule atom {clearance:.2f} Å from a slab atom (< {CLASH_A} Å) at site "
-            f"{site} with height {height} Å ({orientation}); raise height or choose another site"
-        )
     z_slab = slab.cart_coords[_slab_mask(slab), 2]
     gap = lattice.c - (cart[:, 2].max() - z_slab.min())
     if gap < MIN_GAP_ABOVE_A:
         raise ValueError(
             f"vacuum: only {gap:.1f} Å between the molecule and the next slab image "
             f"(need >= {MIN_GAP_ABOVE_A} Å); build the slab with more vacuum"
+        )
+    if clearance < CLASH_A:
+        raise ClashError(
+            f"clash: molecule atom {clearance:.2f} Å from a slab atom (< {CLASH_A} Å) at site "
+            f"{site} with height {height} Å ({orientation}); raise height or choose another site"
         )
 
     n_slab = len(slab)
