@@ -1,0 +1,209 @@
+"""The electronic analysis of an adsorption study, as one job.
+
+Inputs are the folders of three single points (AB, A = slab, B = molecule; frozen at their AB
+positions in the identical cell) run by CP2K or VASP. The job finds the volumetric files and
+outputs by the engine's naming, and runs the analyses of :mod:`ssbflow.analysis`: charge
+density difference, ELF (AB and A, and their difference), work function of the slab,
+V_vac − ε_HOMO of the molecule, charges of the anchoring atoms.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from jobflow import job
+from pymatgen.core import Structure
+
+from ssbflow.errors import SsbflowError
+
+#: Glob patterns of each file kind, by engine (CP2K names: PROJECT-ELECTRON_DENSITY-1_0.cube,
+#: PROJECT-ELF_S1-1_0.cube, PROJECT-v_hartree-1_0.cube; VASP: CHGCAR, ELFCAR, LOCPOT).
+FILE_PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "cp2k": {
+        "density": ("*ELECTRON_DENSITY*.cube", "*ELECTRON_DENSITY*.cube.gz"),
+        "elf": ("*ELF*.cube", "*ELF*.cube.gz"),
+        "potential": ("*hartree*.cube", "*HARTREE*.cube", "*hartree*.cube.gz"),
+        "output": ("cp2k.out", "cp2k.out.gz"),
+    },
+    "vasp": {
+        "density": ("CHGCAR", "CHGCAR.gz"),
+        "elf": ("ELFCAR", "ELFCAR.gz"),
+        "potential": ("LOCPOT", "LOCPOT.gz"),
+        "output": ("vasprun.xml", "vasprun.xml.gz", "OUTCAR", "OUTCAR.gz"),
+    },
+}
+
+
+def find_file(folder: str | Path, engine: str, kind: str) -> Path:
+    """The file of ``kind`` (density, elf, potential, output) in an engine's run folder."""
+    folder = Path(str(folder).split(":", 1)[-1])  # atomate2 dir_name may be "host:/path"
+    for pattern in FILE_PATTERNS[engine][kind]:
+        hits = sorted(folder.glob(pattern))
+        if hits:
+            return hits[-1]
+    raise SsbflowError(f"no {kind} file ({', '.join(FILE_PATTERNS[engine][kind])}) in {folder}")
+
+
+def _anchor_atoms(structure: Structure, n_slab: int, site: int, anchor: str) -> tuple[int, int]:
+    """The anchor atom of the molecule nearest to ``site`` and its nearest molecule neighbour."""
+    mol = [i for i in range(n_slab, len(structure)) if structure[i].specie.symbol == anchor]
+    if not mol:
+        raise SsbflowError(f"the molecule has no {anchor} atom")
+    n_idx = min(mol, key=lambda i: structure.get_distance(site, i))
+    others = [i for i in range(n_slab, len(structure)) if i != n_idx]
+    neighbour = min(others, key=lambda i: structure.get_distance(n_idx, i))
+    return n_idx, neighbour
+
+
+def _charges(engine: str, folders: dict[str, Path], atoms: list[int]) -> dict[str, Any]:
+    """Hirshfeld and Mulliken charges of ``atoms`` in AB and in their fragments (CP2K)."""
+    from ssbflow.analysis.charges import charge_changes, parse_cp2k_charges
+
+    if engine != "cp2k":
+        return {"note": "charges for VASP need Bader: `ssbflow analyze charges` with CHGCAR"}
+    out: dict[str, Any] = {}
+    for method in ("hirshfeld", "mulliken"):
+        outputs = {k: find_file(folders[k], engine, "output") for k in folders}
+        combined = parse_cp2k_charges(outputs["ab"], method=method)
+        refs = [parse_cp2k_charges(outputs[k], method=method) for k in ("slab", "molecule")]
+        change = charge_changes(combined, refs, atoms=atoms)
+        out[method] = change.rows()
+    return out
+
+
+@job
+def analyse_electronic(
+    engine: str,
+    dir_ab: str,
+    dir_slab: str,
+    dir_molecule: str,
+    structure_ab: Structure,
+    n_atoms_slab: int,
+    site_index: int,
+    anchor: str,
+    report_dir: str | None = None,
+) -> dict[str, Any]:
+    """CDD, ELF, work functions and charges of an adsorption geometry.
+
+    Parameters
+    ----------
+    engine : ``cp2k`` or ``vasp`` (decides file names).
+    dir_ab, dir_slab, dir_molecule : run folders of the three single points.
+    structure_ab : the adsorption geometry (slab atoms first).
+    n_atoms_slab : number of slab atoms at the start of ``structure_ab``.
+    site_index : the surface atom the molecule is anchored on (e.g. La).
+    anchor : element of the molecule's anchoring atom (e.g. N).
+    report_dir : folder for cube/CHGCAR/PNG/CSV files (default: the AB run folder).
+
+    Returns
+    -------
+    dict
+        Numbers with units in the keys, and ``files`` (role -> path).
+    """
+    from ssbflow.analysis.cdd import (
+        charge_density_difference,
+        plot_cdd_profile,
+        plot_cdd_slice,
+        write_cdd,
+    )
+    from ssbflow.analysis.elf import (
+        analyze_elf,
+        elf_slice_difference,
+        plot_elf_difference,
+        write_elf_plots,
+    )
+    from ssbflow.analysis.workfunction import (
+        molecular_vacuum_gap,
+        plot_work_function,
+        work_function,
+    )
+
+    folders = {"ab": Path(dir_ab), "slab": Path(dir_slab), "molecule": Path(dir_molecule)}
+    out = Path(report_dir) if report_dir else folders["ab"]
+    out.mkdir(parents=True, exist_ok=True)
+    n_idx, neighbour = _anchor_atoms(structure_ab, n_atoms_slab, site_index, anchor)
+    plane = (site_index, n_idx, neighbour)
+    files: dict[str, str] = {}
+
+    # charge density difference: slab atoms first in AB, molecule after
+    cdd = charge_density_difference(
+        find_file(folders["ab"], engine, "density"),
+        find_file(folders["slab"], engine, "density"),
+        find_file(folders["molecule"], engine, "density"),
+        axis=2,
+        slab_indices=list(range(n_atoms_slab)),
+        molecule_indices=list(range(n_atoms_slab, len(structure_ab))),
+    )
+    files.update({f"cdd_{k}": v for k, v in write_cdd(cdd, out).items()})
+    files["cdd_profile.png"] = str(plot_cdd_profile(cdd, out))
+    files["cdd_slice.png"] = str(plot_cdd_slice(cdd, plane, out))
+
+    # ELF of AB (plane La–N–C, line La → N) and of the bare slab, and their difference
+    elf_ab = analyze_elf(
+        find_file(folders["ab"], engine, "elf"), plane=plane, line=(site_index, n_idx)
+    )
+    files.update({f"elf_ab_{k}": v for k, v in write_elf_plots(elf_ab, out, "elf_ab").items()})
+    elf_slab_file = find_file(folders["slab"], engine, "elf")
+    elf_slab = analyze_elf(elf_slab_file)
+    elf_diff_ok = True
+    # the slab file lacks the molecule atoms: define the same plane by La and its normal
+    coords = structure_ab.cart_coords
+    normal = np.cross(coords[n_idx] - coords[site_index], coords[neighbour] - coords[site_index])
+    try:
+        diff = elf_slice_difference(
+            find_file(folders["ab"], engine, "elf"),
+            elf_slab_file,
+            center_atom=site_index,
+            normal=tuple(normal),
+        )
+        files["elf_difference.png"] = str(plot_elf_difference(diff, out / "elf_difference.png"))
+    except ValueError:  # grids differ (e.g. other FFT grids): no difference map
+        elf_diff_ok = False
+
+    # work function of the slab (dipole corrected: both sides) and V_vac − HOMO of the molecule
+    wf = work_function(
+        find_file(folders["slab"], engine, "potential"),
+        output=find_file(folders["slab"], engine, "output"),
+    )
+    files["workfunction_slab.png"] = str(plot_work_function(wf, out, "workfunction_slab"))
+    mol_result: dict[str, Any] = {}
+    try:
+        mol = molecular_vacuum_gap(
+            find_file(folders["molecule"], engine, "potential"),
+            find_file(folders["molecule"], engine, "output"),
+        )
+        files["potential_molecule.png"] = str(plot_work_function(mol, out, "potential_molecule"))
+        mol_result = mol.summary()
+    except (ValueError, SsbflowError) as exc:
+        mol_result = {"error": str(exc)}
+
+    charges = _charges(engine, folders, [site_index, n_idx])
+    wf_summary = wf.summary()
+    return {
+        "engine": engine,
+        "cdd_integral_e": cdd.integral_e,
+        "transferred_charge_e": cdd.transferred_charge_e,
+        "gap_charge_e": cdd.gap_charge_e,
+        "gap_A": list(cdd.gap_A),
+        "max_accumulation_e_per_A3": cdd.max_accumulation_e_per_A3,
+        "max_depletion_e_per_A3": cdd.max_depletion_e_per_A3,
+        "elf_ab_min": elf_ab.min,
+        "elf_ab_max": elf_ab.max,
+        "elf_slab_min": elf_slab.min,
+        "elf_slab_max": elf_slab.max,
+        "elf_difference_plotted": elf_diff_ok,
+        "elf_la_n_profile": (
+            {"distance_A": elf_ab.line.distance_A.tolist(), "elf": elf_ab.line.values.tolist()}
+            if elf_ab.line is not None
+            else None
+        ),
+        "work_function_slab_eV": wf.work_function_eV,
+        "work_function_slab": wf_summary,
+        "molecule_vacuum_minus_homo_eV": mol_result.get("vacuum_minus_homo_eV"),
+        "molecule_potential": mol_result,
+        "anchor_atoms": {"site": site_index, "anchor": n_idx, "neighbour": neighbour},
+        "charges": charges,
+        "files": files,
+    }
