@@ -43,7 +43,9 @@ def mlip_settings(model: str = "CHGNet", fmax_eV_per_A: float = 0.05,
     """Settings recorded with an MLIP relaxation (model, version, convergence)."""
     import chgnet
 
-    return {"engine": "mlip", "mlip_model": model, "model_version": chgnet.__version__,
+    weights = getattr(_chgnet(), "version", None) if model == "CHGNet" else None
+    return {"engine": "mlip", "mlip_model": model, "model_version": weights,
+            "package_version": chgnet.__version__,
             "fmax_eV_per_A": fmax_eV_per_A, "max_steps": max_steps,
             "relax": "cell + positions (FrechetCellFilter, FIRE)"}
 
@@ -51,7 +53,8 @@ def mlip_settings(model: str = "CHGNet", fmax_eV_per_A: float = 0.05,
 def energy_source(settings: Mapping[str, Any]) -> str:
     """A label that is equal for two energies exactly when they may be compared."""
     if settings.get("engine") == "mlip":
-        return f"mlip:{settings.get('mlip_model')}:{settings.get('model_version')}"
+        model = settings.get("mlip_model") or settings.get("model")
+        return f"mlip:{model}:{settings.get('model_version')}"
     keys = ("engine", "preset", "functional", "xc", "basis", "encut_eV", "cutoff_Ry")
     return ":".join(str(settings[k]) for k in keys if k in settings) or "unknown"
 
