@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,10 +28,13 @@ from importlib.metadata import PackageNotFoundError, version
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
-from atomate2.cp2k.jobs.base import BaseCp2kMaker, cp2k_job
-from atomate2.cp2k.jobs.core import MDMaker as Cp2kMDMaker
-from atomate2.cp2k.jobs.core import RelaxMaker as Cp2kRelaxMaker
-from atomate2.cp2k.jobs.core import StaticMaker as Cp2kStaticMaker
+with warnings.catch_warnings():
+    # atomate2's CP2K TaskDocument shadows a pydantic field name; harmless, noisy on import
+    warnings.filterwarnings("ignore", message='Field name "schema"', category=UserWarning)
+    from atomate2.cp2k.jobs.base import BaseCp2kMaker, cp2k_job
+    from atomate2.cp2k.jobs.core import MDMaker as Cp2kMDMaker
+    from atomate2.cp2k.jobs.core import RelaxMaker as Cp2kRelaxMaker
+    from atomate2.cp2k.jobs.core import StaticMaker as Cp2kStaticMaker
 from atomate2.forcefields.jobs import ForceFieldRelaxMaker, ForceFieldStaticMaker
 from atomate2.forcefields.md import ForceFieldMDMaker
 from atomate2.forcefields.utils import MLFF, _get_pkg_name, _get_standardized_mlff
@@ -78,6 +82,16 @@ def default_device() -> str:
     except ImportError:  # pragma: no cover - torch is a dependency of chgnet
         return "cpu"
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def local_dir(dir_name: str) -> Path:
+    """Local folder of a task document's ``dir_name`` (atomate2 prefixes ``host:``)."""
+    from pathlib import Path
+
+    text = str(dir_name)
+    if ":" in text and not Path(text).exists():
+        text = text.split(":", 1)[1]
+    return Path(text)
 
 
 def _check_choice(parameter: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -176,6 +190,20 @@ class SsbflowForceFieldMDMaker(ForceFieldMDMaker):
             raise _load_error(str(self.force_field_name).split("MLFF.")[-1], err) from err
 
 
+def _model_version(model: str) -> str | None:
+    """Version of the default weights a package loads (CHGNet: ``CHGNet.load``'s default)."""
+    if model == "CHGNet" and find_spec("chgnet") is not None:
+        import inspect
+
+        from chgnet.model import CHGNet
+
+        default = inspect.signature(CHGNet.load).parameters.get("model_name")
+        return None if default is None else str(default.default)
+    if model == "SevenNet":
+        return "7net-0"
+    return None
+
+
 @dataclass
 class MlipEngine(Engine):
     """Machine-learned interatomic potential through ``atomate2.forcefields``.
@@ -258,11 +286,12 @@ class MlipEngine(Engine):
         )
 
     def settings(self) -> dict[str, Any]:
-        """Model name, package version, device, optimiser, weights source."""
+        """Model name, package and weights versions, device, optimiser, weights source."""
         return {
             "engine": "mlip",
             "preset": self.preset,
             "model": self.mlip_model,
+            "model_version": _model_version(self.mlip_model),
             "package": self._package,
             "package_version": _package_version(self._package),
             "atomate2_version": _package_version("atomate2"),
