@@ -87,6 +87,15 @@ def _check_positive_ints(name: str, value: Sequence[int], length: int) -> tuple[
     return values
 
 
+def by_element(structure: Structure) -> Structure:
+    """Sites sorted by element (electronegativity, then symbol), keeping site properties.
+
+    Different oxidation states of one element (Ni2+, Ni3+) stay in one block, so a POSCAR
+    has one block (one POTCAR) per element.
+    """
+    return structure.get_sorted_structure(key=lambda site: (site.specie.X, site.specie.symbol))
+
+
 def _set_magmoms(structure: Structure) -> Structure:
     structure.add_site_property(
         "magmom", [INITIAL_MAGMOM_MU_B[str(site.specie)] for site in structure]
@@ -116,7 +125,7 @@ def lco(supercell: Sequence[int] = (1, 1, 1)) -> Structure:
     structure.remove_oxidation_states()
     structure.add_oxidation_state_by_element(OXIDATION_STATES)
     structure.make_supercell(reps)
-    return _set_magmoms(structure.get_sorted_structure())
+    return _set_magmoms(by_element(structure))
 
 
 def layered_prototype(
@@ -327,7 +336,7 @@ def ncm811(
     """
     cell = layered_cell(supercell)
     decorated, _ = order_ncm811_tm(cell, ordering, n_samples, seed)
-    return decorated.get_sorted_structure()
+    return by_element(decorated)
 
 
 def _in_plane_widths_A(lattice: Lattice) -> tuple[float, float]:
@@ -420,7 +429,7 @@ def ncm811_slab(
             )
     slab.make_supercell([reps[0], reps[1], 1])
     decorated, _ = order_ncm811_tm(slab, None, n_samples, seed)
-    return decorated
+    return by_element(decorated)
 
 
 def _build_lco(options: BuildOptions) -> Structure:

@@ -14,9 +14,10 @@ counts the arrangement of La, Li and vacancies is the one of lowest Ewald energy
 arrangements when few enough, else sampling and swap refinement; every split of Li between
 the layers is tried). The layering has to be imposed: with point charges on ideal perovskite
 positions the Ewald energy alone prefers La spread over both layers (the default cell's
-layered optimum is ~4 eV above unconstrained arrangements); ``la_poor_share=None`` gives that
-unconstrained electrostatic optimum instead. Li is kept on the A-site centre; in refined
-structures it is displaced towards the O4 window, which a relaxation recovers.
+layered optimum is 15.5 eV per 88-atom cell above the unconstrained one);
+``la_poor_share=None`` gives that unconstrained electrostatic optimum instead. Li is kept on
+the A-site centre; in refined structures it is displaced towards the O4 window, which a
+relaxation recovers.
 """
 
 from __future__ import annotations

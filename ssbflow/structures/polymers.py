@@ -260,11 +260,9 @@ def _image_gap_A(coords_A: np.ndarray, translations: np.ndarray,
 
     With ``threshold_A`` (pair matrix), the smallest ratio distance / threshold instead.
     """
-    gaps = []
-    for t in translations:
-        d = np.linalg.norm(coords_A[:, None] - (coords_A + t)[None, :], axis=-1)
-        gaps.append((d if threshold_A is None else d / threshold_A).min())
-    return float(min(gaps))
+    diff = coords_A[None, :, None, :] - coords_A[None, None, :, :] - translations[:, None, None]
+    d = np.sqrt(np.einsum("tijk,tijk->tij", diff, diff))
+    return float((d if threshold_A is None else d / threshold_A).min())
 
 
 def _orient_on_surface(coords_A: np.ndarray, species: Sequence[str], direction: np.ndarray,
@@ -383,9 +381,15 @@ def polymer_on_slab(
     properties["adsorbate"] = [False] * len(slab) + [True] * len(species)
     info = {**slab.properties, "adsorbate": {"kind": kind, "n_units": n_units,
                                              "height_A": height, "facing": facing}}
-    return Structure(lattice, list(slab.species) + molecule_species,
-                     np.vstack([slab_cart, coords]), coords_are_cartesian=True,
-                     site_properties=properties, properties=info)
+    combined = Structure(lattice, list(slab.species) + molecule_species,
+                         np.vstack([slab_cart, coords]), coords_are_cartesian=True,
+                         site_properties=properties, properties=info)
+    return _by_element(combined)
+
+
+def _by_element(structure: Structure) -> Structure:
+    """Sites grouped by element (one POSCAR block each), order within an element kept."""
+    return structure.get_sorted_structure(key=lambda site: (site.specie.X, site.specie.symbol))
 
 
 def fsi_anion() -> Molecule:
@@ -515,12 +519,12 @@ def polymer_li_box(
             for _ in range(max_attempts):
                 rotated = Rotation.random(random_state=rng).apply(coords)
                 trial = rotated + rng.random(3) @ lattice.matrix
-                if len(species) > 1 and _image_gap_A(trial, shifts, self_contact) < 1.0:
-                    continue
                 frac = lattice.get_fractional_coords(trial)
                 if len(placed_frac) and np.any(
                         _min_image_distances(frac, placed_frac, lattice)
                         < contact(r_mol, placed_radii)):
+                    continue
+                if len(species) > 1 and _image_gap_A(trial, shifts, self_contact) < 1.0:
                     continue
                 placed_frac = np.vstack([placed_frac, frac])
                 placed_radii = np.concatenate([placed_radii, r_mol])
@@ -530,7 +534,7 @@ def polymer_li_box(
             else:
                 break  # this molecule found no room: restart the packing
         else:
-            return Structure(
+            return _by_element(Structure(
                 lattice,
                 [r[2] for r in result],
                 np.array([r[3] for r in result]),
@@ -538,7 +542,7 @@ def polymer_li_box(
                 to_unit_cell=True,
                 site_properties={"molecule_id": [r[0] for r in result],
                                  "molecule": [r[1] for r in result]},
-            )
+            ))
     raise ValueError(
         f"density={density}: could not pack {len(components)} molecules without contacts "
         f"< {min_distance_A} Å; lower the density or the number of molecules"

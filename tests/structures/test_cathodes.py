@@ -7,6 +7,7 @@ import pytest
 from pymatgen.analysis.ewald import EwaldSummation
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
+from ssbflow.structures.catalog import BuildOptions, all_entries, build
 from ssbflow.structures.cathodes import layered_cell, lco, ncm811
 
 TM = ("Ni", "Co", "Mn")
@@ -185,3 +186,23 @@ def test_ncm811_slab_bad_input(kwargs, word):
 
     with pytest.raises(ValueError, match=word):
         ncm811_slab(**kwargs)
+
+
+@pytest.mark.parametrize("name", ["lco", "ncm811", "ncm811-slab"])
+def test_catalog_cathodes_neutral_no_overlap(name):
+    if name == "ncm811-slab":
+        pytest.importorskip("ssbflow.structures.slabs")
+    assert name in all_entries()
+    s = build(name)
+    assert _charge(s) == 0
+    assert _min_distance_A(s) > 0.9
+    assert "magmom" in s.site_properties
+
+
+def test_catalog_ncm811_slab_options():
+    pytest.importorskip("ssbflow.structures.slabs")
+    s = build("ncm811-slab", BuildOptions(miller=(0, 0, 3), vacuum=12.0, supercell=(5, 2, 1)))
+    assert _charge(s) == 0
+    assert s.properties["miller"] == [0, 0, 3]
+    with pytest.raises(ValueError, match="supercell"):
+        build("ncm811-slab", BuildOptions(supercell=(1, 1, 2)))

@@ -7,6 +7,7 @@ import pytest
 from pymatgen.analysis.ewald import EwaldSummation
 from pymatgen.core import Species
 
+from ssbflow.structures.catalog import BuildOptions, build
 from ssbflow.structures.perovskites import llto, llto_framework, llto_site_counts
 
 
@@ -125,3 +126,12 @@ def test_llto_other_supercell_warns_with_realised_formula():
 def test_llto_bad_input(kwargs, word):
     with pytest.raises(ValueError, match=word):
         llto(**kwargs)
+
+
+def test_catalog_llto():
+    s = build("llto")
+    assert _charge(s) == 0
+    assert s.composition.reduced_formula == build("llto").composition.reduced_formula
+    big = build("llto", BuildOptions(supercell=(3, 3, 2)))
+    assert len(big) == 2 * len(s)
+    assert _charge(big) == 0

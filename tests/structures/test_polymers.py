@@ -16,6 +16,7 @@ from pymatgen.core import Element, Structure
 from pymatgen.core.surface import SlabGenerator
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
+from ssbflow.structures.catalog import build
 from ssbflow.structures.cathodes import lco
 from ssbflow.structures.polymers import (
     beta_pvdf_crystal,
@@ -215,7 +216,7 @@ def test_polymer_on_slab_height_flat_and_no_clash(lco_slab, kind):
           and site.specie.symbol == "H"]
     assert np.mean(fz) < np.mean(hz)
     assert s.lattice.c - (z.max() - z.min()) >= 10.0 - 1e-6
-    assert s.site_properties["magmom"][-1] == 0.0
+    assert all(m == 0.0 for m, f in zip(s.site_properties["magmom"], flags, strict=True) if f)
 
 
 def test_polymer_on_slab_auto_length_fits_the_cell(lco_slab):
@@ -266,9 +267,15 @@ def _fragments(structure) -> list[list[int]]:
     return list(groups.values())
 
 
+@pytest.fixture(scope="module")
+def catalog_boxes() -> dict[str, Structure]:
+    """The ``pvdf-box`` and ``dpvdf-box`` catalog cells (4 chains of 4 units + 4 LiFSI)."""
+    return {"pvdf": build("pvdf-box"), "dpvdf": build("dpvdf-box")}
+
+
 @pytest.mark.parametrize(("kind", "chain_formula"), [("pvdf", "C8H10F8"), ("dpvdf", "C8H6F4")])
-def test_polymer_box_density_neutral_clash_free(kind, chain_formula):
-    box = polymer_li_box(kind, n_chains=4, n_units=4, n_li=4, density=1.7, seed=0)
+def test_polymer_box_density_neutral_clash_free(catalog_boxes, kind, chain_formula):
+    box = catalog_boxes[kind]
     assert box.density == pytest.approx(1.7, rel=0.02)
     assert len(box) <= 300
     assert sum(site.specie.oxi_state for site in box) == pytest.approx(0.0)
@@ -317,3 +324,25 @@ def test_polymer_box_with_fluoride_and_reproducible():
 def test_polymer_box_bad_input(kwargs, word):
     with pytest.raises(ValueError, match=word):
         polymer_li_box(**kwargs)
+
+
+# ---------------------------------------------------------------- catalog (ssbflow build NAME)
+
+
+@pytest.mark.parametrize("name", ["pvdf-on-ncm811", "dpvdf-on-ncm811"])
+def test_catalog_polymer_on_ncm811(name):
+    pytest.importorskip("ssbflow.structures.slabs")
+    s = build(name)
+    assert sum(site.specie.oxi_state for site in s) == 0
+    assert (s.distance_matrix + 10 * np.eye(len(s))).min() > 0.9
+    assert _molecule_slab_min_distance(s) > 1.6
+    comp = s.composition.element_composition
+    assert comp["Ni"] == 8 * comp["Co"] == 8 * comp["Mn"]
+    assert s.properties["miller"] == [1, 0, 4]
+
+
+@pytest.mark.parametrize("name", ["pvdf-chain", "beta-pvdf"])
+def test_catalog_polymer_cells_neutral_no_overlap(name):
+    s = build(name)
+    assert sum(site.specie.oxi_state for site in s) == 0
+    assert (s.distance_matrix + 10 * np.eye(len(s))).min() > 0.9
