@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from pymatgen.analysis.adsorption import AdsorbateSiteFinder
-from pymatgen.core import Element, Lattice, Molecule, Structure
+from pymatgen.core import Element, Lattice, Molecule, Species, Structure
 
 from ssbflow.structures.catalog import BuildOptions, CatalogEntry
 
@@ -296,9 +296,14 @@ def adsorb(
     defaults = {"selective_dynamics": [True] * 3, "adsorbate": True, "surface_layer": False,
                 "magmom": 0.0}
     mol_frac = lattice.get_fractional_coords(cart)
+    # a slab with oxidation states gets a formally uncharged molecule (0 on every atom), so
+    # that writers see one consistent numeric oxidation-state column
+    slab_has_oxi = all(getattr(sp, "oxi_state", None) is not None for sp in slab.species)
     for k, coord in enumerate(mol_frac):
         site_props = {key: defaults.get(key) for key in props}
-        result.append(molecule[k].specie, coord, properties=site_props)
+        element = molecule[k].specie.symbol
+        specie = Species(element, 0) if slab_has_oxi else element
+        result.append(specie, coord, properties=site_props)
     result.properties.update(dict(slab.properties))
     result.properties.update(
         adsorbate=molecule.composition.formula.replace(" ", ""), anchor=i_anchor,
