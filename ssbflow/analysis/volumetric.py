@@ -268,13 +268,14 @@ def read_cube(path: str | Path, kind: Kind | None = None) -> VolumetricGrid:
     shape = tuple(abs(n) for n in counts)
     if min(shape) < 1:
         raise InputError(f"{path}: not a Gaussian cube file (grid {shape})")
-    # One C-level parse of the whole data block (np.fromstring with sep is the fastest numpy
-    # text parser; pymatgen's from_cube adds per-line Python work around the same call).
+    expected = shape[0] * shape[1] * shape[2]
+    # One C-level parse of the whole data block: np.fromstring with sep is numpy's fastest
+    # text parser (a column-wise digit parser on the fixed-width fields was tried and was no
+    # faster); pymatgen adds per-line Python work (readlines, join) around the same call.
     try:
         values = np.fromstring(block, sep=" ") if block.strip() else np.empty(0)
     except ValueError:
-        raise InputError(f"{path}: corrupt cube data block (text that is not a number)") from None
-    expected = shape[0] * shape[1] * shape[2]
+        raise InputError(f"{path}: truncated or corrupt cube data (not a number)") from None
     if values.size != expected:
         raise InputError(
             f"{path}: truncated or corrupt cube: {values.size} values for a "
