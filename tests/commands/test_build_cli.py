@@ -84,7 +84,7 @@ def test_build_sn_molecule_xyz(capsys, tmp_path):
         (["build", "no-such-structure", "-o", "{tmp}/x.cif"], "no-such-structure"),
         (["build", "llzo", "-o", "{tmp}/missing-dir/x.cif"], "missing-dir"),
         (["build", "llzo", "-o", "{tmp}/a-file/x.cif"], "a-file"),  # parent is a file
-        (["build", "llzo", "-o", "{tmp}"], "directory"),
+        (["build", "llzo", "-o", "{tmp}"], "output"),
         (["build", "sn", "--miller", "1", "0", "0", "-o", "{tmp}/x.xyz"], "miller"),
     ],
 )
