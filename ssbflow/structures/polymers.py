@@ -559,6 +559,10 @@ def _on_ncm811(kind: str, options: BuildOptions) -> Structure:
 
 
 CATALOG: tuple[CatalogEntry, ...] = (
+    CatalogEntry("pvdf", "beta-PVDF oligomer H-(CH2-CF2)4-H, all-trans (molecule)",
+                 lambda o: pvdf_oligomer(4)),
+    CatalogEntry("dpvdf", "dehydrofluorinated PVDF oligomer H-(CH=CF)4-H (molecule)",
+                 lambda o: dehydrofluorinated_pvdf_oligomer(4)),
     CatalogEntry("pvdf-on-ncm811", "beta-PVDF oligomer lying on NCM811 (104), F down, 2.5 Å",
                  lambda o: _on_ncm811("pvdf", o),
                  frozenset({"miller", "thickness", "vacuum", "termination", "supercell"})),

@@ -346,3 +346,11 @@ def test_catalog_polymer_cells_neutral_no_overlap(name):
     s = build(name)
     assert sum(site.specie.oxi_state for site in s) == 0
     assert (s.distance_matrix + 10 * np.eye(len(s))).min() > 0.9
+
+
+@pytest.mark.parametrize(("name", "formula"), [("pvdf", "C8H10F8"), ("dpvdf", "C8H6F4")])
+def test_catalog_oligomers_are_neutral_molecules(name, formula):
+    mol = build(name)
+    assert mol.charge == 0
+    assert mol.composition.hill_formula.replace(" ", "") == formula
+    assert (mol.distance_matrix + 10 * np.eye(len(mol))).min() > 0.9
