@@ -391,6 +391,14 @@ class _SsbflowCp2kMixin:
                     "REFERENCE_FUNCTIONAL": "PBE",
                 },
             }}}}})
+        scf = dft["SCF"]
+        if scf.check("SMEAR") and scf.get("ADDED_MOS") is not None:
+            # pymatgen asks for all virtual orbitals (-1); 10 % of the occupied ones (at
+            # least 10) is plenty for Fermi smearing at 300 K and much cheaper
+            n_occ = n_valence_electrons(structure, preset, self.basis_overrides) // 2
+            n_added = max(10, int(np.ceil(0.1 * n_occ)))
+            uks = bool(dft["UKS"].values[0]) if dft.get("UKS") is not None else False
+            scf["ADDED_MOS"] = Keyword("ADDED_MOS", *([n_added] * (2 if uks else 1)))
         if self.electronic and isinstance(structure, Structure) and self._is_slab(structure):
             dft.update({"SURFACE_DIPOLE_CORRECTION": True, "SURF_DIP_DIR": "Z"})
         if self.electronic:
