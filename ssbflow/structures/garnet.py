@@ -15,6 +15,8 @@ interaction matrix.
 
 from __future__ import annotations
 
+import copy
+import functools
 import warnings
 from dataclasses import dataclass
 from importlib import resources
@@ -287,8 +289,20 @@ def order_cubic_llzo(
 ) -> tuple[Structure, AnnealResult]:
     """Cubic LLZO ordering of lowest Ewald energy; returns the structure and the search record.
 
-    See :func:`llzo_cubic`.
+    See :func:`llzo_cubic`. The search is deterministic, so results are cached per
+    argument set (copies are returned).
     """
+    if not a_A > 0:
+        raise ValueError(f"a_A must be a positive lattice parameter in Å, got {a_A}")
+    structure, result = _order_cubic_llzo_cached(float(a_A), int(n_starts), int(n_steps),
+                                                 int(seed))
+    return structure.copy(), copy.deepcopy(result)
+
+
+@functools.lru_cache(maxsize=4)
+def _order_cubic_llzo_cached(
+    a_A: float, n_starts: int, n_steps: int, seed: int
+) -> tuple[Structure, AnnealResult]:
     sites = cubic_llzo_sites(a_A)
     charges = np.array([s.specie.oxi_state for s in sites])
     matrix = unit_charge_ewald_matrix(sites)

@@ -112,3 +112,31 @@ def test_unwritable_output_one_line_exit_2(capsys, tmp_path):
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert "not writable" in err
+
+
+MY_NAMES = ("llzo", "llzo-cubic", "llzto", "llzo-slab", "sn", "sn-trans", "acetonitrile",
+            "malononitrile", "glutaronitrile", "adiponitrile", "ec", "dmc", "sn-on-llzo")
+FORMAL = {"Li": 1, "La": 3, "Zr": 4, "Ta": 5, "O": -2}
+
+
+@pytest.mark.parametrize("name", MY_NAMES)
+def test_catalog_defaults_neutral_and_without_overlaps(name):
+    from pymatgen.core import Molecule
+
+    from ssbflow.structures.catalog import build
+
+    obj = build(name)
+    d = obj.distance_matrix + np.eye(len(obj)) * 99
+    assert d.min() > 0.9
+    if isinstance(obj, Molecule):
+        assert obj.charge == 0 and sum(s.specie.Z for s in obj) % 2 == 0
+        return
+    flags = obj.site_properties.get("adsorbate")
+    ads = np.array(flags, dtype=bool) if flags is not None else np.zeros(len(obj), dtype=bool)
+    # inorganic part neutral with formal oxidation states; the organic part is a whole
+    # closed-shell molecule (even electron count)
+    assert sum(FORMAL[obj[i].specie.symbol] for i in np.flatnonzero(~ads)) == 0
+    assert sum(obj[i].specie.Z for i in np.flatnonzero(ads)) % 2 == 0
+    if ads.any():
+        d_ms = obj.lattice.get_all_distances(obj.frac_coords[ads], obj.frac_coords[~ads])
+        assert d_ms.min() >= 1.6
