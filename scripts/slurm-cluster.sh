@@ -21,8 +21,15 @@ munge_pid_file=/run/munge/munged.pid
 
 say() { printf '[slurm-cluster] %s\n' "$*" >&2; }
 
-alive() {  # alive PIDFILE: the process named in PIDFILE runs
-    [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null
+alive() {  # alive PIDFILE: the daemon named in PIDFILE runs (not a reused PID)
+    local pid
+    [[ -s $1 ]] || return 1
+    pid="$(cat "$1")"
+    kill -0 "$pid" 2>/dev/null || return 1
+    case "$(cat "/proc/$pid/comm" 2>/dev/null)" in
+        slurmctld|slurmd|munged) return 0 ;;
+        *) return 1 ;;
+    esac
 }
 
 write_conf() {
