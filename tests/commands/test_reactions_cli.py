@@ -1,0 +1,66 @@
+"""``ssbflow reaction`` and ``ssbflow screen`` through the CLI entry point (real CHGNet)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ssbflow.cli import main
+
+
+def _run(capsys, *args):
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_reaction_inn_li_json(capsys):
+    code, out, _ = _run(capsys, "reaction", "InN", "Li", "--json")
+    assert code == 0
+    doc = json.loads(out)  # stdout holds exactly one JSON object
+    assert doc["reaction_energy_eV_per_atom"] < 0
+    assert doc["reaction_energy_eV_per_Li"] < doc["reaction_energy_eV_per_atom"]
+    assert "Li3N" in doc["products"]
+    assert set(doc["mixing_ratio"]) == {"InN", "Li"}
+    assert "->" in doc["reaction"]
+
+
+def test_named_reaction_json(capsys):
+    code, out, _ = _run(capsys, "reaction", "--named", "InN + 3 Li -> Li3N + In", "--json")
+    assert code == 0
+    assert json.loads(out)["reaction_energy_eV"] < 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("reaction", "InN", "Xx"), "unknown element 'Xx'"),
+        (("reaction", "--named", "InN + 2 Li -> Li3N + In"), "not balanced"),
+        (("reaction", "Li2O", "Li"), "no structure for 'Li2O'"),
+        (("reaction", "InN"), "missing reactants"),
+        (("screen", "does-not-exist.yaml"), "does not exist"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_2(capsys, args, message):
+    code, _, err = _run(capsys, *args)
+    assert code == 2
+    assert message in err
+    assert err.strip().count("\n") == 0 and err.startswith("ssbflow: error:")
+
+
+def test_screen_cli_ranks_and_records_failures(capsys, tmp_path):
+    yaml_path = tmp_path / "s.yaml"
+    yaml_path.write_text("name: cli\ncandidates: [In, Fe, Qq]\n")
+    args = ("screen", str(yaml_path), "--out", str(tmp_path / "out"), "--db",
+            str(tmp_path / "db"), "--json")
+    code, out, _ = _run(capsys, *args)
+    assert code == 0
+    doc = json.loads(out)
+    rows = doc["rankings"]["reaction_energy_with_li"]
+    assert [r["candidate"] for r in rows] == ["In", "Fe", "Qq"]
+    assert rows[0]["products"] == "LiIn"
+    assert "unknown element 'Qq'" in doc["errors"]["Qq"]["reaction_energy_with_li"]
+    assert (tmp_path / "out" / "reaction_energy_with_li.png").stat().st_size > 0
+    code, out, _ = _run(capsys, *args)
+    assert json.loads(out)["reused"] == ["In", "Fe", "Qq"]
