@@ -84,12 +84,16 @@ class OrderingResult:
     energy_eV : Ewald energy of the chosen arrangement (whole cell, eV).
     sampled_energies_eV : Ewald energies of every enumerated or randomly sampled arrangement.
     exhaustive : True when all distinct arrangements were enumerated (the minimum is exact).
+    ranked : the lowest-energy arrangements seen, ``(energy_eV, labels)`` in increasing
+        energy (at most ``n_ranked``; the chosen arrangement first). Symmetry-equivalent
+        arrangements are not merged.
     """
 
     labels: dict[int, str]
     energy_eV: float
     sampled_energies_eV: np.ndarray
     exhaustive: bool
+    ranked: tuple[tuple[float, dict[int, str]], ...] = ()
 
 
 def _arrangements(labels: dict[str, int], n: int) -> Iterator[tuple[str, ...]]:
@@ -118,6 +122,7 @@ def lowest_ewald_ordering(
     n_samples: int = 2000,
     seed: int = 0,
     max_exhaustive: int = MAX_EXHAUSTIVE,
+    n_ranked: int = 200,
 ) -> OrderingResult:
     """Arrangement of labels over the groups' sites with the lowest Ewald energy.
 
@@ -130,6 +135,7 @@ def lowest_ewald_ordering(
     n_samples : random arrangements drawn when enumeration is too large.
     seed : random seed (sampling mode only).
     max_exhaustive : enumerate all arrangements when there are at most this many.
+    n_ranked : how many of the lowest arrangements to keep in ``OrderingResult.ranked``.
 
     Returns
     -------
@@ -174,9 +180,17 @@ def lowest_ewald_ordering(
                                        label_charges)
             if e_row < best_e - 1e-9:
                 best_row, best_e = list(row), e_row
-    labels = {int(i): str(lab) for i, lab in zip(var, best_row, strict=True)}
-    return OrderingResult(labels=labels, energy_eV=best_e, sampled_energies_eV=e,
-                          exhaustive=exhaustive)
+    def as_labels(row: Sequence[str]) -> dict[int, str]:
+        return {int(i): str(lab) for i, lab in zip(var, row, strict=True)}
+
+    ranked = [(best_e, as_labels(best_row))]
+    for k in np.argsort(e, kind="stable"):
+        if len(ranked) >= n_ranked:
+            break
+        if list(rows[k]) != list(best_row):
+            ranked.append((float(e[k]), as_labels(rows[k])))
+    return OrderingResult(labels=as_labels(best_row), energy_eV=best_e, sampled_energies_eV=e,
+                          exhaustive=exhaustive, ranked=tuple(ranked))
 
 
 def _swap_descent(

@@ -339,6 +339,60 @@ def ncm811(
     return by_element(decorated)
 
 
+def ncm811_candidates(
+    n_candidates: int = 5,
+    supercell: Sequence[int] | None = None,
+    n_samples: int = 2000,
+    seed: int = 0,
+) -> list[tuple[float, Structure]]:
+    """The lowest-Ewald, symmetry-distinct NCM811 TM orderings, for screening with an engine.
+
+    The point-charge model cannot tell Co3+ from Ni3+ and ignores relaxation, so the
+    Ewald minimum need not be the lowest-energy ordering for DFT or a force field; relaxing
+    a few of these candidates is the way to pick one.
+
+    Parameters
+    ----------
+    n_candidates : number of distinct orderings to return.
+    supercell, n_samples, seed : as in :func:`ncm811`.
+
+    Returns
+    -------
+    list of (Ewald energy in eV, Structure)
+        In increasing Ewald energy; the first is :func:`ncm811`'s structure. Arrangements
+        equivalent by symmetry (pymatgen ``StructureMatcher``) are returned once.
+    """
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    if int(n_candidates) != n_candidates or n_candidates < 1:
+        raise ValueError(f"n_candidates must be a positive integer, got {n_candidates!r}")
+    cell = layered_cell(supercell)
+    _, result = order_ncm811_tm(cell, None, n_samples, seed)
+    matcher = StructureMatcher(primitive_cell=False, scale=False, attempt_supercell=False)
+    def fingerprint(structure: Structure) -> tuple:
+        # Distances between the minority ions (Mn4+, Co3+, Ni2+) are invariant under the
+        # symmetry operations; only arrangements with equal fingerprints go to the matcher.
+        special = [i for i, site in enumerate(structure) if str(site.specie) != "Ni3+"
+                   and site.specie.symbol in _TM]
+        return tuple(sorted(
+            (*sorted((str(structure[i].specie), str(structure[j].specie))),
+             round(float(structure.get_distance(i, j)), 2))
+            for i, j in itertools.combinations(special, 2)))
+
+    chosen: list[tuple[float, Structure, tuple]] = []
+    for energy_eV, labels in result.ranked:
+        structure = cell.copy()
+        for i, lab in labels.items():
+            structure.replace(i, Species.from_str(lab))
+        key = fingerprint(structure)
+        if any(key == k and matcher.fit(structure, other) for _, other, k in chosen):
+            continue
+        chosen.append((energy_eV, structure, key))
+        if len(chosen) == n_candidates:
+            break
+    return [(e, by_element(_set_magmoms(s))) for e, s, _ in chosen]
+
+
 def _in_plane_widths_A(lattice: Lattice) -> tuple[float, float]:
     """Perpendicular widths (Å) of a slab cell across its a and b faces (in the xy plane)."""
     a, b = lattice.matrix[0][:2], lattice.matrix[1][:2]

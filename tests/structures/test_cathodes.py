@@ -206,3 +206,21 @@ def test_catalog_ncm811_slab_options():
     assert s.properties["miller"] == [0, 0, 3]
     with pytest.raises(ValueError, match="supercell"):
         build("ncm811-slab", BuildOptions(supercell=(1, 1, 2)))
+
+
+def test_ncm811_candidates_are_distinct_and_ranked(ncm):
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    from ssbflow.structures.cathodes import ncm811_candidates
+
+    candidates = ncm811_candidates(3)
+    energies = [e for e, _ in candidates]
+    assert energies == sorted(energies)
+    assert candidates[0][1] == ncm
+    structures = [s for _, s in candidates]
+    for s, (e, _) in zip(structures, candidates, strict=True):
+        assert _charge(s) == 0
+        assert EwaldSummation(s).total_energy == pytest.approx(e, abs=1e-6)
+    matcher = StructureMatcher(primitive_cell=False, scale=False, attempt_supercell=False)
+    for a, b in [(0, 1), (0, 2), (1, 2)]:
+        assert not matcher.fit(structures[a], structures[b])
