@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from ase.calculators.calculator import Calculator, all_changes
 from pymatgen.core import Lattice, Structure
 
 from ssbflow.cli import main
@@ -74,3 +75,43 @@ def test_endpoint_builders() -> None:
         vacancy_hop_endpoints(s, i, 99)
     with pytest.raises(ValueError, match="from another atom"):
         move_endpoints(s, i, s[o].frac_coords)
+
+
+class _DoubleWell(Calculator):
+    """E = H (1 − (x/a)²)² + ½ k (y² + z²) for atom 0, centred at (5, 5, 5) Å."""
+
+    implemented_properties = ("energy", "forces")
+
+    def __init__(self, height_eV: float, half_A: float, k_eV_per_A2: float) -> None:
+        super().__init__()
+        self.h, self.a, self.k = height_eV, half_A, k_eV_per_A2
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        x, y, z = self.atoms.positions[0] - 5.0
+        u = x / self.a
+        forces = np.zeros((len(self.atoms), 3))
+        forces[0] = [4 * self.h * u * (1 - u * u) / self.a, -self.k * y, -self.k * z]
+        energy = self.h * (1 - u * u) ** 2 + 0.5 * self.k * (y * y + z * z)
+        self.results = {"energy": energy, "forces": forces}
+
+
+def test_vineyard_rate_matches_analytic_double_well(tmp_path) -> None:
+    from ase import Atoms
+
+    from ssbflow.workflows.neb import vineyard_rate
+
+    height, half, k = 0.3, 1.0, 3.0
+    calc = _DoubleWell(height, half, k)
+    initial = Atoms("Li", positions=[[5.0 - half, 5.0, 5.0]], cell=[10, 10, 10], pbc=True)
+    saddle = Atoms("Li", positions=[[5.0, 5.0, 5.0]], cell=[10, 10, 10], pbc=True)
+    rate = vineyard_rate(initial, saddle, height, 300.0, [0], calculator=calc,
+                         work_dir=tmp_path)
+    # ν = sqrt(k/m)/(2π): 1 sqrt(eV/Å²/amu) = 9.8227e13 rad/s; y and z modes cancel
+    nu_x_THz = np.sqrt(8 * height / half**2 / 6.94) * 98.227 / (2 * np.pi)
+    assert rate.prefactor_THz == pytest.approx(nu_x_THz, rel=0.02)
+    kt = 8.617333262e-5 * 300.0
+    assert rate.rate_per_s == pytest.approx(nu_x_THz * 1e12 * np.exp(-height / kt), rel=0.02)
+    assert rate.hop_length_A == pytest.approx(2 * half)
+    assert rate.D_hop_cm2_s == pytest.approx(rate.rate_per_s * (2e-8) ** 2 / 6, rel=1e-9)
+    assert min(rate.frequencies_saddle_THz) < 0 < min(rate.frequencies_min_THz)
