@@ -87,6 +87,8 @@ class Cp2kPreset:
         Relative cutoff that maps Gaussians onto grid levels (Ry).
     eps_default
         ``&QS EPS_DEFAULT`` (overall integral accuracy).
+    eps_pgf_orb
+        ``&QS EPS_PGF_ORB`` (overlap screening); ``None`` = CP2K's default √EPS_DEFAULT.
     eps_scf
         SCF convergence (OT: largest orbital gradient).
     kpoint_length_A
@@ -102,6 +104,7 @@ class Cp2kPreset:
     cutoff_Ry: float
     rel_cutoff_Ry: float
     eps_default: float
+    eps_pgf_orb: float | None
     eps_scf: float
     kpoint_length_A: float | None
     dispersion: str | None
@@ -139,6 +142,7 @@ class Cp2kPreset:
             "cutoff_Ry": self.cutoff_Ry,
             "rel_cutoff_Ry": self.rel_cutoff_Ry,
             "eps_default": self.eps_default,
+            "eps_pgf_orb": self.eps_pgf_orb,
             "eps_scf": self.eps_scf,
             "kpoints": ("gamma" if self.kpoint_length_A is None
                         else f"automatic length {self.kpoint_length_A:g} A, 1 along slab normal"),
@@ -158,6 +162,7 @@ CP2K_PRESETS: dict[str, Cp2kPreset] = {
         cutoff_Ry=300.0,
         rel_cutoff_Ry=40.0,
         eps_default=1e-10,
+        eps_pgf_orb=None,
         eps_scf=1e-5,
         kpoint_length_A=None,
         dispersion="DFTD3(BJ)",
@@ -169,6 +174,7 @@ CP2K_PRESETS: dict[str, Cp2kPreset] = {
         cutoff_Ry=500.0,
         rel_cutoff_Ry=60.0,
         eps_default=1e-12,
+        eps_pgf_orb=1e-14,
         eps_scf=1e-6,
         kpoint_length_A=20.0,
         dispersion="DFTD3(BJ)",
@@ -351,6 +357,7 @@ class _SsbflowCp2kMixin:
             "cutoff": preset.cutoff_Ry,
             "rel_cutoff": preset.rel_cutoff_Ry,
             "eps_default": preset.eps_default,
+            "eps_pgf_orb": preset.eps_pgf_orb,
             "eps_scf": preset.eps_scf,
             "print_pdos": False,
             "print_dos": False,
