@@ -233,6 +233,25 @@ def run_llzo_li_diffusion_command(
     _print_study(doc, as_json, "diffusion", _COLS)
 
 
+def run_llto_li_migration_command(
+    out: _OUT = Path("llto-li-migration"),
+    n_images: Annotated[int, typer.Option(help="Intermediate NEB images.")] = 5,
+    fmax: Annotated[float, typer.Option(help="Force criterion (eV/Å).")] = 0.05,
+    max_steps: Annotated[int, typer.Option(help="Optimiser steps per stage.")] = 300,
+    mlip_model: _MODEL = "CHGNet",
+    as_json: _JSON = False,
+) -> None:
+    """CI-NEB of a Li hop between A sites of ordered LLTO (88-atom cell)."""
+    from ssbflow.workflows.transport_studies import LltoSettings, run_llto_li_migration
+
+    if n_images < 1 or fmax <= 0 or max_steps < 1:
+        raise InputError("--n-images >= 1, --fmax > 0, --max-steps >= 1")
+    doc = run_llto_li_migration(out, LltoSettings(n_images=n_images, fmax_eV_per_A=fmax,
+                                                  max_steps=max_steps, mlip_model=mlip_model))
+    _print_study(doc, as_json, "barriers", ["hop", "barrier_eV", "reaction_energy_eV",
+                                            "converged"])
+
+
 def register(groups: CliGroups) -> None:
     """Attach the transport analyses to ``analyze`` and the transport studies to ``run``."""
     groups.analyze.command("arrhenius")(arrhenius_command)
@@ -241,3 +260,4 @@ def register(groups: CliGroups) -> None:
     groups.run.command("ncm-pvdf")(run_ncm_pvdf_command)
     groups.run.command("polymer-li-diffusion")(run_polymer_li_diffusion_command)
     groups.run.command("llzo-li-diffusion")(run_llzo_li_diffusion_command)
+    groups.run.command("llto-li-migration")(run_llto_li_migration_command)

@@ -378,3 +378,97 @@ def run_llzo_li_diffusion(out: str | Path, settings: DiffusionStudySettings | No
 
     return run_diffusion_study({"llzo": llzo_tetragonal()}, out, settings,
                                "llzo-li-diffusion", "Li diffusion in tetragonal LLZO")
+
+
+# --------------------------------------------------------------------------------------------
+# LLTO: Li hop between A sites
+# --------------------------------------------------------------------------------------------
+@dataclass
+class LltoSettings:
+    """Settings of ``ssbflow run llto-li-migration`` (defaults: the 88-atom 3x3x1 cell)."""
+
+    supercell: tuple[int, int, int] = (3, 3, 1)
+    n_images: int = 5
+    fmax_eV_per_A: float = 0.05
+    max_steps: int = 300
+    mlip_model: str = "CHGNet"
+
+
+def choose_llto_hop(structure: Structure, supercell: tuple[int, int, int]) -> dict:
+    """An in-plane Li hop between neighbouring A sites (a ≈ 3.87 Å apart, through the O4
+    window), preferring the La-poor layer (z = 1/2 of the doubled cell).
+
+    A Li next to an empty A site hops into it (``kind="to_empty"``); when no Li has an empty
+    neighbour, a Li vacancy is made and a neighbouring Li hops into it (``kind="vacancy"``).
+    """
+    na, nb, nc = supercell
+    a_sites = np.array([[i / na, j / nb, (k + h) / nc]
+                        for i in range(na) for j in range(nb) for k in range(nc)
+                        for h in (0.0, 0.5)])
+    frac = structure.frac_coords
+    lattice = structure.lattice
+    occupied = lattice.get_all_distances(a_sites, frac).min(axis=1) < 0.8
+    li = [i for i, s in enumerate(structure) if s.specie.symbol == "Li"]
+    a_len = lattice.a / na
+
+    def layer_rank(z: float) -> int:  # La-poor (z = 1/2 of the doubled cell) first
+        return 0 if abs((z * nc) % 1 - 0.5) < 0.1 else 1
+
+    candidates = []
+    for i in li:
+        d_empty = lattice.get_all_distances(frac[i], a_sites[~occupied])[0]
+        for k, d in zip(np.flatnonzero(~occupied), d_empty, strict=True):
+            if abs(d - a_len) < 0.3 and abs(a_sites[k][2] - frac[i][2] % 1) < 0.05:
+                candidates.append((layer_rank(frac[i][2]), 0, i, k))
+        for j in li:
+            if j > i and abs(structure.get_distance(i, j) - a_len) < 0.3 and \
+                    abs((frac[i][2] - frac[j][2]) % 1) < 0.05:
+                candidates.append((layer_rank(frac[i][2]), 1, i, j))
+    if not candidates:
+        raise InputError("LLTO cell: no in-plane Li hop between neighbouring A sites")
+    _rank, kind, i, k = min(candidates)
+    if kind == 0:
+        return {"kind": "to_empty", "index": int(i), "target_frac": a_sites[k].tolist()}
+    return {"kind": "vacancy", "from_index": int(i), "to_index": int(k)}
+
+
+def run_llto_li_migration(out: str | Path, settings: LltoSettings | None = None) -> dict:
+    """CI-NEB of a Li hop between A sites of ordered LLTO (Li0.33La0.56TiO3)."""
+    from ssbflow.analysis.neb import analyze_neb
+    from ssbflow.io import write_structure
+    from ssbflow.structures.perovskites import llto
+    from ssbflow.workflows.neb import move_endpoints, run_neb, vacancy_hop_endpoints
+
+    cfg = settings or LltoSettings()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    structure = llto(cfg.supercell)
+    write_structure(structure, out / "llto.cif")
+    hop = choose_llto_hop(structure, cfg.supercell)
+    neb_dir = out / "neb"
+    if (neb_dir / "neb_result.json").is_file():
+        res = analyze_neb(neb_dir)
+    else:
+        if hop["kind"] == "to_empty":
+            initial, final = move_endpoints(structure, hop["index"], hop["target_frac"])
+        else:
+            initial, final = vacancy_hop_endpoints(structure, hop["from_index"],
+                                                   hop["to_index"])
+        res = run_neb(initial, final, neb_dir, n_images=cfg.n_images,
+                      fmax_eV_per_A=cfg.fmax_eV_per_A, max_steps=cfg.max_steps,
+                      mlip_model=cfg.mlip_model, label="LLTO A-site hop",
+                      require_convergence=False)
+    rows = [{"hop": hop["kind"], "barrier_eV": res.barrier_eV,
+             "reaction_energy_eV": res.reaction_energy_eV, "converged": res.converged}]
+    md = ["# Li migration between A sites in LLTO", "",
+          f"Cell: {structure.composition.reduced_formula} ({len(structure)} atoms), engine mlip "
+          f"({cfg.mlip_model}).", "", _write_table(rows, out / "barriers.csv", "CI-NEB"), "",
+          "![profile](neb/neb_profile.png)", ""]
+    (out / "report.md").write_text("\n".join(md))
+    doc = _clean({"study": "llto-li-migration", "settings": asdict(cfg), "hop": hop,
+                  "barriers": rows, "neb": res.to_dict(),
+                  "files": {"report": str(out / "report.md")},
+                  "wall_time_s": time.perf_counter() - t_start})
+    _write_json(out / "results.json", doc)
+    return doc
