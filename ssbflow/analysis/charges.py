@@ -99,10 +99,14 @@ def parse_cp2k_charges(path: str | Path, method: Method = "hirshfeld") -> Atomic
             started = True
             numbers = [float(x) for x in match.group(3).split()]
             symbols.append(match.group(2))
-            if len(numbers) >= 5:  # spin polarised: pop(alpha) pop(beta) net spin [ref]
+            spin_polarised = len(numbers) >= (5 if method == "hirshfeld" else 4)
+            if spin_polarised and method == "hirshfeld":  # ref, pop α, pop β, spin, net
+                charges.append(numbers[-1])
+                spins.append(numbers[-2])
+            elif spin_polarised:  # Mulliken: pop α, pop β, net charge, spin moment
                 charges.append(numbers[-2])
                 spins.append(numbers[-1])
-            else:
+            else:  # closed shell: (ref,) population, net charge
                 charges.append(numbers[-1])
         elif started and ("Total" in line or not line.strip()):
             break
