@@ -105,6 +105,9 @@ def test_ncm811_ewald_ordering_beats_random_orderings(ncm):
     ni2 = next(s for s in ncm if str(s.specie) == "Ni2+")
     mn = next(s for s in ncm if str(s.specie) == "Mn4+")
     assert ni2.distance(mn) == pytest.approx(2.87, abs=0.05)
+    # Co3+ is Ewald-degenerate with Ni3+; among the degenerate minima Co sits farthest from Mn
+    co = next(s for s in ncm if s.specie.symbol == "Co")
+    assert co.distance(mn) > 5.0
 
 
 def test_ncm811_larger_supercell_and_explicit_ordering():
