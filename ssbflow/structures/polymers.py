@@ -455,7 +455,8 @@ def polymer_li_box(
     max(``min_distance_A``, ``vdw_scale`` x (sum of van der Waals radii)) from every atom of
     other molecules and from the periodic images of its own molecule (e.g. S...O >= 2.0 Å,
     Li...O >= 2.0 Å, H...H >= 1.6 Å with the defaults). The cubic box is sized for
-    ``density`` exactly.
+    ``density`` exactly. Molecules keep their ideal rigid geometry: relax the box (positions,
+    then cell) before MD; CHGNet's largest initial force on the default box is ~6 eV/Å.
 
     Parameters
     ----------
