@@ -384,12 +384,14 @@ def sn_on_llzo(
     miller: tuple[int, int, int] = (0, 0, 1),
     thickness: float | None = None,
     termination: int | str = "la-rich",
+    supercell: tuple[int, int] = (1, 1),
 ) -> Structure:
     """Succinonitrile on the default LLZO slab, a nitrile N ``height`` Å above the most
     exposed surface La.
 
-    ``vacuum`` is the clear gap between the top of the molecule and the next slab image.
-    Default: 96-atom Li28La12Zr8O48 (001) slab + C4H4N2 = 106 atoms.
+    ``vacuum`` is the clear gap between the top of the molecule and the next slab image;
+    ``supercell`` repeats the slab in-plane (lower coverage). Default: 96-atom
+    Li28La12Zr8O48 (001) slab + C4H4N2 = 106 atoms.
     """
     from ssbflow.structures.molecules import succinonitrile
     from ssbflow.structures.slabs import LLZO_SLAB_THICKNESS_A, llzo_slab
@@ -397,16 +399,18 @@ def sn_on_llzo(
     if not vacuum > 0:
         raise ValueError(f"vacuum must be a positive length in Å, got {vacuum}")
     slab = llzo_slab(miller=miller, thickness=thickness or LLZO_SLAB_THICKNESS_A,
-                     vacuum=vacuum + 15.0, termination=termination)
+                     vacuum=vacuum + 15.0, termination=termination, supercell=supercell)
     placed = adsorb(slab, succinonitrile(conformer), anchor="N", height=height,
                     orientation=orientation)
     return with_vacuum_above(placed, vacuum)
 
 
 def _build_sn_on_llzo(options: BuildOptions) -> Structure:
+    from ssbflow.structures.slabs import in_plane_supercell
+
     kwargs = {k: v for k, v in options.given().items()
               if k in ("miller", "thickness", "vacuum", "termination")}
-    return sn_on_llzo(**kwargs)
+    return sn_on_llzo(supercell=in_plane_supercell(options.supercell), **kwargs)
 
 
 CATALOG: tuple[CatalogEntry, ...] = (
@@ -414,6 +418,6 @@ CATALOG: tuple[CatalogEntry, ...] = (
         "sn-on-llzo",
         "gauche succinonitrile, nitrile N 2.6 Å above the top La of the LLZO (001) slab",
         _build_sn_on_llzo,
-        frozenset({"miller", "thickness", "vacuum", "termination"}),
+        frozenset({"miller", "thickness", "vacuum", "termination", "supercell"}),
     ),
 )

@@ -494,15 +494,28 @@ def _anneal_two_groups(
     return best_mask, energy(best_mask), start_energies
 
 
+def bulk_supercell(structure: Structure, supercell: tuple[int, int, int]) -> Structure:
+    """``structure`` repeated ``supercell`` times (three integers >= 1)."""
+    try:
+        reps = tuple(int(n) for n in supercell)
+    except (TypeError, ValueError):
+        raise ValueError(f"supercell must be three integers >= 1, got {supercell!r}") from None
+    if len(reps) != 3 or min(reps) < 1:
+        raise ValueError(f"supercell must be three integers >= 1, got {supercell!r}")
+    return structure * reps if reps != (1, 1, 1) else structure
+
+
 def _build_llzto(options: BuildOptions) -> Structure:
     return llzto(supercell=options.supercell or (1, 1, 1))
 
 
 CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("llzo", "tetragonal LLZO Li56La24Zr16O96, I4_1/acd (DFT reference cell)",
-                 lambda _o: llzo_tetragonal()),
+                 lambda o: bulk_supercell(llzo_tetragonal(), o.supercell or (1, 1, 1)),
+                 frozenset({"supercell"})),
     CatalogEntry("llzo-cubic", "cubic LLZO Li56La24Zr16O96 on Ia-3d, Ewald-ordered Li",
-                 lambda _o: llzo_cubic()),
+                 lambda o: bulk_supercell(llzo_cubic(), o.supercell or (1, 1, 1)),
+                 frozenset({"supercell"})),
     CatalogEntry("llzto", "Ta-doped LLZO Li6.5La3Zr1.5Ta0.5O12, Ewald-ordered",
                  _build_llzto, frozenset({"supercell"})),
 )

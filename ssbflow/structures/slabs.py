@@ -67,6 +67,13 @@ class Termination:
     top_layer: tuple[tuple[str, float], ...] = ()
 
 
+def _check_bulk(bulk: object) -> None:
+    if not isinstance(bulk, Structure) or len(bulk) == 0:
+        raise ValueError(f"bulk must be a non-empty pymatgen Structure, got {type(bulk).__name__}")
+    if not bulk.is_ordered:
+        raise ValueError("bulk must be an ordered structure (no partial occupancies)")
+
+
 def _check_miller(miller: tuple[int, int, int]) -> tuple[int, int, int]:
     try:
         values = tuple(int(m) for m in miller)
@@ -292,6 +299,7 @@ def list_terminations(
     list[Termination]
         In the generator's order; ``index`` selects one in :func:`make_slab`.
     """
+    _check_bulk(bulk)
     miller = _check_miller(miller)
     thickness = _check_positive("thickness", thickness)
     vacuum = _check_positive("vacuum", vacuum)
@@ -377,6 +385,7 @@ def make_slab(
         Site properties ``selective_dynamics`` and ``surface_layer``; ``properties`` holds
         ``miller``, ``termination``, ``thickness_A``, ``vacuum_A`` and ``symmetric``.
     """
+    _check_bulk(bulk)
     miller = _check_miller(miller)
     thickness = _check_positive("thickness", thickness)
     vacuum = _check_positive("vacuum", vacuum)
@@ -436,6 +445,7 @@ def llzo_slab(
     termination: int | str = "la-rich",
     bulk: Structure | None = None,
     fix_bottom: float = 0.5,
+    supercell: tuple[int, int] = (1, 1),
 ) -> Structure:
     """Tetragonal LLZO slab; by default the thinnest stoichiometric (001) slab (96 atoms).
 
@@ -448,13 +458,24 @@ def llzo_slab(
 
         bulk = llzo_tetragonal()
     return make_slab(bulk, miller, thickness=thickness, vacuum=vacuum, termination=termination,
-                     fix_bottom=fix_bottom)
+                     fix_bottom=fix_bottom, supercell=supercell)
+
+
+def in_plane_supercell(supercell: tuple[int, int, int] | None) -> tuple[int, int]:
+    """The in-plane part (A, B) of a command-line ``--supercell A B C`` for a slab (C = 1)."""
+    if supercell is None:
+        return (1, 1)
+    if len(supercell) != 3 or int(supercell[2]) != 1:
+        raise ValueError(
+            f"supercell: a slab repeats only in-plane; expected A B 1, got {tuple(supercell)}"
+        )
+    return (int(supercell[0]), int(supercell[1]))
 
 
 def _build_llzo_slab(options: BuildOptions) -> Structure:
     kwargs = {k: v for k, v in options.given().items()
               if k in ("miller", "thickness", "vacuum", "termination")}
-    return llzo_slab(**kwargs)
+    return llzo_slab(supercell=in_plane_supercell(options.supercell), **kwargs)
 
 
 CATALOG: tuple[CatalogEntry, ...] = (
@@ -462,6 +483,6 @@ CATALOG: tuple[CatalogEntry, ...] = (
         "llzo-slab",
         "tetragonal LLZO slab (default (001), 96 atoms, la-rich top, 15 Å vacuum)",
         _build_llzo_slab,
-        frozenset({"miller", "thickness", "vacuum", "termination"}),
+        frozenset({"miller", "thickness", "vacuum", "termination", "supercell"}),
     ),
 )

@@ -68,6 +68,15 @@ def test_build_sn_on_llzo_extxyz(capsys, tmp_path):
     assert 2.2 <= d <= 3.0
 
 
+def test_build_bulk_supercell(capsys, tmp_path):
+    path = tmp_path / "big.vasp"
+    code, _, err = run(capsys, "build", "llzo", "--supercell", "1", "1", "2", "-o", str(path))
+    assert code == 0, err
+    s = Structure.from_file(path)
+    assert len(s) == 384
+    assert s.lattice.c == pytest.approx(2 * 12.7017, abs=1e-3)
+
+
 def test_build_sn_molecule_xyz(capsys, tmp_path):
     path = tmp_path / "sn.xyz"
     code, _, err = run(capsys, "build", "sn", "-o", str(path))
@@ -86,6 +95,9 @@ def test_build_sn_molecule_xyz(capsys, tmp_path):
         (["build", "llzo", "-o", "{tmp}/a-file/x.cif"], "a-file"),  # parent is a file
         (["build", "llzo", "-o", "{tmp}"], "output"),
         (["build", "sn", "--miller", "1", "0", "0", "-o", "{tmp}/x.xyz"], "miller"),
+        (["build", "llzo-slab", "--supercell", "2", "1", "2", "-o", "{tmp}/s.vasp"],
+         "supercell"),
+        (["build", "llzto", "--supercell", "0", "1", "1", "-o", "{tmp}/t.cif"], "supercell"),
     ],
 )
 def test_bad_input_one_line_exit_2(capsys, tmp_path, args, word):

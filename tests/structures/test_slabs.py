@@ -192,6 +192,22 @@ def test_bad_input_names_the_parameter(lco, kwargs, word):
         slabs.make_slab(lco, **args)
 
 
+def test_bulk_must_be_an_ordered_structure(lco):
+    with pytest.raises(ValueError, match="bulk"):
+        slabs.make_slab("LiCoO2", (0, 0, 1))
+    disordered = lco.copy()
+    disordered.replace(0, {"Li": 0.5})
+    with pytest.raises(ValueError, match="bulk"):
+        slabs.make_slab(disordered, (0, 0, 1))
+
+
+def test_in_plane_supercell_of_llzo_slab(llzo_default_slab):
+    big = slabs.llzo_slab(supercell=(2, 1))
+    assert len(big) == 2 * len(llzo_default_slab)
+    assert big.lattice.a == pytest.approx(2 * llzo_default_slab.lattice.a)
+    assert big.lattice.c == pytest.approx(llzo_default_slab.lattice.c)
+
+
 def test_list_terminations_validates(lco):
     with pytest.raises(ValueError, match="miller"):
         slabs.list_terminations(lco, (0, 0, 0))
