@@ -1,4 +1,4 @@
-"""``ssbflow reaction``, ``ssbflow screen``, ``ssbflow run inn-li``."""
+"""``ssbflow reaction``, ``ssbflow screen``, ``ssbflow run inn-li``, ``ssbflow run llto-li``."""
 
 from __future__ import annotations
 
@@ -183,8 +183,33 @@ def run_inn_li_command(
                    f"{cell['png']}")
 
 
+def run_llto_li_command(
+    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("ssbflow-runs/llto-li"),
+    supercell: Annotated[tuple[int, int, int], typer.Option(
+        help="LLTO supercell of the doubled perovskite cell.")] = (3, 3, 1),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """LLTO reduction by Li (MLIP): Li insertion energy and voltage, O-vacancy formation
+    energy at Li/Li2O, Ti magnetic moments as Ti3+ evidence."""
+    from dataclasses import asdict
+
+    from ssbflow.workflows.llto_study import llto_reduction, write_llto_report
+
+    result = llto_reduction(tuple(supercell))
+    files = write_llto_report(result, out.absolute())
+    if as_json:
+        typer.echo(json.dumps({**asdict(result), "files": files}))
+        return
+    typer.echo(f"LLTO {result.formula_host}: Li insertion {result.insertion_energy_eV_per_Li:.3f}"
+               f" eV/Li ({result.insertion_voltage_V:.3f} V vs Li/Li+); O vacancy at Li/Li2O "
+               f"{result.o_vacancy_formation_energy_eV:.3f} eV; Ti3+ (m > 0.5 μB) host/+Li/−O: "
+               f"{result.ti3_host}/{result.ti3_lithiated}/{result.ti3_o_vacancy}")
+    typer.echo("files: " + ", ".join(files))
+
+
 def register(groups: CliGroups) -> None:
     """``reaction`` and ``screen`` on the root; ``inn-li`` under ``run``."""
     groups.root.command("reaction")(reaction_command)
     groups.root.command("screen")(screen_command)
     groups.run.command("inn-li")(run_inn_li_command)
+    groups.run.command("llto-li")(run_llto_li_command)

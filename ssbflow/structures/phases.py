@@ -138,6 +138,13 @@ def spinel_nitride(a_A: float, x_32e: float) -> Structure:
     return conventional.get_primitive_structure()
 
 
+def antifluorite(cation: str, anion: str, a_A: float) -> Structure:
+    """anti-CaF2 (C1, Fm-3m), primitive cell: anion 4a (0,0,0), cation 8c (±1/4 ×3)."""
+    lattice = Lattice([[0, a_A / 2, a_A / 2], [a_A / 2, 0, a_A / 2], [a_A / 2, a_A / 2, 0]])
+    cart = np.array([[0, 0, 0], [0.25, 0.25, 0.25], [0.75, 0.75, 0.75]]) * a_A
+    return Structure(lattice, [anion, cation, cation], cart, coords_are_cartesian=True)
+
+
 def alpha_n2(a_A: float = 5.661, bond_A: float = 1.098) -> Structure:
     """α-N2 (Pa-3): N2 molecules on an fcc lattice along the four ⟨111⟩ directions.
 
@@ -209,6 +216,9 @@ def _phases() -> dict[str, Phase]:
         Phase("sn3n4", "Sn3N4", lambda: spinel_nitride(9.037, 0.2583),
               "spinel Fd-3m a=9.037 Å, N x=0.2583 (Scotti et al., Inorg. Chem. 38, 3658 "
               "(1999))"),
+        Phase("li2o", "Li2O", lambda: antifluorite("Li", "O", 4.6114),
+              "antifluorite Fm-3m a=4.6114 Å (Farley et al., J. Phys.: Condens. Matter 3, "
+              "4761 (1991)); sets μ_O at Li/Li2O equilibrium"),
         # Li–M intermetallics
         Phase("liin", "LiIn", lambda: natl_b32("Li", "In", 6.79),
               "NaTl (B32) Fd-3m a=6.79 Å (Zintl & Brauer 1933; shared/reference/SOURCES.md)"),

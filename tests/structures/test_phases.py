@@ -19,6 +19,7 @@ EXPECTED = {
     "fe4n": ("Fe4N", "Pm-3m"), "mg3n2": ("Mg3N2", "Ia-3"), "zn3n2": ("Zn3N2", "Ia-3"),
     "sn3n4": ("Sn3N4", "Fd-3m"), "lial": ("LiAl", "Fd-3m"), "lizn": ("LiZn", "Fd-3m"),
     "liag": ("LiAg", "Pm-3m"), "liau3": ("LiAu3", "Pm-3m"), "n2": ("N2", "Pa-3"),
+    "li2o": ("Li2O", "Fm-3m"),
 }
 
 # shortest cation–anion distances of the nitrides (Å), literature values ± 0.1 Å
