@@ -469,7 +469,9 @@ def ncm811_slab(
     miller : hexagonal Miller indices; (1, 0, 4) is the non-polar, stoichiometric surface,
         (0, 0, 3) the polar basal plane.
     thickness, vacuum : minimum slab thickness and vacuum (Å).
-    termination : index or name of the termination (see ``slabs.list_terminations``).
+    termination : index or name of the termination (see ``slabs.list_terminations`` of
+        :func:`layered_prototype`); names refer to the prototype, where Ni stands for any TM:
+        ``"o-rich"``, ``"li-rich"``, ``"ni-rich"`` (alias ``"tm-rich"``).
     supercell : in-plane repetitions (A, B) or (A, B, 1); ``None``: the smallest giving a
         multiple of 10 TM with both widths >= ``min_width_A``.
     symmetric, fix_bottom : passed to ``make_slab``.
@@ -486,6 +488,8 @@ def ncm811_slab(
         raise ValueError(f"thickness must be > 0 Å, got {thickness}")
     if vacuum <= 0:
         raise ValueError(f"vacuum must be > 0 Å, got {vacuum}")
+    if isinstance(termination, str) and termination.lower() == "tm-rich":
+        termination = "ni-rich"
     slab = make_slab(layered_prototype(), miller_t, thickness=thickness, vacuum=vacuum,
                      termination=termination, symmetric=symmetric, fix_bottom=fix_bottom)
     if supercell is None:

@@ -227,3 +227,15 @@ def test_ncm811_candidates_are_distinct_and_ranked(ncm):
     matcher = StructureMatcher(primitive_cell=False, scale=False, attempt_supercell=False)
     for a, b in [(0, 1), (0, 2), (1, 2)]:
         assert not matcher.fit(structures[a], structures[b])
+
+
+@pytest.mark.parametrize(("termination", "top"), [("tm-rich", TM), ("o-rich", ("O",))])
+def test_ncm811_003_named_terminations(termination, top):
+    pytest.importorskip("ssbflow.structures.slabs")
+    from ssbflow.structures.cathodes import ncm811_slab
+
+    slab = ncm811_slab((0, 0, 3), termination=termination)
+    z = slab.cart_coords[:, 2]
+    top_layer = {slab[i].specie.symbol for i in np.flatnonzero(z > z.max() - 0.3)}
+    assert top_layer <= set(top)
+    assert _charge(slab) == 0
