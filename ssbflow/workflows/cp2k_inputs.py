@@ -479,6 +479,16 @@ class SsbflowCp2kMDGenerator(_SsbflowCp2kMixin, MDSetGenerator):
     n_steps: int = 1000
     timestep_fs: float = 1.0
 
+    def _finish(self, cp2k_input: Cp2kInput, structure: Structure | Molecule) -> Cp2kInput:
+        cp2k_input = super()._finish(cp2k_input, structure)
+        # pymatgen's activate_motion stores the thermostat type as a bare string, which
+        # its own writer cannot print; wrap it in a Keyword
+        thermostat = cp2k_input["MOTION"]["MD"]["THERMOSTAT"]
+        for key, value in list(thermostat.keywords.items()):
+            if isinstance(value, str):
+                thermostat.keywords[key] = Keyword(key, value)
+        return cp2k_input
+
     def get_input_updates(self, structure: Structure, *args: Any, **kwargs: Any) -> dict:
         """MD section from this generator's temperature, steps and time step."""
         updates = super().get_input_updates(structure, *args, **kwargs)

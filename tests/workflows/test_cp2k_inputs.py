@@ -160,3 +160,14 @@ def test_unknown_preset_or_kind_is_a_value_error():
 def test_missing_basis_names_the_element():
     with pytest.raises(ValueError, match="element La"):
         ci.basis_and_potential({"La"}, ci.CP2K_PRESETS["fast"], {"La": "SZV-MOLOPT-SR-GTH"})
+
+
+def test_md_input_runs_nvt_at_the_requested_temperature():
+    cp2k_input = _input("md", _llzo_like(), temperature_K=650.0, n_steps=40, timestep_fs=0.5)
+    md = cp2k_input["MOTION"]["MD"]
+    assert cp2k_input["GLOBAL"]["RUN_TYPE"].values[0] == "MD"
+    assert md["ENSEMBLE"].values[0] == "NVT"
+    assert md["TEMPERATURE"].values[0] == 650.0
+    assert md["STEPS"].values[0] == 40
+    assert md["TIMESTEP"].values[0] == 0.5
+    assert "&E_DENSITY_CUBE" not in cp2k_input.get_str()  # no cubes every MD step

@@ -64,6 +64,12 @@ def test_mlip_has_no_electronic_maker():
         get_engine().electronic_maker(slab=True)
 
 
+def test_mlip_device_reaches_the_calculator():
+    maker = get_engine("mlip", device="cpu").static_maker()
+    calculator = maker._get_calculator()
+    assert str(calculator.device) == "cpu"
+
+
 def test_mlip_settings_record_model_version_and_device():
     settings = get_engine(device="cpu").settings()
     assert settings["model"] == "CHGNet"
