@@ -197,7 +197,7 @@ _COLS = ["system", "T_K", "msd_slope_A2_per_ps", "D_cm2_s", "D_stderr_cm2_s", "d
 def run_polymer_li_diffusion_command(
     out: _OUT = Path("polymer-li-diffusion"),
     temperature: _TEMPS = None,
-    n_steps: Annotated[int, typer.Option(help="MD steps per temperature.")] = 500,
+    n_steps: Annotated[int, typer.Option(help="MD steps per temperature.")] = 200,
     timestep_fs: Annotated[float, typer.Option(help="MD time step (fs).")] = 1.0,
     save_every: Annotated[int, typer.Option(help="Steps between saved frames.")] = 10,
     n_chains: Annotated[int, typer.Option(help="Polymer chains per box.")] = 4,
@@ -218,7 +218,7 @@ def run_polymer_li_diffusion_command(
 def run_llzo_li_diffusion_command(
     out: _OUT = Path("llzo-li-diffusion"),
     temperature: _TEMPS = None,
-    n_steps: Annotated[int, typer.Option(help="MD steps per temperature.")] = 500,
+    n_steps: Annotated[int, typer.Option(help="MD steps per temperature.")] = 200,
     timestep_fs: Annotated[float, typer.Option(help="MD time step (fs).")] = 1.0,
     save_every: Annotated[int, typer.Option(help="Steps between saved frames.")] = 10,
     mlip_model: _MODEL = "CHGNet",

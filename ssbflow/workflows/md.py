@@ -27,13 +27,18 @@ def mlip_calculator(mlip_model: str = "CHGNet", device: str | None = None) -> An
     """ASE calculator of a universal force field (loaded once per process).
 
     Uses atomate2's force-field registry, so every model atomate2 knows (CHGNet, MACE, M3GNet
-    ...) works when its package is installed.
+    ...) works when its package is installed; the model name, package and device are checked
+    (and defaulted) by :func:`ssbflow.workflows.engines.get_engine`.
     """
     from atomate2.forcefields.utils import ase_calculator
 
+    from ssbflow.workflows.engines import get_engine
+
+    engine = get_engine("mlip", mlip_model=mlip_model, device=device)
+    mlip_model = engine.mlip_model
     kwargs: dict[str, Any] = {}
-    if device is not None:
-        kwargs["use_device" if mlip_model.upper() == "CHGNET" else "device"] = device
+    if engine.device is not None:
+        kwargs["use_device" if mlip_model.upper() == "CHGNET" else "device"] = engine.device
     try:
         calc = ase_calculator(mlip_model, **kwargs)
     except (ImportError, ModuleNotFoundError) as exc:
@@ -41,6 +46,19 @@ def mlip_calculator(mlip_model: str = "CHGNet", device: str | None = None) -> An
     if calc is None:
         raise EngineUnavailableError(f"atomate2 knows no force field named {mlip_model!r}")
     return calc
+
+
+def engine_settings(mlip_model: str = "CHGNet", device: str | None = None) -> dict:
+    """What must be recorded with a force-field result (model, versions, device).
+
+    The engine's optimiser entry is dropped: MD and NEB here drive ASE themselves (the NEB
+    records its FIRE optimiser in its own settings).
+    """
+    from ssbflow.workflows.engines import get_engine
+
+    settings = get_engine("mlip", mlip_model=mlip_model, device=device).settings()
+    settings.pop("optimizer", None)
+    return settings
 
 
 @dataclass

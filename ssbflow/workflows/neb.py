@@ -30,7 +30,7 @@ from ssbflow.analysis.neb import (
     write_result,
 )
 from ssbflow.errors import EngineUnavailableError, InputError, SsbflowError
-from ssbflow.workflows.md import mlip_calculator
+from ssbflow.workflows.md import engine_settings, mlip_calculator
 
 _KB_EV_PER_K = 8.617333262e-5
 
@@ -149,6 +149,7 @@ class NebSettings:
     method: str = "improvedtangent"
     engine: str = "mlip"
     mlip_model: str = "CHGNet"
+    optimizer: str = "FIRE"
 
 
 def run_neb(
@@ -261,6 +262,8 @@ def run_neb(
         "moving_index": moving_index(a0, a1),
         "settings": asdict(NebSettings(n_images, fmax_eV_per_A, max_steps, relax_endpoints,
                                        climb, "idpp", "improvedtangent", engine, mlip_model)),
+        "engine_settings": (engine_settings(mlip_model, device) if calculator is None
+                            else {"calculator": type(calculator).__name__}),
     })
     if not converged and require_convergence:
         raise SsbflowError(

@@ -23,6 +23,7 @@ import numpy as np
 from pymatgen.core import Structure
 
 from ssbflow.errors import InputError
+from ssbflow.workflows.md import engine_settings
 
 # --------------------------------------------------------------------------------------------
 # Report helpers
@@ -248,6 +249,7 @@ def run_ncm_pvdf(out: str | Path, settings: NcmPvdfSettings | None = None) -> di
     doc = _clean({
         "study": "ncm-pvdf",
         "settings": asdict(cfg),
+        "engine": engine_settings(cfg.mlip_model),
         "hop": {"from_index": hop[0], "to_index": hop[1]},
         "barriers": rows,
         "binding": binding,
@@ -265,14 +267,15 @@ def run_ncm_pvdf(out: str | Path, settings: NcmPvdfSettings | None = None) -> di
 # --------------------------------------------------------------------------------------------
 @dataclass
 class DiffusionStudySettings:
-    """MD settings of the diffusion studies (defaults: laptop-sized, a few ps at most).
+    """MD settings of the diffusion studies.
 
-    Scale up with ``n_steps`` (tens of thousands of 1–2 fs steps), more temperatures and
-    larger cells.
+    The defaults (200 steps of 1 fs per temperature) run the whole chain on a laptop in
+    minutes but only sample the ballistic/caged regime; converged D needs tens of ps
+    (``n_steps`` of 10^4–10^5, ideally on a GPU), more temperatures and larger cells.
     """
 
     temperatures_K: tuple[float, ...] = (600.0, 800.0, 1000.0)
-    n_steps: int = 500
+    n_steps: int = 200
     timestep_fs: float = 1.0
     save_every: int = 10
     mlip_model: str = "CHGNet"
@@ -348,6 +351,7 @@ def run_diffusion_study(
     doc = _clean({
         "study": study,
         "settings": asdict(cfg),
+        "engine": engine_settings(cfg.mlip_model),
         "diffusion": rows,
         "arrhenius": arrhenius_rows,
         "files": {"report": str(out / "report.md"), "diffusion_csv": str(out / "diffusion.csv")},
@@ -466,7 +470,8 @@ def run_llto_li_migration(out: str | Path, settings: LltoSettings | None = None)
           f"({cfg.mlip_model}).", "", _write_table(rows, out / "barriers.csv", "CI-NEB"), "",
           "![profile](neb/neb_profile.png)", ""]
     (out / "report.md").write_text("\n".join(md))
-    doc = _clean({"study": "llto-li-migration", "settings": asdict(cfg), "hop": hop,
+    doc = _clean({"study": "llto-li-migration", "settings": asdict(cfg),
+                  "engine": engine_settings(cfg.mlip_model), "hop": hop,
                   "barriers": rows, "neb": res.to_dict(),
                   "files": {"report": str(out / "report.md")},
                   "wall_time_s": time.perf_counter() - t_start})
