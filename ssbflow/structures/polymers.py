@@ -265,6 +265,21 @@ def _image_gap_A(coords_A: np.ndarray, translations: np.ndarray,
     return float((d if threshold_A is None else d / threshold_A).min())
 
 
+def _unwrapped_slab_cart(slab: Structure) -> np.ndarray:
+    """Cartesian coordinates with the slab made contiguous in z (vacuum above its top).
+
+    The widest gap in z (periodic) is taken as the vacuum; atoms below the gap's lower edge
+    keep their z, those wrapped across the cell boundary are moved up by c.
+    """
+    frac_z = np.mod(slab.frac_coords[:, 2], 1.0)
+    order = np.sort(frac_z)
+    gaps = np.diff(np.concatenate([order, [order[0] + 1.0]]))
+    bottom = order[(int(np.argmax(gaps)) + 1) % len(order)]
+    unwrapped = bottom + np.mod(frac_z - bottom, 1.0)
+    frac = np.column_stack([slab.frac_coords[:, :2], unwrapped])
+    return slab.lattice.get_cartesian_coords(frac)
+
+
 def _orient_on_surface(coords_A: np.ndarray, species: Sequence[str], direction: np.ndarray,
                        facing: str) -> np.ndarray:
     """Rotate a chain (axis z, F side in the xz plane) so its axis is along ``direction``."""
@@ -357,7 +372,7 @@ def polymer_on_slab(
             f"n_units={n_units}: the {kind} chain comes within {gap:.2f} Å of its periodic "
             f"image; the cell ({np.linalg.norm(direction):.1f} Å along the chain) is too small"
         )
-    slab_cart = slab.cart_coords
+    slab_cart = _unwrapped_slab_cart(slab)
     top = slab_cart[:, 2].max()
     centre = 0.5 * (a_vec + b_vec)
     coords = coords + np.array([centre[0], centre[1], top + height - coords[:, 2].min()])

@@ -354,3 +354,15 @@ def test_catalog_oligomers_are_neutral_molecules(name, formula):
     assert mol.charge == 0
     assert mol.composition.hill_formula.replace(" ", "") == formula
     assert (mol.distance_matrix + 10 * np.eye(len(mol))).min() > 0.9
+
+
+def test_polymer_on_slab_handles_a_slab_wrapped_across_the_cell(lco_slab):
+    wrapped = lco_slab.copy()
+    wrapped.translate_sites(list(range(len(wrapped))), [0, 0, -0.1], to_unit_cell=True)
+    s = polymer_on_slab(wrapped, kind="pvdf", n_units=3, height=3.0)
+    flags = np.array(s.site_properties["adsorbate"])
+    assert _molecule_slab_min_distance(s) > 2.5  # no atom lands inside the slab
+    # the molecule sits 3.0 Å above the top atom of the (now contiguous) slab
+    z = s.cart_coords[:, 2]
+    assert z[flags].min() - z[~flags].max() == pytest.approx(3.0, abs=1e-6)
+    assert np.ptp(z[~flags]) == pytest.approx(np.ptp(lco_slab.cart_coords[:, 2]), abs=1e-6)
