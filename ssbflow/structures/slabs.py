@@ -33,6 +33,9 @@ from pymatgen.core.surface import Slab, SlabGenerator
 
 from ssbflow.structures.catalog import BuildOptions, CatalogEntry
 
+#: A slab whose dipole along the normal exceeds this (e·Å) is reported as polar.
+POLAR_TOL_EA = 0.1
+
 #: Atoms within this height (Å) of the topmost atom form the "top layer".
 SURFACE_LAYER_DEPTH_A = 1.0
 
@@ -49,7 +52,7 @@ class Termination:
     dipole_eA : dipole moment along the surface normal (e·Å) from the oxidation states
         (``nan`` when the bulk has none and none can be guessed).
     symmetric : top and bottom surfaces related by symmetry (pymatgen ``Slab.is_symmetric``).
-    polar : the slab has a dipole normal to the surface (pymatgen ``Slab.is_polar``).
+    polar : the slab has a dipole normal to the surface (|dipole| > :data:`POLAR_TOL_EA`).
     n_atoms : atoms in the slab (thickness as asked, supercell (1, 1)).
     formula : composition of the whole slab.
     shift : the generator's termination shift (fraction of the repeat unit).
@@ -176,23 +179,30 @@ def _top_layer(structure: Structure, depth_A: float = SURFACE_LAYER_DEPTH_A) -> 
     return z >= z.max() - depth_A
 
 
-def _dipole_eA(structure: Structure) -> float:
-    try:
-        charges = np.array([site.specie.oxi_state for site in structure], dtype=float)
-    except (AttributeError, TypeError):
-        return float("nan")
+def _dipole_eA(structure: Structure, element_charges: dict[str, float] | None = None) -> float:
+    """Dipole along z (e·Å) from the sites' oxidation states, else ``element_charges``."""
+    charges = []
+    for site in structure:
+        q = getattr(site.specie, "oxi_state", None)
+        if q is None and element_charges is not None:
+            q = element_charges.get(site.specie.symbol)
+        if q is None:
+            return float("nan")
+        charges.append(float(q))
     z = structure.cart_coords[:, 2]
-    return float(np.sum(charges * (z - z.mean())))
+    return float(np.sum(np.array(charges) * (z - z.mean())))
 
 
-def _with_oxidation_states(bulk: Structure) -> Structure:
-    bulk = bulk.copy()
-    if not all(getattr(sp, "oxi_state", None) is not None for sp in bulk.species):
-        try:
-            bulk.add_oxidation_state_by_guess()
-        except (ValueError, KeyError):  # metals, unusual chemistries: no dipole reported
-            pass
-    return bulk
+def _element_charges(bulk: Structure) -> dict[str, float] | None:
+    """Guessed charge per element when the bulk carries no oxidation states (for dipoles
+    only; the slab keeps the bulk's species as given). ``None`` when no guess exists."""
+    if all(getattr(sp, "oxi_state", None) is not None for sp in bulk.species):
+        return None
+    try:
+        guesses = bulk.composition.oxi_state_guesses()
+    except (ValueError, KeyError):
+        return None
+    return {str(el): float(q) for el, q in guesses[0].items()} if guesses else None
 
 
 @contextlib.contextmanager
@@ -242,7 +252,8 @@ def _slabs_for(
     return list(slabs), n_units
 
 
-def _describe(index: int, slab: Slab, vacuum: float) -> Termination:
+def _describe(index: int, slab: Slab, vacuum: float,
+              element_charges: dict[str, float] | None = None) -> Termination:
     boxed = _rebox(slab, vacuum)
     top = _top_layer(boxed)
     symbols = [boxed[i].specie.symbol for i in np.flatnonzero(top)]
@@ -257,11 +268,14 @@ def _describe(index: int, slab: Slab, vacuum: float) -> Termination:
             symmetric = bool(slab.is_symmetric())
     except Exception:  # symmetry-finder failure: report as not symmetric
         symmetric = False
-    dipole = _dipole_eA(boxed)
-    try:
-        polar = bool(slab.is_polar())
-    except Exception:  # no oxidation states for pymatgen: fall back on our dipole
-        polar = bool(np.isfinite(dipole) and abs(dipole) > 1e-3)
+    dipole = _dipole_eA(boxed, element_charges)
+    if np.isfinite(dipole):
+        polar = abs(dipole) > POLAR_TOL_EA
+    else:  # no charges known: pymatgen's own test
+        try:
+            polar = bool(slab.is_polar())
+        except Exception:  # pymatgen cannot tell either
+            polar = False
     return Termination(
         index=index,
         surface_composition=comp.formula.replace(" ", ""),
@@ -286,7 +300,8 @@ def list_terminations(
     Parameters
     ----------
     bulk
-        Bulk crystal (oxidation states are used for dipoles; guessed when absent).
+        Bulk crystal (its oxidation states give the dipoles; guessed per element when
+        absent).
     miller
         Miller indices in the lattice of ``bulk`` as given.
     thickness
@@ -303,9 +318,9 @@ def list_terminations(
     miller = _check_miller(miller)
     thickness = _check_positive("thickness", thickness)
     vacuum = _check_positive("vacuum", vacuum)
-    bulk = _with_oxidation_states(bulk)
+    charges = _element_charges(bulk)
     slabs, _ = _slabs_for(bulk, miller, thickness, False)
-    return [_describe(i, s, vacuum) for i, s in enumerate(slabs)]
+    return [_describe(i, s, vacuum, charges) for i, s in enumerate(slabs)]
 
 
 _RICH = re.compile(r"^([A-Za-z]{1,2})[-_ ]?rich$")
@@ -397,9 +412,9 @@ def make_slab(
         raise ValueError(f"supercell must be two integers (na, nb), got {supercell!r}") from None
     if na < 1 or nb < 1:
         raise ValueError(f"supercell must be two integers >= 1, got {supercell!r}")
-    bulk = _with_oxidation_states(bulk)
+    charges = _element_charges(bulk)
     slabs, _ = _slabs_for(bulk, miller, thickness, False)
-    terms = [_describe(i, s, vacuum) for i, s in enumerate(slabs)]
+    terms = [_describe(i, s, vacuum, charges) for i, s in enumerate(slabs)]
     index = _choose(terms, termination)
     slab: Structure = slabs[index]
     is_symmetric = terms[index].symmetric

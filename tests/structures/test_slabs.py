@@ -142,7 +142,7 @@ def test_terminations_listed_with_composition_and_dipole(llzo):
         q = np.array([OXI[site.specie.symbol] for site in s])
         assert q.sum() == 0
         assert t.dipole_eA == pytest.approx(float(q @ z), abs=1e-6)  # neutral: origin-free
-        assert t.polar == (abs(t.dipole_eA) > 1e-3)
+        assert t.polar == (abs(t.dipole_eA) > slabs.POLAR_TOL_EA)
         top = z >= z.max() - slabs.SURFACE_LAYER_DEPTH_A
         counts = {el: sum(1 for i in np.flatnonzero(top) if s[i].specie.symbol == el)
                   for el in ("Li", "La", "Zr", "O")}
@@ -206,6 +206,17 @@ def test_in_plane_supercell_of_llzo_slab(llzo_default_slab):
     assert len(big) == 2 * len(llzo_default_slab)
     assert big.lattice.a == pytest.approx(2 * llzo_default_slab.lattice.a)
     assert big.lattice.c == pytest.approx(llzo_default_slab.lattice.c)
+
+
+def test_bulk_without_oxidation_states_keeps_its_species_and_gets_dipoles(lco):
+    plain = lco.copy()
+    plain.remove_oxidation_states()
+    terms = slabs.list_terminations(plain, (0, 0, 1), thickness=8.0)
+    charged = slabs.list_terminations(lco, (0, 0, 1), thickness=8.0)
+    assert [t.dipole_eA for t in terms] == pytest.approx([t.dipole_eA for t in charged])
+    assert any(t.polar for t in terms)  # the (003) LiCoO2 cut is polar (Tasker type III)
+    s = slabs.make_slab(plain, (0, 0, 1), thickness=8.0)
+    assert all(getattr(sp, "oxi_state", None) is None for sp in s.species)
 
 
 def test_list_terminations_validates(lco):
