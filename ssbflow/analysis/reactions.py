@@ -74,7 +74,8 @@ class ReactivityResult:
     reaction_energy_eV_per_atom : minimum over mixing ratios (eV per atom of mixture); 0 when
         the pair does not react.
     reaction_energy_eV_per_Li : the same per Li atom in the mixture (None without Li).
-    mixing_ratio : atomic fraction of each reactant in the mixture at the minimum.
+    mixing_ratio : atomic fraction of each reactant in the mixture at the minimum (empty when
+        the pair does not react).
     reaction : balanced reaction at the minimum (``"no reaction"`` when none).
     products : reduced formulas of the products.
     energy_source : which engine made the energies.
@@ -167,12 +168,13 @@ def reactivity(entries: Sequence[ComputedEntry], a: str, b: str) -> ReactivityRe
     _, x, energy, rxn, _ = min(kinks, key=lambda k: k[2])
     energy = float(energy)
     x_of = {c1.reduced_formula: float(x), c2.reduced_formula: 1.0 - float(x)}
-    if energy > -1e-6:
+    if energy > -1e-6:  # no mixing ratio reacts: no ratio to report
         energy, reaction, products = 0.0, "no reaction", sorted(names)
+        x_of = {}
     else:
         reaction = _format_reaction(rxn, sorted(names))
         products = sorted(p.reduced_formula for p in rxn.products)
-    li_fraction = sum(x_of[c.reduced_formula] * c.get_atomic_fraction(Element("Li"))
+    li_fraction = sum(x_of.get(c.reduced_formula, 0.0) * c.get_atomic_fraction(Element("Li"))
                       for c in (c1, c2))
     has_li = any(c.get_atomic_fraction(Element("Li")) > 0 for c in comps)
     if not has_li:
@@ -185,7 +187,7 @@ def reactivity(entries: Sequence[ComputedEntry], a: str, b: str) -> ReactivityRe
         reactants=(names[0], names[1]),
         reaction_energy_eV_per_atom=energy,
         reaction_energy_eV_per_Li=per_li,
-        mixing_ratio={n: round(x_of[n], 6) for n in names},
+        mixing_ratio={n: round(x_of[n], 6) for n in names if n in x_of},
         reaction=reaction,
         products=products,
         energy_source=source,

@@ -320,6 +320,9 @@ class PhaseEnergyMaker(Maker):
         return Flow([*jobs, collect], output=collect.output, name=self.name)
 
 
-def entries_from_dicts(dicts: Iterable[dict]) -> list[ComputedStructureEntry]:
-    """Entries back from the dicts a :class:`PhaseEnergyMaker` flow outputs."""
-    return [ComputedStructureEntry.from_dict(d) for d in dicts]
+def entries_from_dicts(dicts: Iterable[dict | ComputedStructureEntry]
+                       ) -> list[ComputedStructureEntry]:
+    """Entries back from a :class:`PhaseEnergyMaker` flow output (dicts, or entries when
+    jobflow has already deserialised them)."""
+    return [d if isinstance(d, ComputedStructureEntry) else ComputedStructureEntry.from_dict(d)
+            for d in dicts]

@@ -22,14 +22,24 @@ from ssbflow.structures.phases import METALS, PHASE_LIBRARY, phases_for_elements
 INN_LI_CANDIDATES = (*(m.capitalize() for m in METALS), "InN")
 
 
+#: Why some metals show no reaction with Li in this library.
+_NO_LI_PHASE_NOTES = {
+    "Fe": "Li and Fe form no compound (Li–Fe phase diagram)",
+    "Cu": "Li and Cu form no compound (Li–Cu phase diagram)",
+    "Sn": "Li–Sn compounds exist (Li2Sn5 ... Li22Sn5) but are not in the phase library",
+    "Mg": "Li–Mg forms a bcc solid solution, no line compound in the phase library",
+}
+
+
 def library_note(formula: str) -> str:
     """Why a candidate may show no reaction: the library has no Li phase of its elements."""
     elements = {el.symbol for el in Composition(formula).elements} | {"Li"}
     li_phases = [p.formula for p in phases_for_elements(elements)
                  if "Li" in Composition(p.formula) and len(Composition(p.formula)) > 1]
-    if not li_phases:
-        return "no Li compound of these elements in the phase library"
-    return ""
+    if li_phases:
+        return ""
+    metal = next((e for e in elements if e in _NO_LI_PHASE_NOTES), None)
+    return _NO_LI_PHASE_NOTES[metal] if metal else "no Li compound of these elements in the library"
 
 
 def li_reactivity_rows(entries: list, candidates: list[str]) -> list[dict[str, Any]]:
