@@ -171,6 +171,16 @@ def test_symmetric_slab_when_asked(lco):
     assert vacuum_gap(sym) == pytest.approx(10.0, abs=1e-6)
 
 
+def test_symmetric_impossible_warns_and_returns_asymmetric(llzo):
+    # the 96-atom LLZO (001) slab is too thin for pymatgen to symmetrise without
+    # removing too many atoms
+    with pytest.warns(UserWarning, match="no symmetric slab"):
+        s = slabs.make_slab(llzo, (0, 0, 1), thickness=5.0, symmetric=True)
+    assert s.properties["symmetric"] is False
+    assert len(s) == 96
+    assert not has_z_mirror(s)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "word"),
     [
