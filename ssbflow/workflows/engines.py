@@ -371,7 +371,14 @@ class SsbflowCp2kRelaxMaker(Cp2kRelaxMaker):
 
 @dataclass
 class SsbflowCp2kMDMaker(Cp2kMDMaker):
-    """atomate2 CP2K MD that leaves its output files uncompressed."""
+    """atomate2 CP2K MD that leaves its output files uncompressed.
+
+    The trajectory is not parsed into the task document (atomate2 0.1.5 fails to build it
+    with current pymatgen: one more energy frame than structures); it stays in the run
+    folder as ``*-pos-1.xyz`` with energies in ``*-1.ener``.
+    """
+
+    task_document_kwargs: dict = field(default_factory=lambda: {"store_trajectory": False})
 
     @cp2k_job
     def make(self, structure: Structure, prev_dir: str | Path | None = None):
