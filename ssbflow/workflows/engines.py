@@ -216,7 +216,7 @@ class MlipEngine(Engine):
         torch device; ``None`` = ``cuda`` when available, else ``cpu``.
     optimizer
         ASE optimiser of relaxations (``BFGS``, ``FIRE``, ``BFGSLineSearch``, ...). BFGS
-        by default: on a rattled 16-atom LiF slab with CHGNet it needed 20 steps against
+        by default: on a rattled 8-atom LiF slab with CHGNet it needed 20 steps against
         FIRE's 28 (atomate2's default) for fmax 0.05 eV/Å.
     """
 

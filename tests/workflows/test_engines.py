@@ -83,7 +83,7 @@ def test_mlip_settings_record_model_version_and_device():
 
 
 def _rattled_lif_slab() -> tuple[Structure, np.ndarray]:
-    """Rock-salt LiF (001) slab, 4 layers, bottom layer fixed, free atoms rattled by ~0.1 Å."""
+    """Rock-salt LiF (001) slab: 4 layers of 2 atoms, bottom layer fixed, the rest rattled."""
     bulk = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.03), ["Li", "F"],
                                      [[0, 0, 0], [0.5, 0.5, 0.5]])
     slab = SlabGenerator(bulk, (0, 0, 1), 5, 8, center_slab=True,
