@@ -135,6 +135,12 @@ def reaction_cell_analysis_job(md_summary: dict, report_dir: str) -> dict:
     return {**data, "png": png, "md": md_summary}
 
 
+@job
+def study_output(ranking: dict, reaction_cell: dict | None) -> dict:
+    """The study's output document: ranking and reaction-cell analysis."""
+    return {"ranking": ranking, "reaction_cell": reaction_cell}
+
+
 @dataclass
 class InnLiStudyMaker(Maker):
     """``ssbflow run inn-li``.
@@ -179,7 +185,8 @@ class InnLiStudyMaker(Maker):
             cell = reaction_cell_analysis_job(md.output, self.report_dir)
             cell.name = "reaction cell analysis"
             jobs += [md, cell]
-            output = {"ranking": ranking.output, "reaction_cell": cell.output}
+            final = study_output(ranking.output, cell.output)
         else:
-            output = {"ranking": ranking.output}
-        return Flow(jobs, output=output, name=self.name)
+            final = study_output(ranking.output, None)
+        final.name = "study output"
+        return Flow([*jobs, final], output=final.output, name=self.name)
