@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from importlib.util import find_spec
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 with warnings.catch_warnings():
@@ -43,8 +44,6 @@ from ssbflow.errors import EngineUnavailableError, InputError
 from ssbflow.workflows import cp2k_inputs, vasp_inputs
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from ase.calculators.calculator import Calculator
     from jobflow import Maker
     from pymatgen.core import Structure
@@ -86,8 +85,6 @@ def default_device() -> str:
 
 def local_dir(dir_name: str) -> Path:
     """Local folder of a task document's ``dir_name`` (atomate2 prefixes ``host:``)."""
-    from pathlib import Path
-
     text = str(dir_name)
     if ":" in text and not Path(text).exists():
         text = text.split(":", 1)[1]
