@@ -51,10 +51,13 @@ def write_structure(obj: Structure | Molecule, path: str | Path) -> Path:
 
     Molecules written to CIF or POSCAR are put in a cubic box with
     ``MOLECULE_BOX_PADDING_A`` of vacuum. POSCAR keeps selective dynamics when the sites
-    carry them.
+    carry them; extended XYZ keeps them as ASE constraints (``move_mask``), and keeps
+    oxidation states only when every site has one (see ``_normalised``). Periodic structures
+    written to ``.xyz`` get an extended-XYZ comment line so that the cell is not lost.
     """
     fmt = structure_format(path)
     path = check_writable(path)
+    obj = _normalised(obj)
     if fmt in ("cif", "poscar") and isinstance(obj, Molecule):
         extent = obj.cart_coords.max(axis=0) - obj.cart_coords.min(axis=0)
         side = float(extent.max()) + MOLECULE_BOX_PADDING_A
@@ -66,5 +69,36 @@ def write_structure(obj: Structure | Molecule, path: str | Path) -> Path:
     else:
         from ase.io import write
 
+        # a plain XYZ comment line has no cell: periodic structures get the extended-XYZ
+        # comment line (cell, pbc), which plain XYZ readers skip
+        if fmt == "xyz" and isinstance(obj, Structure):
+            fmt = "extxyz"
         write(path, AseAtomsAdaptor.get_atoms(obj), format=fmt)
     return path
+
+
+def _normalised(obj: Structure | Molecule) -> Structure | Molecule:
+    """A copy of ``obj`` without partly missing site data, which the writers choke on.
+
+    ASE stores each site property as one extended-XYZ column; a column whose entries are
+    partly missing (``None``) is written as text, which ``ase.io.read`` returns as strings
+    and ``AseAtomsAdaptor.get_structure`` then fails on; pymatgen's ``Poscar`` fails on
+    sites without ``selective_dynamics``. So:
+
+    - oxidation states are kept only when every site has one (otherwise all are removed);
+    - sites without ``selective_dynamics`` count as free to move (ASE constraints then
+      keep the fixed atoms);
+    - any other site property that some sites lack is dropped.
+    """
+    obj = obj.copy()
+    decorated = [getattr(site.specie, "oxi_state", None) is not None for site in obj]
+    if any(decorated) and not all(decorated):
+        obj.remove_oxidation_states()
+    for name, values in obj.site_properties.items():
+        if not any(v is None for v in values):
+            continue
+        if name == "selective_dynamics":
+            obj.add_site_property(name, [[True] * 3 if v is None else v for v in values])
+        else:
+            obj.remove_site_property(name)
+    return obj
