@@ -375,9 +375,7 @@ class _SsbflowCp2kMixin:
         return structure
 
     def _get_kpoints(self, structure: Structure, kpoints_updates: dict | None) -> Kpoints | None:
-        preset = CP2K_PRESETS[self.preset]
-        slab = looks_like_slab(structure) if self.slab is None else self.slab
-        return kpoints_for(structure, preset, slab)
+        return kpoints_for(structure, CP2K_PRESETS[self.preset], self._is_slab(structure))
 
     def _is_slab(self, structure: Structure | Molecule) -> bool:
         return looks_like_slab(structure) if self.slab is None else self.slab
