@@ -115,8 +115,10 @@ class Cp2kPreset:
         ref = CP2K_PRESETS["production"]
         out = []
         if self.basis_preference != ref.basis_preference:
-            out.append(f"basis {'/'.join(self.basis_preference)} instead of "
-                       f"{'/'.join(ref.basis_preference)}")
+            fallback = (f" ({', '.join(self.basis_preference[1:])} where it does not exist, "
+                        "e.g. La)" if len(self.basis_preference) > 1 else "")
+            out.append(f"basis {self.basis_preference[0]}{fallback} instead of "
+                       f"{ref.basis_preference[0]}")
         if self.cutoff_Ry < ref.cutoff_Ry:
             out.append(f"cutoff {self.cutoff_Ry:g} Ry instead of {ref.cutoff_Ry:g} Ry")
         if self.eps_default > ref.eps_default:
