@@ -278,6 +278,25 @@ def named_reaction_energy(entries: Sequence[ComputedEntry], text: str) -> NamedR
                                source)
 
 
+def named_reaction_free_energy_eV(result: NamedReactionResult,
+                                  vibrational_eV_per_atom: dict[str, float]) -> float:
+    """ΔG(T) = ΔE + Σ ν n_atoms F_vib(T) for a named reaction (harmonic phonons).
+
+    ``vibrational_eV_per_atom``: F_vib(T) per atom of each formula of the reaction (e.g. from
+    :func:`ssbflow.workflows.phases.harmonic_free_energy_eV_per_atom`).
+    """
+    reactants, products = parse_reaction(result.reaction)
+    missing = sorted((set(reactants) | set(products)) - set(vibrational_eV_per_atom))
+    if missing:
+        raise InputError(f"no vibrational free energy for {', '.join(missing)}")
+
+    def side(terms: dict[str, float]) -> float:
+        return sum(n * Composition(f).num_atoms * vibrational_eV_per_atom[f]
+                   for f, n in terms.items())
+
+    return result.reaction_energy_eV + side(products) - side(reactants)
+
+
 def formation_enthalpy_eV_per_atom(entries: Sequence[ComputedEntry], formula: str) -> float:
     """Formation energy of ``formula`` from the elemental phases in ``entries`` (eV/atom)."""
     pd = phase_diagram(entries)

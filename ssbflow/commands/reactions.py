@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pymatgen.core import Composition
 
 from ssbflow.commands._groups import CliGroups
 from ssbflow.errors import InputError
@@ -39,6 +40,28 @@ def _gather_entries(formulas: list[str], engine: str, structures_dir: Path | Non
     return compute_entries(structures, engine=engine)
 
 
+def _free_energy(named_result, entries: list, temperature_K: float,
+                 mp_entries: Path | None) -> dict:
+    """ΔG(T) of a named reaction: harmonic F_vib of each phase with the same force field."""
+    from ssbflow.analysis.reactions import named_reaction_free_energy_eV, parse_reaction
+    from ssbflow.workflows.phases import harmonic_free_energy_eV_per_atom
+
+    if mp_entries is not None:
+        raise InputError("--temperature needs computed phases (not --mp-entries)")
+    if temperature_K < 0:
+        raise InputError(f"--temperature {temperature_K}: expected a temperature >= 0 K")
+    left, right = parse_reaction(named_result.reaction)
+    f_vib = {}
+    for formula in {**left, **right}:
+        reduced = Composition(formula).reduced_formula
+        entry = min((e for e in entries if e.composition.reduced_formula == reduced),
+                    key=lambda e: e.energy_per_atom)
+        f_vib[formula] = harmonic_free_energy_eV_per_atom(entry.structure, [temperature_K])[0]
+    return {"temperature_K": temperature_K,
+            "reaction_free_energy_eV": named_reaction_free_energy_eV(named_result, f_vib),
+            "vibrational_free_energy_eV_per_atom": f_vib}
+
+
 def reaction_command(
     a: Annotated[str | None, typer.Argument(help="First reactant formula (e.g. InN).")] = None,
     b: Annotated[str | None, typer.Argument(help="Second reactant formula (e.g. Li).")] = None,
@@ -49,6 +72,9 @@ def reaction_command(
         "--structures", help="Folder of extra CIFs (named by file) to include.")] = None,
     mp_entries: Annotated[Path | None, typer.Option(
         "--mp-entries", help="Materials Project entries JSON to use instead of computing.")
+    ] = None,
+    temperature: Annotated[float | None, typer.Option(
+        "--temperature", help="With --named: also ΔG(T) (K) from harmonic phonons (phonopy).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -61,13 +87,19 @@ def reaction_command(
             raise InputError("give either two reactants A B or --named, not both")
         left, right = parse_reaction(named)
         entries = _gather_entries([*left, *right], engine, structures, mp_entries)
-        result = named_reaction_energy(entries, named).to_dict()
+        named_result = named_reaction_energy(entries, named)
+        result = named_result.to_dict()
+        if temperature is not None:
+            result.update(_free_energy(named_result, entries, temperature, mp_entries))
         if as_json:
             typer.echo(json.dumps(result))
         else:
             typer.echo(f"{result['reaction']}: ΔE = {result['reaction_energy_eV']:.4f} eV "
                        f"({result['reaction_energy_eV_per_atom']:.4f} eV/atom; "
                        f"{result['energy_source']})")
+            if temperature is not None:
+                typer.echo(f"ΔG({temperature:g} K) = {result['reaction_free_energy_eV']:.4f} eV "
+                           "(harmonic phonons)")
         return
     if a is None or b is None:
         raise InputError("missing reactants: give A B (e.g. `ssbflow reaction InN Li`) or --named")
