@@ -1,0 +1,98 @@
+"""Work function from a real CP2K Al(111) slab, and V_vac − ε_HOMO of N2 in a box."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ssbflow.analysis.volumetric import read_volumetric
+from ssbflow.analysis.workfunction import (
+    molecular_vacuum_gap,
+    parse_cp2k_homo_eV,
+    parse_fermi_energy_eV,
+    plot_work_function,
+    work_function,
+)
+from ssbflow.errors import InputError
+
+pytestmark = pytest.mark.cp2k
+
+# Al(111), PBE, converged slab: 4.02 eV (N. E. Singh-Miller and N. Marzari, Phys. Rev. B 80,
+# 235407 (2009), table of work functions). Experiment: 4.24 eV (Grepstad et al., Surf. Sci.
+# 57, 348 (1976)). The acceptance criterion of issue 3 is 0.15 eV from the PBE value.
+AL111_PBE_WORK_FUNCTION_EV = 4.02
+
+
+@pytest.fixture(scope="module")
+def al111(cp2k_al111):
+    return work_function(cp2k_al111.hartree, output=cp2k_al111.log)
+
+
+def test_al111_work_function_matches_published_pbe(al111):
+    # Φ = V_vac − E_F with CP2K's V_HARTREE cube as the electron's potential energy: a wrong
+    # sign or unit would be off by volts, not tenths
+    assert al111.work_function_eV == pytest.approx(AL111_PBE_WORK_FUNCTION_EV, abs=0.15)
+    assert al111.plateau_spread_eV < 0.05
+    # symmetric slab: one level on both sides (the dipole correction has nothing to correct)
+    assert al111.work_function_top_eV is None
+    assert al111.reference == "fermi"
+
+
+def test_pymatgen_work_function_analyzer_agrees(al111):
+    # pymatgen takes the maximum of the profile as the vacuum level
+    assert al111.work_function_pymatgen_eV == pytest.approx(al111.work_function_eV, abs=0.05)
+
+
+def test_cp2k_fermi_energy_is_read_in_hartree(cp2k_al111):
+    fermi = parse_fermi_energy_eV(cp2k_al111.log)
+    # a metal's Fermi level sits a few eV below the vacuum level, well inside the range of
+    # the potential; a value left in Hartree would be ~27x smaller in magnitude
+    potential = read_volumetric(cp2k_al111.hartree)
+    profile = potential.plane_average(2)
+    assert profile.min() < fermi < profile.max()
+
+
+def test_two_sides_of_a_dipole_corrected_profile(cp2k_al111):
+    # a step in the vacuum, as a dipole-corrected asymmetric slab has: shift the potential on
+    # one side of the dipole sheet (placed in the middle of the vacuum) by +0.4 eV
+    grid = read_volumetric(cp2k_al111.hartree)
+    heights = grid.structure.cart_coords[:, 2]
+    c = grid.structure.lattice.c
+    top = heights.max()
+    sheet = (top + (c - top + heights.min()) / 2) % c
+    z = np.arange(grid.shape[2]) * c / grid.shape[2]
+    above = ((z - top) % c) < ((sheet - top) % c)
+    stepped = grid.replace_data(grid.data + 0.4 * above[None, None, :])
+    fermi = parse_fermi_energy_eV(cp2k_al111.log)
+    result = work_function(stepped, fermi_eV=fermi)
+    assert result.work_function_top_eV is not None
+    assert result.work_function_top_eV - result.work_function_bottom_eV == pytest.approx(
+        0.4, abs=0.02)
+
+
+def test_field_across_the_vacuum_is_refused(cp2k_al111):
+    # a polar slab without dipole correction has a field in the vacuum: no plateau
+    grid = read_volumetric(cp2k_al111.hartree)
+    c = grid.structure.lattice.c
+    ramp = 0.2 * np.arange(grid.shape[2]) * c / grid.shape[2]  # 0.2 eV/Å
+    sloped = grid.replace_data(grid.data + ramp[None, None, :])
+    with pytest.raises(InputError, match="no vacuum plateau"):
+        work_function(sloped, fermi_eV=0.0)
+
+
+def test_no_fermi_level_given_is_refused(cp2k_al111):
+    with pytest.raises(InputError, match="fermi"):
+        work_function(cp2k_al111.hartree)
+
+
+def test_n2_vacuum_minus_homo(cp2k_n2, tmp_path):
+    homo = parse_cp2k_homo_eV(cp2k_n2.log)
+    result = molecular_vacuum_gap(cp2k_n2.hartree, cp2k_n2.log)
+    assert result.reference == "homo"
+    assert "not a work function" in result.summary()["note"]
+    # PBE HOMO of N2 (3σg) lies about 10.3 eV below the vacuum (Koopmans-like IP analogue,
+    # well under the experimental IP of 15.6 eV, as usual for semilocal functionals)
+    assert result.work_function_eV == pytest.approx(10.3, abs=0.5)
+    assert result.vacuum_level_eV > homo
+    png = plot_work_function(result, tmp_path)
+    assert png.read_bytes()[:4] == b"\x89PNG"
