@@ -203,3 +203,28 @@ def test_cp2k_electronic_charges_have_water_polarity(cp2k_water):
         assert o < -0.2 and h1 > 0.1 and h2 > 0.1
         assert h1 == pytest.approx(h2, abs=1e-3)  # symmetric molecule
         assert o + h1 + h2 == pytest.approx(0.0, abs=2e-3)  # neutral
+
+
+@pytest.mark.cp2k
+def test_cp2k_slab_dipole_correction_gives_flat_vacuum_levels_with_the_dipole_step(
+        tmp_path, cp2k_exe):
+    """H2O with its dipole along z, ``slab=True``: the surface dipole correction makes the
+    plane-averaged potential flat on both sides, with a step ΔV = p/(ε0 A) set by the
+    molecular dipole (PBE ≈ 1.8 D; 4π·14.40 eV·Å·p/A ≈ 2.7 eV for A = 25 Å²). It also pins
+    the sign of CP2K's V_HARTREE cube: it holds the electron's potential energy (−φ), so
+    the cube is higher on the O (negative) side."""
+    water = Molecule(["O", "H", "H"], [[0, 0, 0], [0.757, 0, 0.586], [-0.757, 0, 0.586]])
+    z_mol = 4.5
+    box = Structure(Lattice.orthorhombic(5.0, 5.0, 9.0), water.species,
+                    water.cart_coords + np.array([2.5, 2.5, z_mol]), coords_are_cartesian=True)
+    job = get_engine("cp2k", threads=1).electronic_maker(slab=True).make(box)
+    doc = run_locally(job, root_dir=tmp_path, ensure_success=True, log=False)[job.uuid][1].output
+    cube = next(local_dir(doc.dir_name).glob("*hartree*.cube"))
+    potential = VolumetricData.from_cube(str(cube))
+    profile_eV = potential.data["total"].mean(axis=(0, 1)) * 27.211386
+    z = np.arange(profile_eV.size) * 9.0 / profile_eV.size
+    below = profile_eV[(z > z_mol - 3.0) & (z < z_mol - 2.0)]  # O side (−z)
+    above = profile_eV[(z > z_mol + 2.6) & (z < z_mol + 3.6)]  # H side (+z)
+    assert np.ptp(below) < 0.05 and np.ptp(above) < 0.05
+    step_eV = below.mean() - above.mean()
+    assert 1.8 < step_eV < 4.5
