@@ -458,11 +458,13 @@ class Cp2kEngine(Engine):
                          charges: bool = True) -> SsbflowCp2kStaticMaker:
         """Single point writing density/ELF/Hartree cubes and Mulliken + Hirshfeld charges.
 
-        Cube files in the run folder: ``*ELECTRON_DENSITY*.cube``, ``*ELF*.cube``,
-        ``*v_hartree*.cube`` (CP2K units: Bohr, e/Bohr³, Hartree; CP2K's V_HARTREE has the
-        sign of the electrostatic potential of the total charge). Charges: read them
-        with :func:`ssbflow.workflows.cp2k_inputs.read_cp2k_charges`. ``slab=True`` adds
-        ``SURFACE_DIPOLE_CORRECTION`` along z.
+        Cube files in the run folder: ``*ELECTRON_DENSITY*.cube``, ``*ELF_S1*.cube``
+        (UKS: also ``*ELF_S2*``, ``*SPIN_DENSITY*``), ``*v_hartree*.cube``; CP2K units
+        (Bohr, e/Bohr³, Hartree). The V_HARTREE cube holds the electron's electrostatic
+        potential energy, −φ (higher on the negative side of a dipole; see the H2O test
+        in ``tests/workflows/test_engines.py``), so V_vac − E_F needs no sign flip.
+        Charges: :func:`ssbflow.workflows.cp2k_inputs.read_cp2k_charges`. ``slab=True``
+        adds ``SURFACE_DIPOLE_CORRECTION`` along z (flat vacuum levels on both sides).
         """
         gen = cp2k_inputs.make_generator("electronic", self.preset, slab=slab, cubes=cubes,
                                          charges=charges, **self._kwargs())
