@@ -222,8 +222,11 @@ class MlipEngine(Engine):
     optimizer: str = "BFGS"
 
     def __post_init__(self) -> None:
+        by_lower = {m.value.lower(): m.value for m in MLFF} | {m.name.lower(): m.value
+                                                               for m in MLFF}
+        name = by_lower.get(str(self.mlip_model).lower(), self.mlip_model)
         try:
-            self._mlff = _get_standardized_mlff(self.mlip_model)
+            self._mlff = _get_standardized_mlff(name)
         except ValueError:
             self._mlff = None
         if self._mlff is None or self._mlff is MLFF.Forcefield:
