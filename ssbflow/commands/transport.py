@@ -23,7 +23,10 @@ def _echo_json(data: dict) -> None:
             return [clean(v) for v in value]
         return value
 
-    typer.echo(json.dumps(clean(data)))
+    def default(obj):  # numpy scalars and arrays
+        return obj.tolist() if hasattr(obj, "tolist") else str(obj)
+
+    typer.echo(json.dumps(clean(data), default=default))
 
 
 def _fmt_err(value: float | None) -> str:
@@ -176,7 +179,8 @@ def run_ncm_pvdf_command(
 
 
 def _diffusion_settings(temperatures: list[float] | None, n_steps: int, timestep_fs: float,
-                        save_every: int, mlip_model: str, default: tuple[float, ...]):
+                        save_every: int, mlip_model: str, default: tuple[float, ...],
+                        pre_relax_steps: int = 0):
     from ssbflow.workflows.transport_studies import DiffusionStudySettings
 
     temps = tuple(temperatures) if temperatures else default
@@ -184,8 +188,11 @@ def _diffusion_settings(temperatures: list[float] | None, n_steps: int, timestep
         raise InputError("--n-steps must be a positive multiple of --save-every")
     if timestep_fs <= 0 or any(t <= 0 for t in temps):
         raise InputError("--timestep-fs and --temperature values must be > 0")
+    if pre_relax_steps < 0:
+        raise InputError("--pre-relax-steps must be >= 0")
     return DiffusionStudySettings(temperatures_K=temps, n_steps=n_steps, timestep_fs=timestep_fs,
-                                  save_every=save_every, mlip_model=mlip_model)
+                                  save_every=save_every, mlip_model=mlip_model,
+                                  pre_relax_steps=pre_relax_steps)
 
 
 _TEMPS = Annotated[
@@ -203,6 +210,9 @@ def run_polymer_li_diffusion_command(
     n_chains: Annotated[int, typer.Option(help="Polymer chains per box.")] = 4,
     n_units: Annotated[int, typer.Option(help="Monomer units per chain.")] = 4,
     n_li: Annotated[int, typer.Option(help="LiFSI pairs per box.")] = 4,
+    pre_relax_steps: Annotated[
+        int, typer.Option(help="FIRE steps relaxing each packed box before MD (0: none).")
+    ] = 100,
     mlip_model: _MODEL = "CHGNet",
     as_json: _JSON = False,
 ) -> None:
@@ -210,7 +220,7 @@ def run_polymer_li_diffusion_command(
     from ssbflow.workflows.transport_studies import run_polymer_li_diffusion
 
     cfg = _diffusion_settings(temperature, n_steps, timestep_fs, save_every, mlip_model,
-                              (600.0, 800.0, 1000.0))
+                              (600.0, 800.0, 1000.0), pre_relax_steps)
     doc = run_polymer_li_diffusion(out, cfg, n_chains=n_chains, n_units=n_units, n_li=n_li)
     _print_study(doc, as_json, "diffusion", _COLS)
 

@@ -9,7 +9,9 @@ Every saved frame is one extended-XYZ record carrying ``step``, ``time_fs``,
 
 from __future__ import annotations
 
+import contextlib
 import io
+import sys
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,8 +41,9 @@ def mlip_calculator(mlip_model: str = "CHGNet", device: str | None = None) -> An
     kwargs: dict[str, Any] = {}
     if engine.device is not None:
         kwargs["use_device" if mlip_model.upper() == "CHGNET" else "device"] = engine.device
-    try:
-        calc = ase_calculator(mlip_model, **kwargs)
+    try:  # models print banners on stdout; keep stdout for --json output
+        with contextlib.redirect_stdout(sys.stderr):
+            calc = ase_calculator(mlip_model, **kwargs)
     except (ImportError, ModuleNotFoundError) as exc:
         raise EngineUnavailableError(f"force field {mlip_model!r} is not installed: {exc}") from exc
     if calc is None:
@@ -224,9 +227,10 @@ def run_nvt_md(
         _append_frame(path, atoms, step, timestep_fs, temperature_K)
 
     if progress and n_chunks:
+        from rich.console import Console
         from rich.progress import Progress
 
-        with Progress(transient=True) as bar:
+        with Progress(transient=True, console=Console(stderr=True)) as bar:
             task = bar.add_task(f"MD {temperature_K:.0f} K", total=n_chunks)
             for _ in range(n_chunks):
                 chunk()

@@ -65,7 +65,7 @@ def _write_table(rows: list[dict], csv_path: Path, title: str) -> str:
         writer.writerows(rows)
 
     def fmt(v: Any) -> str:
-        if v is None:
+        if v is None or (isinstance(v, float) and not math.isfinite(v)):
             return "–"
         if isinstance(v, float):
             return f"{v:.4g}"
@@ -164,6 +164,29 @@ def _closest_distance_A(atoms: Any, species_a: str, mask_a: np.ndarray, species_
     return float(d.min())
 
 
+def _neb_done(neb_dir: Path, n_images: int, fmax: float, max_steps: int) -> bool:
+    """True when ``neb_dir`` holds a converged NEB, or one run with these same settings
+    (resume); an unconverged band with other settings is redone."""
+    saved = neb_dir / "neb_result.json"
+    if not saved.is_file():
+        return False
+    record = json.loads(saved.read_text())
+    if record.get("converged"):
+        return True
+    done = record.get("settings", {})
+    return (done.get("n_images"), done.get("fmax_eV_per_A"), done.get("max_steps")) == (
+        n_images, fmax, max_steps)
+
+
+def _convergence_note(rows: list[dict]) -> str:
+    bad = [r["system"] if "system" in r else r.get("hop", "NEB") for r in rows
+           if not r.get("converged")]
+    if not bad:
+        return "All bands converged."
+    return (f"**Not converged: {', '.join(map(str, bad))}** — barriers are estimates; "
+            "rerun with a larger --max-steps (the same --out resumes the others).")
+
+
 def run_ncm_pvdf(out: str | Path, settings: NcmPvdfSettings | None = None) -> dict:
     """NCM811 (104) slab bare, with a PVDF chain and with a dehydrofluorinated chain: the
     same subsurface Li vacancy hop (CI-NEB) in all three, polymer binding energies and the
@@ -203,8 +226,7 @@ def run_ncm_pvdf(out: str | Path, settings: NcmPvdfSettings | None = None) -> di
         tag = {"bare": "bare", "pvdf": "pvdf", "dpvdf": "dpvdf"}[tag]
         write_structure(structure, out / "structures" / f"{tag}.cif")
         neb_dir = out / f"neb_{tag}"
-        done = neb_dir / "neb_result.json"
-        if done.is_file() and json.loads(done.read_text()).get("converged") is not None:
+        if _neb_done(neb_dir, cfg.n_images, cfg.fmax_eV_per_A, cfg.max_steps):
             res = analyze_neb(neb_dir)
         else:
             initial, final = vacancy_hop_endpoints(structure, *hop)
@@ -241,6 +263,7 @@ def run_ncm_pvdf(out: str | Path, settings: NcmPvdfSettings | None = None) -> di
           f"Engine: mlip ({cfg.mlip_model}); hop: Li {hop[0]} → vacancy at Li {hop[1]} "
           "(subsurface, same indices in all three cells).", "",
           _write_table(rows, out / "barriers.csv", "CI-NEB barriers"), "",
+          _convergence_note(rows), "",
           _write_table(binding, out / "binding.csv",
                        "Polymer–surface binding (E_AB − E_slab − E_polymer; negative binds)"),
           "", "Published (NCM811 study): 1.51 eV bare, 1.10 eV under dehydrofluorinated PVDF.",
@@ -281,6 +304,7 @@ class DiffusionStudySettings:
     mlip_model: str = "CHGNet"
     species: str = "Li"
     seed: int = 0
+    pre_relax_steps: int = 0
     extra: dict = field(default_factory=dict)
 
 
@@ -293,7 +317,9 @@ def run_diffusion_study(
 ) -> dict:
     """NVT MD of every system at every temperature, MSD slopes, D and Arrhenius Ea.
 
-    Trajectories ``md/<system>_<T>K.extxyz`` are continued when they exist (resume).
+    Trajectories ``md/<system>_<T>K.extxyz`` are continued when they exist (resume). With
+    ``pre_relax_steps`` > 0 each system is first relaxed (FIRE, fixed cell, fmax 0.1 eV/Å) so
+    that packed boxes do not start with overlapping contacts (kept in ``structures/``).
     """
     from ssbflow.analysis.arrhenius import fit_arrhenius, plot_arrhenius
     from ssbflow.analysis.diffusion import analyze_trajectory, plot_msd
@@ -313,6 +339,13 @@ def run_diffusion_study(
     fits: dict[str, Any] = {}
     for label, structure in systems.items():
         write_structure(structure, out / "structures" / f"{label}.cif")
+        if cfg.pre_relax_steps > 0:
+            from ssbflow.workflows.md import mlip_calculator
+
+            _, relaxed = _relaxed_energy(structure, out / "structures" / f"{label}_relaxed.extxyz",
+                                         mlip_calculator(cfg.mlip_model), 0.1,
+                                         cfg.pre_relax_steps)
+            structure = relaxed
         per_t = {}
         for temp in cfg.temperatures_K:
             traj = out / "md" / f"{label}_{temp:.0f}K.extxyz"
@@ -451,7 +484,7 @@ def run_llto_li_migration(out: str | Path, settings: LltoSettings | None = None)
     write_structure(structure, out / "llto.cif")
     hop = choose_llto_hop(structure, cfg.supercell)
     neb_dir = out / "neb"
-    if (neb_dir / "neb_result.json").is_file():
+    if _neb_done(neb_dir, cfg.n_images, cfg.fmax_eV_per_A, cfg.max_steps):
         res = analyze_neb(neb_dir)
     else:
         if hop["kind"] == "to_empty":
@@ -468,7 +501,7 @@ def run_llto_li_migration(out: str | Path, settings: LltoSettings | None = None)
     md = ["# Li migration between A sites in LLTO", "",
           f"Cell: {structure.composition.reduced_formula} ({len(structure)} atoms), engine mlip "
           f"({cfg.mlip_model}).", "", _write_table(rows, out / "barriers.csv", "CI-NEB"), "",
-          "![profile](neb/neb_profile.png)", ""]
+          _convergence_note(rows), "", "![profile](neb/neb_profile.png)", ""]
     (out / "report.md").write_text("\n".join(md))
     doc = _clean({"study": "llto-li-migration", "settings": asdict(cfg),
                   "engine": engine_settings(cfg.mlip_model), "hop": hop,

@@ -24,3 +24,34 @@ def test_analyze_arrhenius_bad_file_exit_2(tmp_path, capsys) -> None:
     assert main(["analyze", "arrhenius", str(csv)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("ssbflow: error:") and "\n" not in err
+
+
+def test_run_llzo_li_diffusion_tiny_and_resume(tmp_path, capsys) -> None:
+    """Two temperatures, 8 CHGNet steps each on tetragonal LLZO (192 atoms): the report
+    folder holds the tables and plots, and a second call resumes instead of redoing."""
+    out = tmp_path / "llzo"
+    args = ["run", "llzo-li-diffusion", "--out", str(out), "-T", "600", "-T", "1200",
+            "--n-steps", "8", "--save-every", "2", "--json"]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = doc["diffusion"]
+    assert [r["T_K"] for r in rows] == [600.0, 1200.0]
+    for r in rows:
+        assert r["md_ps"] == pytest.approx(0.008)
+        assert r["msd_slope_A2_per_ps"] is not None
+    for name in ("results.json", "report.md", "diffusion.csv", "msd_llzo.png",
+                 "md/llzo_600K.extxyz"):
+        assert (out / name).is_file()
+    # MSD grows faster at the higher temperature even in 8 fs (ballistic regime ∝ T)
+    assert rows[1]["msd_slope_A2_per_ps"] > rows[0]["msd_slope_A2_per_ps"]
+    mtime = (out / "md/llzo_600K.extxyz").stat().st_mtime
+    assert main(args) == 0  # resume: nothing left to run, trajectory untouched
+    capsys.readouterr()
+    assert (out / "md/llzo_600K.extxyz").stat().st_mtime == mtime
+
+
+def test_run_commands_reject_bad_options(tmp_path, capsys) -> None:
+    assert main(["run", "llzo-li-diffusion", "--out", str(tmp_path), "--n-steps", "7",
+                 "--save-every", "5"]) == 2
+    assert "multiple of --save-every" in capsys.readouterr().err
+    assert main(["run", "ncm-pvdf", "--out", str(tmp_path), "--fmax", "0"]) == 2
