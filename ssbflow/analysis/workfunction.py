@@ -40,8 +40,9 @@ _FLOAT = r"[-+]?\d+\.\d*(?:[EeDd][-+]?\d+)?"
 def parse_fermi_energy_eV(path: str | Path) -> float:
     """Fermi energy (eV) from vasprun.xml, OUTCAR or a CP2K output file.
 
-    CP2K prints ``Fermi energy: <value>`` in Hartree (a.u.) in its SCF summary and
-    ``Fermi Energy [eV] : <value>`` in MO listings; the last such line is used.
+    CP2K prints ``Fermi energy: <value>`` in Hartree (a.u.) in the SCF summary of smeared
+    runs, ``Fermi Energy [eV] : <value>`` in some listings and ``MO| E(Fermi): <a.u.> <eV>``
+    with its MO print (for an insulator that is the HOMO); the last such line is used.
 
     Raises
     ------
@@ -75,6 +76,7 @@ def parse_fermi_energy_eV(path: str | Path) -> float:
         return float(efermi)
     value = None
     pattern = re.compile(rf"Fermi\s+energy[^:=\n]*[:=]\s*({_FLOAT})", re.IGNORECASE)
+    mo_line = re.compile(rf"E\(Fermi\):.*?({_FLOAT})\s+eV")  # MO| E(Fermi): x a.u. y eV
     with open(path, errors="replace") as handle:
         for line in handle:
             if "fermi" not in line.lower():
@@ -83,6 +85,8 @@ def parse_fermi_energy_eV(path: str | Path) -> float:
             if match:
                 number = float(match.group(1).replace("D", "E").replace("d", "e"))
                 value = number if "[eV]" in line else number * HARTREE_EV
+            elif match := mo_line.search(line):
+                value = float(match.group(1))
     if value is None:
         raise InputError(f"{path}: no 'Fermi energy' line (expected a CP2K output, "
                          "vasprun.xml or OUTCAR of a run with smearing)")

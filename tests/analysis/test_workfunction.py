@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ssbflow.analysis.volumetric import read_volumetric
+from ssbflow.analysis.volumetric import HARTREE_EV, read_volumetric
 from ssbflow.analysis.workfunction import (
     molecular_vacuum_gap,
     parse_cp2k_homo_eV,
@@ -28,6 +28,7 @@ def al111(cp2k_al111):
     return work_function(cp2k_al111.hartree, output=cp2k_al111.log)
 
 
+@pytest.mark.slow  # the Al(111) k-point run takes minutes on two cores
 def test_al111_work_function_matches_published_pbe(al111):
     # Φ = V_vac − E_F with CP2K's V_HARTREE cube as the electron's potential energy: a wrong
     # sign or unit would be off by volts, not tenths
@@ -38,20 +39,28 @@ def test_al111_work_function_matches_published_pbe(al111):
     assert al111.reference == "fermi"
 
 
+@pytest.mark.slow  # the Al(111) k-point run takes minutes on two cores
 def test_pymatgen_work_function_analyzer_agrees(al111):
     # pymatgen takes the maximum of the profile as the vacuum level
     assert al111.work_function_pymatgen_eV == pytest.approx(al111.work_function_eV, abs=0.05)
 
 
+@pytest.mark.slow  # the Al(111) k-point run takes minutes on two cores
 def test_cp2k_fermi_energy_is_read_in_hartree(cp2k_al111):
-    fermi = parse_fermi_energy_eV(cp2k_al111.log)
-    # a metal's Fermi level sits a few eV below the vacuum level, well inside the range of
-    # the potential; a value left in Hartree would be ~27x smaller in magnitude
-    potential = read_volumetric(cp2k_al111.hartree)
-    profile = potential.plane_average(2)
-    assert profile.min() < fermi < profile.max()
+    # the smeared k-point run prints "Fermi energy: <value>" in Hartree, without a unit
+    lines = [line for line in cp2k_al111.log.read_text().splitlines() if "Fermi energy:" in line]
+    assert lines, "CP2K printed no Fermi energy"
+    assert parse_fermi_energy_eV(cp2k_al111.log) == pytest.approx(
+        float(lines[-1].split()[-1]) * HARTREE_EV)
 
 
+def test_cp2k_mo_fermi_line_is_the_homo_of_an_insulator(cp2k_n2):
+    # "MO| E(Fermi): <a.u.> <eV>" of a closed-shell molecule is its HOMO
+    assert parse_fermi_energy_eV(cp2k_n2.log) == pytest.approx(parse_cp2k_homo_eV(cp2k_n2.log),
+                                                              abs=1e-4)
+
+
+@pytest.mark.slow  # the Al(111) k-point run takes minutes on two cores
 def test_two_sides_of_a_dipole_corrected_profile(cp2k_al111):
     # a step in the vacuum, as a dipole-corrected asymmetric slab has: shift the potential on
     # one side of the dipole sheet (placed in the middle of the vacuum) by +0.4 eV
@@ -70,6 +79,7 @@ def test_two_sides_of_a_dipole_corrected_profile(cp2k_al111):
         0.4, abs=0.02)
 
 
+@pytest.mark.slow  # the Al(111) k-point run takes minutes on two cores
 def test_field_across_the_vacuum_is_refused(cp2k_al111):
     # a polar slab without dipole correction has a field in the vacuum: no plateau
     grid = read_volumetric(cp2k_al111.hartree)
@@ -80,6 +90,7 @@ def test_field_across_the_vacuum_is_refused(cp2k_al111):
         work_function(sloped, fermi_eV=0.0)
 
 
+@pytest.mark.slow  # the Al(111) k-point run takes minutes on two cores
 def test_no_fermi_level_given_is_refused(cp2k_al111):
     with pytest.raises(InputError, match="fermi"):
         work_function(cp2k_al111.hartree)

@@ -58,6 +58,7 @@ def test_elf_json(cp2k_cdd, tmp_path, capsys):  # noqa: F811
     assert set(data["files"]) >= {"slice_png", "line_png"}
 
 
+@pytest.mark.slow  # needs the Al(111) k-point run
 def test_workfunction_json(cp2k_al111, tmp_path, capsys):  # noqa: F811
     data = _json(capsys, ["analyze", "workfunction", str(cp2k_al111.hartree), "--output",
                           str(cp2k_al111.log), "--plot-dir", str(tmp_path), "--json"])
@@ -67,6 +68,7 @@ def test_workfunction_json(cp2k_al111, tmp_path, capsys):  # noqa: F811
     assert data["plateau_spread_eV"] < 0.05
 
 
+@pytest.mark.slow  # needs the Al(111) k-point run
 def test_workfunction_needs_a_fermi_level(cp2k_al111, capsys):  # noqa: F811
     code = main(["analyze", "workfunction", str(cp2k_al111.hartree)])
     assert code == 2 and "fermi" in capsys.readouterr().err
