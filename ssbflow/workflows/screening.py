@@ -200,13 +200,12 @@ def reaction_energy_with_li(candidate: Candidate, spec: ScreenSpec,
 
     key, structure = _candidate_structure(candidate)
     elements = {el.symbol for el in structure.composition.elements} | {"Li"}
-    structures = {p.name: p.build() for p in phases_for_elements(elements)
-                  if p.name not in cache}
-    structures.setdefault(key, structure)
-    names = [p.name for p in phases_for_elements(elements)] + [key]
-    compute_entries({n: s for n, s in structures.items() if n not in cache},
+    needed = {p.name: p.build for p in phases_for_elements(elements)}
+    needed.setdefault(key, lambda: structure)
+    # phases already in the cache (this run or a stored earlier one) are not relaxed again
+    compute_entries({n: build() for n, build in needed.items() if n not in cache},
                     engine=spec.engine, cache=cache, **spec.options)
-    entries = [cache[n] for n in dict.fromkeys(names)]
+    entries = [cache[n] for n in needed]
     formula = structure.composition.reduced_formula
     if formula == "Li":
         raise InputError(f"candidate {candidate.name!r} is Li itself")
