@@ -63,7 +63,9 @@ def write_structure(obj: Structure | Molecule, path: str | Path) -> Path:
         side = float(extent.max()) + MOLECULE_BOX_PADDING_A
         obj = obj.get_boxed_structure(side, side, side)
     if fmt == "cif":
-        CifWriter(obj).write_file(path)
+        # CifWriter warns (on stderr, for every CLI build) when site labels repeat, as
+        # they do after supercells and slabs; suffix the repeats instead
+        CifWriter(obj.relabel_sites(ignore_uniq=True)).write_file(path)
     elif fmt == "poscar":
         Poscar(obj, sort_structure=False).write_file(path)
     else:

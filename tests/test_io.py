@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from ase.constraints import FixAtoms
@@ -109,3 +111,15 @@ def test_unknown_extension(tmp_path, name):
                                            ("c.extxyz", "extxyz"), ("d.xyz", "xyz")])
 def test_format_from_name(name, fmt):
     assert structure_format(name) == fmt
+
+
+def test_cif_of_a_supercell_writes_without_warnings(tmp_path):
+    s = mixed_slab()
+    s.remove_sites([8, 9])
+    s.make_supercell([2, 1, 1])  # repeated site labels
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = write_structure(s, tmp_path / "lif.cif")
+    rows = [line.split() for line in path.read_text().splitlines()]
+    labels = [row[1] for row in rows if len(row) == 7 and row[0] in ("Li+", "F-")]
+    assert len(labels) == len(s) == len(set(labels))
