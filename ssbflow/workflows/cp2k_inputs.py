@@ -416,6 +416,15 @@ class _SsbflowCp2kMixin:
                     if prints.check(name):
                         prints.subsections.pop(name)
                     prints.insert(Section(name, keywords={"STRIDE": stride}, subsections={}))
+            # Kohn–Sham eigenvalues with occupations: ε_HOMO of molecules and the valence-band
+            # top of insulating slabs (OT prints no Fermi energy) for work functions
+            # printed once, after convergence: the listings of the OT steps are not eigenvalues
+            each = Section("EACH", subsections={}, keywords={"QS_SCF": Keyword("QS_SCF", 0)})
+            prints.insert(Section("MO", subsections={"EACH": each}, keywords={
+                "EIGENVALUES": Keyword("EIGENVALUES", True),
+                "OCCUPATION_NUMBERS": Keyword("OCCUPATION_NUMBERS", True),
+                "NDIGITS": Keyword("NDIGITS", 8),
+            }))
             if self.charges:
                 prints.insert(Section("MULLIKEN", section_parameters=["ON"], subsections={}))
                 prints.insert(Section(
