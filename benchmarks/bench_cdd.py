@@ -6,9 +6,10 @@ write Δρ as a cube and as a CHGCAR. pymatgen: ``VolumetricData.from_cube``, ar
 Target: >= 5x faster end to end, with identical numbers (same Δρ; files that read back to the
 same values within their printed precision).
 
-Run on demand (not part of the tests)::
+Steps are timed alternately (ssbflow, then pymatgen, step by step) so that a changing machine
+load affects both alike. Run on demand (not part of the tests)::
 
-    .venv/bin/python benchmarks/bench_cdd.py [--shape 160 160 400] [--keep DIR]
+    .venv/bin/python benchmarks/bench_cdd.py [--shape 160 160 400] [--keep DIR [--reuse]]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -57,46 +59,68 @@ def make_inputs(folder: Path, shape: tuple[int, int, int]) -> list[Path]:
     return paths
 
 
-def run_ssbflow(paths: list[Path], out: Path) -> tuple[dict[str, float], np.ndarray]:
-    """The CDD chain with ssbflow's reader and writers; returns timings and Δρ (e/Bohr³)."""
-    times = {}
-    t = time.perf_counter()
-    ab, a, b = (read_cube(p, kind="density") for p in paths)
-    times["read 3 cubes"] = time.perf_counter() - t
-    t = time.perf_counter()
-    ab.check_same_grid(a)
-    ab.check_same_grid(b)
-    delta = ab.replace_data(ab.data - a.data - b.data)
-    times["difference"] = time.perf_counter() - t
-    t = time.perf_counter()
-    write_cube(delta, out / "ssbflow_cdd.cube")
-    times["write cube"] = time.perf_counter() - t
-    t = time.perf_counter()
-    write_chgcar(delta, out / "ssbflow_cdd_CHGCAR.vasp")
-    times["write CHGCAR"] = time.perf_counter() - t
-    return times, delta.data * BOHR_A**3
+def ssbflow_steps(paths: list[Path], out: Path) -> dict[str, Callable[[], object]]:
+    """The CDD chain with ssbflow's reader and writers, step by step."""
+    state: dict[str, object] = {}
+
+    def read() -> None:
+        state["grids"] = [read_cube(p, kind="density") for p in paths]
+
+    def difference() -> None:
+        ab, a, b = state["grids"]  # type: ignore[misc]
+        ab.check_same_grid(a)
+        ab.check_same_grid(b)
+        state["delta"] = ab.replace_data(ab.data - a.data - b.data)
+
+    return {
+        "read 3 cubes": read,
+        "difference": difference,
+        "write cube": lambda: write_cube(state["delta"], out / "ssbflow_cdd.cube"),
+        "write CHGCAR": lambda: write_chgcar(state["delta"], out / "ssbflow_cdd_CHGCAR.vasp"),
+        "result": lambda: state["delta"].data * BOHR_A**3,  # type: ignore[union-attr]
+    }
 
 
-def run_pymatgen(paths: list[Path], out: Path) -> tuple[dict[str, float], np.ndarray]:
-    """The same chain with pymatgen; returns timings and Δρ (e/Bohr³, the cube's units)."""
-    times = {}
-    t = time.perf_counter()
-    ab, a, b = (VolumetricData.from_cube(str(p)) for p in paths)
-    times["read 3 cubes"] = time.perf_counter() - t
-    t = time.perf_counter()
-    diff = ab.data["total"] - a.data["total"] - b.data["total"]
-    delta = VolumetricData(ab.structure, {"total": diff})
-    times["difference"] = time.perf_counter() - t
-    t = time.perf_counter()
-    delta.to_cube(str(out / "pymatgen_cdd.cube"))
-    times["write cube"] = time.perf_counter() - t
-    t = time.perf_counter()
-    # CHGCAR holds rho * V: convert e/Bohr^3 -> e/A^3 and multiply by the volume
-    volume = ab.structure.volume
-    chgcar = Chgcar(ab.structure, {"total": diff / BOHR_A**3 * volume})
-    chgcar.write_file(str(out / "pymatgen_cdd_CHGCAR"))
-    times["write CHGCAR"] = time.perf_counter() - t
-    return times, diff
+def pymatgen_steps(paths: list[Path], out: Path) -> dict[str, Callable[[], object]]:
+    """The same chain with pymatgen (Δρ kept in the cube's e/Bohr³), step by step."""
+    state: dict[str, object] = {}
+
+    def read() -> None:
+        state["grids"] = [VolumetricData.from_cube(str(p)) for p in paths]
+
+    def difference() -> None:
+        ab, a, b = state["grids"]  # type: ignore[misc]
+        diff = ab.data["total"] - a.data["total"] - b.data["total"]
+        state["delta"] = VolumetricData(ab.structure, {"total": diff})
+
+    def chgcar() -> None:
+        # CHGCAR holds rho * V: convert e/Bohr^3 -> e/A^3 and multiply by the volume
+        delta = state["delta"]
+        volume = delta.structure.volume  # type: ignore[union-attr]
+        data = delta.data["total"] / BOHR_A**3 * volume  # type: ignore[union-attr]
+        Chgcar(delta.structure, {"total": data}).write_file(  # type: ignore[union-attr]
+            str(out / "pymatgen_cdd_CHGCAR"))
+
+    return {
+        "read 3 cubes": read,
+        "difference": difference,
+        "write cube": lambda: state["delta"].to_cube(str(out / "pymatgen_cdd.cube")),
+        "write CHGCAR": chgcar,
+        "result": lambda: state["delta"].data["total"],  # type: ignore[union-attr]
+    }
+
+
+def run_interleaved(paths: list[Path], out: Path) -> tuple[dict, dict, np.ndarray, np.ndarray]:
+    """Time each step for ssbflow then pymatgen, alternating, so that a changing machine load
+    affects both alike."""
+    ours, theirs = ssbflow_steps(paths, out), pymatgen_steps(paths, out)
+    t_ours, t_theirs = {}, {}
+    for step in ("read 3 cubes", "difference", "write cube", "write CHGCAR"):
+        for steps, times in ((ours, t_ours), (theirs, t_theirs)):
+            start = time.perf_counter()
+            steps[step]()
+            times[step] = time.perf_counter() - start
+    return t_ours, t_theirs, ours["result"](), theirs["result"]()  # type: ignore[return-value]
 
 
 def main() -> None:
@@ -104,16 +128,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shape", type=int, nargs=3, default=(160, 160, 400))
     parser.add_argument("--keep", type=Path, default=None, help="folder to keep the files in")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the input cubes already in --keep")
     args = parser.parse_args()
     shape = tuple(args.shape)
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        print(f"grid {shape[0]}x{shape[1]}x{shape[2]} = {np.prod(shape):.3g} points; "
-              "writing the three input cubes ...")
-        paths = make_inputs(folder, shape)
-        ours, d_ours = run_ssbflow(paths, folder)
-        theirs, d_theirs = run_pymatgen(paths, folder)
+        print(f"grid {shape[0]}x{shape[1]}x{shape[2]} = {np.prod(shape):.3g} points")
+        names = [folder / f"{n}-ELECTRON_DENSITY-1_0.cube" for n in ("ab", "a", "b")]
+        if args.reuse and all(p.exists() for p in names):
+            paths = names
+        else:
+            paths = make_inputs(folder, shape)
+        ours, theirs, d_ours, d_theirs = run_interleaved(paths, folder)
         print(f"{'step':16s} {'ssbflow (s)':>12s} {'pymatgen (s)':>13s} {'ratio':>7s}")
         for step in ours:
             ratio = theirs[step] / ours[step] if ours[step] > 0 else float("inf")
