@@ -70,11 +70,12 @@ class ScreenSpec:
     candidates: list[Candidate]
     source: Path
     options: dict[str, Any] = field(default_factory=dict)
+    adsorption: dict[str, Any] = field(default_factory=dict)
 
     def settings(self) -> dict[str, Any]:
         """What defines a result (a changed setting means new documents)."""
         return {"screen": self.name, "engine": self.engine, "metrics": sorted(self.metrics),
-                **self.options}
+                **self.options, **({"adsorption": self.adsorption} if self.adsorption else {})}
 
 
 def load_screen(path: str | Path) -> ScreenSpec:
@@ -122,8 +123,18 @@ def load_screen(path: str | Path) -> ScreenSpec:
         raise InputError(f"screening file {str(path)!r}: candidate name {duplicates[0]!r} "
                          "appears twice; give each a unique 'name'")
     options = {k: raw[k] for k in ("fmax_eV_per_A", "max_steps") if k in raw}
+    adsorption = raw.get("adsorption") or {}
+    allowed = {"slab", "n_sites", "orientations", "site_species", "anchor", "mlip_model"}
+    if not isinstance(adsorption, dict) or set(adsorption) - allowed:
+        raise InputError(f"screening file {str(path)!r}: 'adsorption' takes only "
+                         f"{', '.join(sorted(allowed))}")
+    if "slab" in adsorption:
+        slab = Path(str(adsorption["slab"]))
+        adsorption["slab"] = str(slab if slab.is_absolute() else (path.parent / slab).resolve())
+    if "orientations" in adsorption:
+        adsorption["orientations"] = tuple(adsorption["orientations"])
     return ScreenSpec(str(raw.get("name", path.stem)), str(raw.get("engine", "mlip")),
-                      list(metrics), candidates, path, options)
+                      list(metrics), candidates, path, options, adsorption)
 
 
 # --- store -------------------------------------------------------------------------------
@@ -226,7 +237,13 @@ def adsorption_energy_on_llzo(candidate: Candidate, spec: ScreenSpec,
     except ImportError as exc:
         raise InputError("metric adsorption_energy_on_llzo is not available in this "
                          f"installation ({exc})") from exc
-    result = mlip_adsorption_energy(mol, engine=spec.engine)
+    kwargs = dict(spec.adsorption)
+    if "slab" in kwargs:
+        slab_path = Path(kwargs.pop("slab"))
+        if not slab_path.is_file():
+            raise InputError(f"adsorption slab file {str(slab_path)!r} does not exist")
+        kwargs["slab"] = Structure.from_file(slab_path)
+    result = mlip_adsorption_energy(mol, engine=spec.engine, **kwargs)
     return {k: result[k] for k in ("adsorption_energy_eV", "site", "orientation")
             if k in result} | {"formula": mol.composition.formula.replace(" ", "")}
 
