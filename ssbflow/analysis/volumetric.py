@@ -418,15 +418,28 @@ def format_scientific(values: np.ndarray, digits: int) -> np.ndarray:
 
 
 def _lines_of(fields: np.ndarray, per_line: int, row_length: int) -> bytes:
-    """Join fixed-width fields, ``per_line`` per line, also breaking at every ``row_length``."""
+    """Join fixed-width fields, ``per_line`` per line, also breaking at every ``row_length``.
+
+    Rows of ``row_length`` fields all have the same byte layout, so the text is assembled by
+    two block copies into a preallocated (rows, bytes per row) array.
+    """
     n, width = fields.shape
-    index = np.arange(n) % row_length
-    newline = ((index + 1) % per_line == 0) | (index == row_length - 1)
-    buf = np.zeros((n, width + 1), dtype=np.uint8)
-    buf[:, :width] = fields
-    buf[newline, width] = ord("\n")
-    flat = buf.ravel()
-    return flat[flat != 0].tobytes()
+    if n % row_length:
+        raise ValueError(f"fields: {n} values do not split into rows of {row_length}")
+    n_rows = n // row_length
+    full, rem = divmod(row_length, per_line)
+    line_bytes = per_line * width + 1
+    row_bytes = full * line_bytes + (rem * width + 1 if rem else 0)
+    out = np.empty((n_rows, row_bytes), dtype=np.uint8)
+    flat = fields.reshape(n_rows, row_length * width)
+    if full:
+        lines = out[:, : full * line_bytes].reshape(n_rows, full, line_bytes)
+        lines[:, :, :-1] = flat[:, : full * per_line * width].reshape(n_rows, full, -1)
+        lines[:, :, -1] = ord("\n")
+    if rem:
+        out[:, full * line_bytes: -1] = flat[:, full * per_line * width:]
+        out[:, -1] = ord("\n")
+    return out.tobytes()
 
 
 def _file_data(grid: VolumetricGrid, cube: bool) -> np.ndarray:
