@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from pymatgen.core import Structure
 
 from ssbflow.analysis.volumetric import VolumetricGrid, read_volumetric, write_chgcar, write_cube
 from ssbflow.errors import InputError
@@ -118,8 +119,8 @@ def _as_grid(item: VolumetricGrid | str | Path, name: str) -> VolumetricGrid:
 
 
 def _heights_A(grid: VolumetricGrid, axis: int) -> tuple[np.ndarray, float, float]:
-    """Plane heights along the normal to the other two lattice vectors, that normal's period
-    and the area of the plane."""
+    """Plane heights (Å) along the normal to the two other lattice vectors, the period along
+    that normal (Å) and the area of the plane (Å²)."""
     matrix = grid.structure.lattice.matrix
     i, j = (k for k in range(3) if k != axis)
     area = float(np.linalg.norm(np.cross(matrix[i], matrix[j])))
@@ -129,7 +130,9 @@ def _heights_A(grid: VolumetricGrid, axis: int) -> tuple[np.ndarray, float, floa
 
 
 def _atom_heights_A(grid: VolumetricGrid, indices: list[int] | None, axis: int,
-                    structure=None) -> np.ndarray:
+                    structure: Structure | None = None) -> np.ndarray:
+    """Heights (Å) of atoms along the normal to the plane of the two other lattice vectors,
+    from the grid origin, wrapped into one period."""
     structure = structure if structure is not None else grid.structure
     if len(structure) == 0:
         return np.empty(0)
