@@ -14,6 +14,11 @@ Both fit the same window: DiffusionAnalyzer's, 1 ps to the end of its lag range,
 at lags with a single time origin. DiffusionAnalyzer weights the MSD points by 1/t, ssbflow does
 not; the script also applies DiffusionAnalyzer's own fit to ssbflow's MSD to separate the MSD
 from the estimator. Target: >= 10x faster, D within 1 %.
+
+Measured 2026-11-22 on the shared 2-core development VM (load average ~15, so absolute times
+are inflated), 10^4 frames x 500 Li + 1000 framework atoms: ``--single-precision`` 9.9 s vs
+101.8 s for DiffusionAnalyzer (10.3x), D 5.195e-6 vs 5.163e-6 cm2/s (0.63 %; true 5.0e-6),
+MSD identical to 4.5e-7; float64 11.7 s (about 8.7x).
 """
 
 from __future__ import annotations
