@@ -21,6 +21,7 @@ with pymatgen (its CHGCAR parser is already fast).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -218,6 +219,36 @@ def _looks_like_cube(path: Path) -> bool:
     return True
 
 
+def _parse_values(block: bytes, expected: int) -> np.ndarray | None:
+    """All numbers of a cube's data block, or None when it holds text that is not a number.
+
+    One C-level parse of the whole block: pandas' C tokenizer (a dependency of pymatgen) reads
+    it about 1.3x faster than ``np.fromstring``, numpy's fastest text parser (the one
+    pymatgen's ``from_cube`` uses after per-line Python work); a column-wise digit parser on
+    the fixed-width fields was tried and was no faster. Short lines (the end of each z row)
+    are padded with NaN by pandas and dropped; any irregularity falls back to
+    ``np.fromstring``.
+    """
+    if not block.strip():
+        return np.empty(0)
+    import pandas as pd  # a dependency of pymatgen; imported here to keep imports light
+
+    first = block.lstrip().split(b"\n", 1)[0].split()
+    try:
+        frame = pd.read_csv(io.BytesIO(block), sep=r"\s+", header=None, engine="c",
+                            names=range(len(first)), dtype=np.float64)
+        values = frame.to_numpy().ravel()
+        values = values[~np.isnan(values)]
+        if values.size == expected:
+            return values
+    except ValueError:  # pandas' ParserError included: irregular layout or text
+        pass
+    try:
+        return np.fromstring(block, sep=" ")
+    except ValueError:
+        return None
+
+
 def read_cube(path: str | Path, kind: Kind | None = None) -> VolumetricGrid:
     """Read a Gaussian-style cube file (as written by CP2K, Gaussian, VESTA, pymatgen).
 
@@ -269,13 +300,9 @@ def read_cube(path: str | Path, kind: Kind | None = None) -> VolumetricGrid:
     if min(shape) < 1:
         raise InputError(f"{path}: not a Gaussian cube file (grid {shape})")
     expected = shape[0] * shape[1] * shape[2]
-    # One C-level parse of the whole data block: np.fromstring with sep is numpy's fastest
-    # text parser (a column-wise digit parser on the fixed-width fields was tried and was no
-    # faster); pymatgen adds per-line Python work (readlines, join) around the same call.
-    try:
-        values = np.fromstring(block, sep=" ") if block.strip() else np.empty(0)
-    except ValueError:
-        raise InputError(f"{path}: truncated or corrupt cube data (not a number)") from None
+    values = _parse_values(block, expected)
+    if values is None:
+        raise InputError(f"{path}: truncated or corrupt cube data (not a number)")
     if values.size != expected:
         raise InputError(
             f"{path}: truncated or corrupt cube: {values.size} values for a "
