@@ -297,6 +297,10 @@ def _summary(value: Any) -> Any:
         return value
     if isinstance(value, dict):
         if "@class" in value:
+            energy = (value.get("output") or {}).get("energy") \
+                if isinstance(value.get("output"), dict) else None
+            if isinstance(energy, int | float):
+                return f"<{value['@class']} energy {energy:.4f} eV>"
             return f"<{value['@class']}>"
         return {k: _summary(v) for k, v in list(value.items())[:8]}
     if isinstance(value, list):
