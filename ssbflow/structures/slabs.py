@@ -501,3 +501,31 @@ CATALOG: tuple[CatalogEntry, ...] = (
         frozenset({"miller", "thickness", "vacuum", "termination", "supercell"}),
     ),
 )
+
+
+def vacuum_gap_z(structure: Structure) -> tuple[float, float]:
+    """The widest empty gap along z of a slab (c along z), periodic.
+
+    Returns
+    -------
+    (z_low, z_high)
+        Cartesian z (Å) of the atom below the gap and of the atom above it; ``z_high`` may
+        exceed ``c`` when the gap crosses the cell boundary.
+    """
+    c_z = float(structure.lattice.matrix[2, 2])
+    z = np.sort(np.mod(structure.cart_coords[:, 2], c_z))
+    gaps = np.diff(np.append(z, z[0] + c_z))
+    widest = int(np.argmax(gaps))
+    return float(z[widest]), float(z[widest] + gaps[widest])
+
+
+def put_vacuum_on_top(structure: Structure, margin: float = 1.0) -> Structure:
+    """The slab shifted along z so that its lowest atom is ``margin`` Å above the cell's
+    origin plane and the vacuum gap lies at the top of the cell (site properties kept)."""
+    if margin < 0:
+        raise ValueError(f"margin must be >= 0 Å, got {margin}")
+    _, z_high = vacuum_gap_z(structure)
+    shifted = structure.copy()
+    shifted.translate_sites(list(range(len(shifted))), [0, 0, margin - z_high],
+                            frac_coords=False, to_unit_cell=True)
+    return shifted

@@ -32,6 +32,8 @@ from ssbflow.errors import InputError
 
 ELECTRONIC_CHOICES = ("cp2k", "vasp", "none")
 ORIENTATIONS = ("upright", "flat")
+#: Height (Å) of the lowest atom above the cell's origin plane in the electronic stage.
+BOTTOM_MARGIN_A = 1.0
 
 
 class SiteResult(BaseModel):
@@ -129,7 +131,16 @@ def summarise_scan(
 
 @job
 def split_fragments(structure_ab: Structure, n_atoms_slab: int) -> dict:
-    """AB, A (slab) and B (molecule) frozen at their AB positions in the identical cell."""
+    """AB, A (slab) and B (molecule) frozen at their AB positions in the identical cell.
+
+    All three are shifted along z (the same shift) so that the lowest atom sits
+    ``BOTTOM_MARGIN_A`` above the cell's origin plane and the vacuum at the top, where
+    CP2K's surface dipole correction expects it (it aborts with "needs more vacuum space
+    above the surface" when the slab or molecule crosses the top of the cell).
+    """
+    from ssbflow.structures.slabs import put_vacuum_on_top
+
+    structure_ab = put_vacuum_on_top(structure_ab, BOTTOM_MARGIN_A)
     slab = Structure.from_sites(structure_ab.sites[:n_atoms_slab])
     molecule = Structure.from_sites(structure_ab.sites[n_atoms_slab:])
     for s in (slab, molecule):
@@ -359,7 +370,7 @@ def mlip_adsorption_energy(
     from maggma.stores import MemoryStore
 
     if slab is None:
-        from ssbflow.structures.garnet import llzo_slab
+        from ssbflow.structures.slabs import llzo_slab
 
         slab = llzo_slab()
     maker = AdsorptionStudyMaker(

@@ -332,6 +332,14 @@ def _fix_components(flags: Any) -> str | bool:
     return fixed or False
 
 
+def vacuum_midpoint_z_A(structure: Structure) -> float:
+    """Cartesian z (Å) of the middle of the widest empty gap along c (periodic)."""
+    from ssbflow.structures.slabs import vacuum_gap_z
+
+    low, high = vacuum_gap_z(structure)
+    return float(np.mod((low + high) / 2, structure.lattice.matrix[2, 2]))
+
+
 @dataclass
 class _SsbflowCp2kMixin:
     """Fields and hooks shared by the ssbflow CP2K generators (see module docstring)."""
@@ -407,7 +415,11 @@ class _SsbflowCp2kMixin:
             uks = bool(dft["UKS"].values[0]) if dft.get("UKS") is not None else False
             scf["ADDED_MOS"] = Keyword("ADDED_MOS", *([n_added] * (2 if uks else 1)))
         if self.electronic and isinstance(structure, Structure) and self._is_slab(structure):
-            dft.update({"SURFACE_DIPOLE_CORRECTION": True, "SURF_DIP_DIR": "Z"})
+            # the dipole sheet in the middle of the vacuum gap: CP2K's default (the plane of
+            # lowest density) stalled the SCF of a metal slab here and aborts when atoms
+            # reach the top of the cell
+            dft.update({"SURFACE_DIPOLE_CORRECTION": True, "SURF_DIP_DIR": "Z",
+                        "SURF_DIP_POS": vacuum_midpoint_z_A(structure)})
         if self.electronic:
             stride = Keyword("STRIDE", *([preset.cube_stride] * 3))
             prints = dft["PRINT"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -164,7 +165,8 @@ def run_flow(
         if failed_uuids.intersection(parents):
             failed_uuids.add(job.uuid)
             return False
-        job_dir = jobs_dir / f"{job.name}-{job.uuid[:8]}-{job.index}"
+        safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", job.name)  # engines dislike blanks
+        job_dir = jobs_dir / f"{safe_name}-{job.uuid[:8]}-{job.index}"
         if job_dir.exists():  # left by a killed or failed attempt: start clean
             shutil.rmtree(job_dir)
         job_dir.mkdir(parents=True)
