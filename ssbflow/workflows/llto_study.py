@@ -170,5 +170,9 @@ def write_llto_report(result: LltoReductionResult, out: Path) -> list[str]:
         "A positive voltage means Li metal inserts spontaneously (reduces Ti4+ to Ti3+); a "
         "negative vacancy formation energy means Li metal pulls O out of LLTO.",
     ]
+    if result.ti3_lithiated == 0 and result.ti3_o_vacancy == 0:
+        lines += ["", "No Ti carries a moment above 0.5 μB: the force field spreads the added "
+                  "electrons instead of localising Ti3+; magnetic or Bader/Mulliken evidence of "
+                  "Ti3+ needs spin-polarised DFT(+U)."]
     (out / "llto_li.md").write_text("\n".join(lines) + "\n")
     return [str(out / "llto_li.json"), str(out / "llto_li.md")]

@@ -37,7 +37,7 @@ def test_named_reaction_json(capsys):
     [
         (("reaction", "InN", "Xx"), "unknown element 'Xx'"),
         (("reaction", "--named", "InN + 2 Li -> Li3N + In"), "not balanced"),
-        (("reaction", "Li2O", "Li"), "no structure for 'Li2O'"),
+        (("reaction", "Li2S", "Li"), "no structure for 'Li2S'"),
         (("reaction", "InN"), "missing reactants"),
         (("screen", "does-not-exist.yaml"), "does not exist"),
     ],
