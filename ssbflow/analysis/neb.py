@@ -55,10 +55,18 @@ class NebResult:
     files: dict[str, str] = field(default_factory=dict)
     converged: bool | None = None
     optimizer_steps: int | None = None
+    intermediate_minimum_eV: float = 0.0
+
+    @property
+    def has_intermediate_minimum(self) -> bool:
+        """True when an inner image lies > 0.05 eV below both endpoints: the endpoints are
+        not the minima of this path and the barrier is not a single-hop barrier."""
+        return self.intermediate_minimum_eV < -0.05
 
     def to_dict(self, include_fit: bool = False) -> dict:
         """JSON-ready dictionary."""
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["has_intermediate_minimum"] = self.has_intermediate_minimum
         if not include_fit:
             out.pop("fit_path_A")
             out.pop("fit_energies_eV")
@@ -105,6 +113,9 @@ def analyze_band(images: list) -> NebResult:
         fit_path_A=[float(x) for x in fit.fit_path],
         fit_energies_eV=[float(e) for e in fit_e],
         max_perp_force_eV_per_A=perp,
+        intermediate_minimum_eV=min(
+            0.0, float(energies[1:-1].min() - min(energies[0], energies[-1]))
+        ),
     )
 
 

@@ -179,12 +179,19 @@ def _neb_done(neb_dir: Path, n_images: int, fmax: float, max_steps: int) -> bool
 
 
 def _convergence_note(rows: list[dict]) -> str:
-    bad = [r["system"] if "system" in r else r.get("hop", "NEB") for r in rows
-           if not r.get("converged")]
-    if not bad:
-        return "All bands converged."
-    return (f"**Not converged: {', '.join(map(str, bad))}** — barriers are estimates; "
-            "rerun with a larger --max-steps (the same --out resumes the others).")
+    def name(r: dict) -> str:
+        return str(r["system"] if "system" in r else r.get("hop", "NEB"))
+
+    bad = [name(r) for r in rows if not r.get("converged")]
+    dips = [name(r) for r in rows if r.get("intermediate_minimum")]
+    notes = ["All bands converged." if not bad else
+             f"**Not converged: {', '.join(bad)}** — barriers are estimates; rerun with a "
+             "larger --max-steps (the same --out resumes the others)."]
+    if dips:
+        notes.append(f"**Lower minimum inside the band: {', '.join(dips)}** — the endpoints "
+                     "are not the minima of this path; relax the ion into that minimum and "
+                     "recompute before quoting a barrier.")
+    return "\n\n".join(notes)
 
 
 def run_ncm_pvdf(out: str | Path, settings: NcmPvdfSettings | None = None) -> dict:
@@ -237,6 +244,7 @@ def run_ncm_pvdf(out: str | Path, settings: NcmPvdfSettings | None = None) -> di
         rows.append({"system": label, "barrier_eV": res.barrier_eV,
                      "reaction_energy_eV": res.reaction_energy_eV,
                      "n_images": res.n_images, "converged": res.converged,
+                     "intermediate_minimum": res.has_intermediate_minimum,
                      "max_perp_force_eV_per_A": res.max_perp_force_eV_per_A})
         if label != "bare":
             mask = np.array(structure.site_properties["adsorbate"], dtype=bool)
@@ -497,7 +505,8 @@ def run_llto_li_migration(out: str | Path, settings: LltoSettings | None = None)
                       mlip_model=cfg.mlip_model, label="LLTO A-site hop",
                       require_convergence=False)
     rows = [{"hop": hop["kind"], "barrier_eV": res.barrier_eV,
-             "reaction_energy_eV": res.reaction_energy_eV, "converged": res.converged}]
+             "reaction_energy_eV": res.reaction_energy_eV, "converged": res.converged,
+             "intermediate_minimum": res.has_intermediate_minimum}]
     md = ["# Li migration between A sites in LLTO", "",
           f"Cell: {structure.composition.reduced_formula} ({len(structure)} atoms), engine mlip "
           f"({cfg.mlip_model}).", "", _write_table(rows, out / "barriers.csv", "CI-NEB"), "",

@@ -48,6 +48,15 @@ def test_asymmetric_band_reaction_energy_and_reverse_barrier() -> None:
     assert res.reaction_energy_eV == pytest.approx(tilt * PERIOD_A, abs=1e-9)
     assert res.reverse_barrier_eV == pytest.approx(res.barrier_eV - res.reaction_energy_eV)
     assert res.saddle_index == 4
+    assert not res.has_intermediate_minimum
+
+
+def test_band_through_a_lower_minimum_is_flagged() -> None:
+    # 0 → 1.5 → 3 Å of the well, then on to the next barrier top (x = 4.5 Å): the inner
+    # image at x = 3 Å (E = 0) lies 0.4 eV below both endpoints (E = 0.4 eV)
+    res = analyze_band(_band(np.linspace(1.5, 4.5, 5)))
+    assert res.intermediate_minimum_eV == pytest.approx(-HEIGHT_EV, abs=1e-9)
+    assert res.has_intermediate_minimum
 
 
 def test_read_band_takes_last_band_and_cli_reports_it(tmp_path, capsys) -> None:
