@@ -57,6 +57,10 @@ def run_sn_llzo_command(
     n_sites: Annotated[
         int | None, typer.Option(help="La sites scanned (default from the preset).")
     ] = None,
+    orientation: Annotated[
+        list[str] | None,
+        typer.Option(help="Orientation(s) scanned: upright, flat (repeat the option)."),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Run and report folder.")] = Path(
         "ssbflow-runs/sn-llzo"
     ),
@@ -86,6 +90,7 @@ def run_sn_llzo_command(
         vacuum=vacuum,
         mlip_model=mlip_model,
         n_sites=n_sites,
+        orientations=orientation,
     )
     _print_summary(doc, as_json)
 

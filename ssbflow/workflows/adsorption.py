@@ -34,6 +34,10 @@ ELECTRONIC_CHOICES = ("cp2k", "vasp", "none")
 ORIENTATIONS = ("upright", "flat")
 #: Height (Å) of the lowest atom above the cell's origin plane in the electronic stage.
 BOTTOM_MARGIN_A = 1.0
+#: Least vacuum (Å) above the highest atom in the electronic stage. CP2K's surface dipole
+#: correction aborted ("needs more vacuum space above the surface") on a 6.4 Å gap in a
+#: 14.1 Å cell here and ran with 12.3 Å; the MLIP geometry stage keeps the cell it was given.
+MIN_ELECTRONIC_VACUUM_A = 12.0
 
 
 class SiteResult(BaseModel):
@@ -133,14 +137,22 @@ def summarise_scan(
 def split_fragments(structure_ab: Structure, n_atoms_slab: int) -> dict:
     """AB, A (slab) and B (molecule) frozen at their AB positions in the identical cell.
 
-    All three are shifted along z (the same shift) so that the lowest atom sits
+    The cell is made taller when less than ``MIN_ELECTRONIC_VACUUM_A`` of vacuum is left
+    above the molecule. All three are shifted along z (the same shift) so that the lowest
+    atom sits
     ``BOTTOM_MARGIN_A`` above the cell's origin plane and the vacuum at the top, where
     CP2K's surface dipole correction expects it (it aborts with "needs more vacuum space
     above the surface" when the slab or molecule crosses the top of the cell).
     """
-    from ssbflow.structures.slabs import put_vacuum_on_top
+    from ssbflow.structures.adsorption import with_vacuum_above
+    from ssbflow.structures.slabs import put_vacuum_on_top, vacuum_gap_z
 
     structure_ab = put_vacuum_on_top(structure_ab, BOTTOM_MARGIN_A)
+    low, high = vacuum_gap_z(structure_ab)
+    if high - low < MIN_ELECTRONIC_VACUUM_A:
+        structure_ab = put_vacuum_on_top(
+            with_vacuum_above(structure_ab, MIN_ELECTRONIC_VACUUM_A), BOTTOM_MARGIN_A
+        )
     slab = Structure.from_sites(structure_ab.sites[:n_atoms_slab])
     molecule = Structure.from_sites(structure_ab.sites[n_atoms_slab:])
     for s in (slab, molecule):

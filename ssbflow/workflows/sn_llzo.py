@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ssbflow.workflows.adsorption import AdsorptionStudyMaker
+from ssbflow.workflows.adsorption import ELECTRONIC_CHOICES, ORIENTATIONS, AdsorptionStudyMaker
 from ssbflow.workflows.execute import execute_study
 from ssbflow.workflows.report import write_report
 
@@ -34,12 +34,18 @@ def sn_llzo_options(
     vacuum: float = 15.0,
     mlip_model: str = "CHGNet",
     n_sites: int | None = None,
+    orientations: tuple[str, ...] | list[str] | None = None,
 ) -> dict[str, Any]:
     """Validated options of the study (they define the run and are stored with it)."""
     from ssbflow.workflows.engines import get_engine
 
     if preset not in PRESETS:
         raise ValueError(f"--preset {preset!r} is not known; expected one of {', '.join(PRESETS)}")
+    if electronic not in ELECTRONIC_CHOICES:
+        raise ValueError(
+            f"--electronic {electronic!r} is not known; expected one of "
+            f"{', '.join(ELECTRONIC_CHOICES)}"
+        )
     get_engine(engine, preset=preset, mlip_model=mlip_model)  # validates engine and model
     if electronic != "none":
         get_engine(electronic, preset=preset)  # raises when CP2K is missing
@@ -47,6 +53,14 @@ def sn_llzo_options(
         raise ValueError(f"--vacuum must be > 0 Å, got {vacuum}")
     if thickness is not None and thickness <= 0:
         raise ValueError(f"--thickness must be > 0 Å, got {thickness}")
+    for orientation in orientations or ():
+        if orientation not in ORIENTATIONS:
+            raise ValueError(
+                f"--orientation {orientation!r} is not known; expected one of "
+                f"{', '.join(ORIENTATIONS)}"
+            )
+    if n_sites is not None and n_sites < 1:
+        raise ValueError(f"--n-sites must be >= 1, got {n_sites}")
     if tuple(miller) == (0, 0, 0):
         raise ValueError("--miller 0 0 0 is not a plane; expected e.g. 0 0 1")
     return {
@@ -60,13 +74,14 @@ def sn_llzo_options(
         "vacuum_A": vacuum,
         "mlip_model": mlip_model,
         "n_sites": n_sites or PRESETS[preset]["n_sites"],
+        "orientations": list(orientations or PRESETS[preset]["orientations"]),
     }
 
 
 def make_sn_llzo_flow(options: dict[str, Any], report_dir: str):
     """The jobflow ``Flow`` of the study for validated ``options``."""
-    from ssbflow.structures.garnet import llzo_slab
     from ssbflow.structures.molecules import molecule
+    from ssbflow.structures.slabs import llzo_slab
 
     preset = PRESETS[options["preset"]]
     slab_kwargs: dict[str, Any] = {
@@ -88,7 +103,7 @@ def make_sn_llzo_flow(options: dict[str, Any], report_dir: str):
         site_species="La",
         anchor="N",
         n_sites=options["n_sites"],
-        orientations=preset["orientations"],
+        orientations=tuple(options["orientations"]),
         report_dir=report_dir,
         extra_settings={
             "miller": options["miller"],
