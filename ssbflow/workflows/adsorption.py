@@ -352,6 +352,7 @@ class AdsorptionStudyMaker(Maker):
             site_index=scan.output["ranked"][0]["site"],
             anchor=self.anchor,
             report_dir=self.report_dir,
+            energies_eV={k: docs[k].output.energy for k in docs},
         )
         jobs.append(analysis)
         return analysis.output, jobs

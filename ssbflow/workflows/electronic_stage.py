@@ -84,6 +84,7 @@ def analyse_electronic(
     site_index: int,
     anchor: str,
     report_dir: str | None = None,
+    energies_eV: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """CDD, ELF, work functions and charges of an adsorption geometry.
 
@@ -96,6 +97,8 @@ def analyse_electronic(
     site_index : the surface atom the molecule is anchored on (e.g. La).
     anchor : element of the molecule's anchoring atom (e.g. N).
     report_dir : folder for cube/CHGCAR/PNG/CSV files (default: the AB run folder).
+    energies_eV : total energies of the three single points (keys ab, slab, molecule);
+        gives the DFT interaction energy of the frozen fragments (no counterpoise correction).
 
     Returns
     -------
@@ -181,8 +184,14 @@ def analyse_electronic(
 
     charges = _charges(engine, folders, [site_index, n_idx])
     wf_summary = wf.summary()
+    interaction = None
+    if energies_eV:
+        interaction = float(energies_eV["ab"] - energies_eV["slab"] - energies_eV["molecule"])
     return {
         "engine": engine,
+        "dft_interaction_energy_eV": interaction,
+        "dft_interaction_note": "E(AB) - E(A) - E(B) at the frozen AB geometry, same cell; "
+        "no counterpoise (BSSE) correction",
         "cdd_integral_e": cdd.integral_e,
         "transferred_charge_e": cdd.transferred_charge_e,
         "gap_charge_e": cdd.gap_charge_e,

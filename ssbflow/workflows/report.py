@@ -121,6 +121,8 @@ def render_markdown(doc: dict, out: Path) -> str:
         "| quantity | value |",
         "|---|---|",
         f"| adsorption energy E(AB) − E(A) − E(B) | {_fmt(doc['adsorption_energy_eV'], 'eV')} |",
+        f"| DFT interaction energy, frozen fragments (no BSSE correction) | "
+        f"{_fmt(doc['electronic'].get('dft_interaction_energy_eV'), 'eV')} |",
         f"| transferred charge (gap, ΔQ) | {_fmt(doc['transferred_charge_e'], 'e')} |",
         f"| ∫Δρ dV (should be ≈ 0) | {_fmt(doc['cdd_integral_e'], 'e', 5)} |",
         f"| work function of the slab | {_fmt(doc['work_function_slab_eV'], 'eV')} |",

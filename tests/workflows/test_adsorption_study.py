@@ -1,0 +1,118 @@
+"""The adsorption study end to end on a reduced system, with real CHGNet and real CP2K.
+
+Acetonitrile on a two-layer MgO(001) 2x2 slab (16 + 6 atoms) stands in for SN on LLZO: the
+same flow (site scan, electronic stage, analyses, report, resume) on a system that CP2K
+handles in about a minute on 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from ssbflow.errors import InputError
+from ssbflow.store import get_job_store
+from ssbflow.structures.molecules import molecule
+from ssbflow.structures.slabs import make_slab
+from ssbflow.workflows.adsorption import AdsorptionStudyMaker
+from ssbflow.workflows.execute import execute_study
+from ssbflow.workflows.report import write_report
+
+
+def _mgo_slab() -> Structure:
+    mgo = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.21), ["Mg", "O"],
+                                    [[0, 0, 0], [0.5, 0.5, 0.5]])
+    mgo.add_oxidation_state_by_element({"Mg": 2, "O": -2})
+    slab = make_slab(mgo, (0, 0, 1), thickness=2.0, vacuum=12.0, fix_bottom=0.4,
+                     supercell=(2, 2))
+    slab.remove_oxidation_states()
+    return slab
+
+
+@pytest.fixture(scope="module")
+def study_run(tmp_path_factory, cp2k_exe):
+    """Run the whole study once (both stages) and once more to resume."""
+    out = tmp_path_factory.mktemp("ads-study")
+    slab, mol = _mgo_slab(), molecule("acetonitrile")
+    maker = AdsorptionStudyMaker(
+        name="acetonitrile-mgo", electronic="cp2k", preset="fast", site_species="Mg",
+        anchor="N", n_sites=1, orientations=("upright",), report_dir=str(out / "run"),
+    )
+    settings = {"study": "acetonitrile-mgo", "test": 1}
+    first = execute_study(lambda: maker.make(slab, mol), settings, out / "run", db=out / "db",
+                          quiet=True)
+    second = execute_study(lambda: maker.make(slab, mol), settings, out / "run",
+                           db=out / "db", quiet=True)
+    doc = write_report(first[0], out / "run", first[1])
+    return out, first, second, doc
+
+
+def test_adsorption_binds_through_nitrogen(study_run):
+    _, (results, _, summary), _, doc = study_run
+    assert summary.ok
+    # acetonitrile binds to the Mg2+ of MgO(001) through N (experiment: ~0.5 eV desorption
+    # energy, physisorption/weak chemisorption): negative, and not absurdly large
+    assert -2.0 < results["adsorption_energy_eV"] < 0.0
+    assert 1.9 < results["best"]["anchor_site_distance_A"] < 2.8
+    assert doc["site_scan"][0]["site_species"] == "Mg"
+
+
+def test_charge_density_difference_is_conserved(study_run):
+    _, (results, _, _), _, _ = study_run
+    # ∫Δρ dV = 0 for neutral fragments computed on the identical grid
+    assert abs(results["cdd_integral_e"]) < 1e-3
+    assert results["electronic"]["max_accumulation_e_per_A3"] > 0
+    assert results["electronic"]["max_depletion_e_per_A3"] < 0
+
+
+def test_elf_and_potentials_are_physical(study_run):
+    _, (results, _, _), _, _ = study_run
+    e = results["electronic"]
+    assert 0.0 <= e["elf_ab_min"] < e["elf_ab_max"] <= 1.0
+    # MgO's work function (VBM-referenced for an insulator) lies between 3 and 8 eV
+    assert 3.0 < results["work_function_slab_eV"] < 8.0
+    # acetonitrile: V_vac − ε_HOMO is a Koopmans-like ionisation energy; PBE HOMOs sit
+    # ~3-4 eV above −IP (exp. IP 12.2 eV), so 6-11 eV
+    assert 6.0 < results["molecule_vacuum_minus_homo_eV"] < 11.0
+
+
+def test_anchor_charges_change_in_opposite_directions(study_run):
+    _, (results, _, _), _, _ = study_run
+    rows = {r["element"]: r for r in results["charges"]["hirshfeld"]}
+    assert set(rows) == {"Mg", "N"}
+    # the charges are finite and the Mg site stays cationic, the N anionic
+    assert rows["Mg"]["charge_e"] > 0 > rows["N"]["charge_e"]
+
+
+def test_report_folder(study_run):
+    out, _, _, _ = study_run
+    run = out / "run"
+    saved = json.loads((run / "results.json").read_text())
+    for key in ("adsorption_energy_eV", "site_scan", "transferred_charge_e", "cdd_integral_e",
+                "work_function_slab_eV", "molecule_vacuum_minus_homo_eV", "charges",
+                "settings", "timings_s"):
+        assert key in saved
+    for png in ("cdd_profile.png", "cdd_slice.png", "workfunction_slab.png", "site_scan.png"):
+        assert (run / png).stat().st_size > 1000
+    assert list(run.glob("*.cube")) and list(run.glob("*CHGCAR*"))
+    report = (run / "report.md").read_text()
+    assert "cdd_profile.png" in report
+    assert f"{saved['adsorption_energy_eV']:.3f} eV" in report
+
+
+def test_second_run_reuses_every_job(study_run):
+    out, first, second, _ = study_run
+    assert second[2].ran == []
+    assert len(second[2].reused) == len(first[2].ran)
+    assert second[0]["adsorption_energy_eV"] == first[0]["adsorption_energy_eV"]
+    store = get_job_store(out / "db")
+    store.connect()
+    docs = list(store.query({}, properties=["uuid", "index"]))
+    assert len(docs) == len({(d["uuid"], d["index"]) for d in docs})
+
+
+def test_unknown_electronic_engine_is_refused():
+    with pytest.raises(InputError, match="--electronic"):
+        AdsorptionStudyMaker(electronic="gaussian")
