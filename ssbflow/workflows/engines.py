@@ -329,6 +329,26 @@ def _calculation_input_from_output(cls: type, output: Any) -> Any:
     )
 
 
+def _drop_cp2k_dft_validator() -> None:
+    """Remove atomate2 0.1.5's ``CalculationInput.cleanup_dft`` validator for good.
+
+    It runs again whenever a stored CP2K task document is read back (jobflow decodes it to
+    resolve a reference such as ``doc.output.energy``) and fails on pymatgen's parsed
+    ``&DFT`` summary, which holds ints, lists and dicts. Its only job (flag UKS runs) is done
+    by :func:`_calculation_input_from_output` when the document is built.
+    """
+    from atomate2.cp2k.schemas.calculation import Calculation, CalculationInput
+    from atomate2.cp2k.schemas.task import TaskDocument
+
+    validators = CalculationInput.__pydantic_decorators__.field_validators
+    if validators.pop("cleanup_dft", None) is not None:
+        for model in (CalculationInput, Calculation, TaskDocument):
+            model.model_rebuild(force=True)
+
+
+_drop_cp2k_dft_validator()
+
+
 @contextmanager
 def _cp2k_job_environment():
     """Inside a CP2K job: keep outputs uncompressed (the analyses read cube files) and
