@@ -321,7 +321,7 @@ class AdsorptionStudyMaker(Maker):
         results = assemble_results(
             self.name,
             scan.output,
-            molecule.composition.formula.replace(" ", ""),
+            molecule.composition.hill_formula.replace(" ", ""),
             self.settings(),
             electronic_out,
         )
