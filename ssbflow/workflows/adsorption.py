@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -356,11 +355,6 @@ class AdsorptionStudyMaker(Maker):
         )
         jobs.append(analysis)
         return analysis.output, jobs
-
-
-def default_report_dir(out: str | Path) -> str:
-    """Absolute report directory for a run folder."""
-    return str(Path(out).absolute())
 
 
 def mlip_adsorption_energy(

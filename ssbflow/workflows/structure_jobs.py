@@ -5,14 +5,6 @@ from __future__ import annotations
 from jobflow import job
 from pymatgen.core import Structure
 
-from ssbflow.structures.catalog import BuildOptions, build
-
-
-@job
-def build_structure(name: str, options: dict | None = None) -> Structure:
-    """Build the catalog structure ``name`` (see ``ssbflow build --list``)."""
-    return build(name, BuildOptions(**(options or {})))
-
 
 @job
 def describe_structure(structure: Structure) -> dict:
