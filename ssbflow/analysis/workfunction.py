@@ -159,7 +159,8 @@ class WorkFunctionResult:
     vacuum_level_eV
         The level of the top plateau (the only one for symmetric cases).
     work_function_eV
-        V_vac − E_F with the top plateau (V_vac − ε_HOMO for a molecule).
+        V_vac − E_F with the top plateau; for a molecule V_vac − ε_HOMO with the mean of the
+        two plateaus (they differ by the dipole-layer step of the periodic molecule).
     work_function_top_eV, work_function_bottom_eV
         Both sides when two plateaus differ by more than ``two_sided_tol_eV``.
     plateau_spread_eV
@@ -192,7 +193,11 @@ class WorkFunctionResult:
         if self.reference == "homo":
             out["vacuum_minus_homo_eV"] = self.work_function_eV
             out["homo_eV"] = self.fermi_level_eV
-            out["note"] = "molecule: V_vac - HOMO (ionisation-energy analogue), not a work function"
+            out["note"] = ("molecule: V_vac - HOMO (ionisation-energy analogue), not a work "
+                           "function; V_vac is the mean of the two plateaus when they differ")
+            if self.work_function_top_eV is not None:
+                out["vacuum_minus_homo_top_eV"] = self.work_function_top_eV
+                out["vacuum_minus_homo_bottom_eV"] = self.work_function_bottom_eV
         else:
             out["work_function_eV"] = self.work_function_eV
             if self.work_function_top_eV is not None:
@@ -382,7 +387,16 @@ def work_function(
             used[0].side = "both"
     else:
         used = [max(plateaus, key=lambda p: p.level_eV)]
-    vacuum_level = top_level if top_level is not None else used[0].level_eV
+    if top_level is None:
+        vacuum_level = used[0].level_eV
+    elif reference == "homo":
+        # a molecule in a slab-shaped box with the dipole correction is a periodic dipole
+        # layer: its field shifts the two plateaus by about ±Δ/2 from the isolated molecule's
+        # vacuum level, so their mean is the reference for V_vac − ε_HOMO (the top plateau
+        # alone is off by half the step, 1.8 eV for acetonitrile in a 6 Å cell)
+        vacuum_level = 0.5 * (top_level + bottom_level)
+    else:
+        vacuum_level = top_level
     result = WorkFunctionResult(
         z_A=z,
         potential_eV=profile,

@@ -76,9 +76,12 @@ def test_elf_and_potentials_are_physical(study_run):
     # V_vac − E_F of the LiF slab (E_F = valence-band top of an insulator): positive and below
     # LiF's large ionisation energy; Hartree units or a sign error would fall outside
     assert 2.0 < results["work_function_slab_eV"] < 12.0
-    # acetonitrile: V_vac − ε_HOMO; PBE HOMOs lie above −IP (self-interaction error), so the
-    # value is positive and below the experimental IP of 12.2 eV (NIST)
-    assert 3.0 < results["molecule_vacuum_minus_homo_eV"] < 12.2
+    # acetonitrile: V_vac − ε_HOMO; PBE HOMOs lie well above −IP (self-interaction error:
+    # semilocal −ε_HOMO of small molecules is typically 3–5 eV below the IP), so the value
+    # lies between ~6 eV and the experimental IP of 12.2 eV (NIST). The molecule sits in a
+    # 6 Å periodic dipole layer (3.9 D): the top plateau alone (5.4 eV measured) falls below
+    # this window, the mean of both plateaus (7.2 eV measured) inside it
+    assert 6.0 < results["molecule_vacuum_minus_homo_eV"] < 12.2, e["molecule_potential"]
 
 
 def test_dft_confirms_binding(study_run):
