@@ -4,12 +4,18 @@ Every phase is built from crystallographic facts (a package CIF in ``ssbflow/dat
 or a structure type with literature lattice parameters), cited in :data:`PHASE_LIBRARY`.
 Positions and cells are starting points: relax them with the engine before using energies.
 
+Li–Sn and Li–Mg are modelled, not copied from a refined structure (no permissively licensed
+coordinates were at hand): Li5Sn2 and Li13Sn5 as the ordered bcc-[111] stackings that their
+published cells imply (positions at the ideal bcc values, tin layers chosen by CHGNet energy; see
+:func:`bcc_111_stacking`), and Li–Mg, a bcc solid solution with no ordered compound, by the B2
+(CsCl) approximant LiMg.
+
 Phases left out on purpose (no reliable crystallographic facts at hand, or no compound):
-Li–Sn (Li2Sn5, LiSn, Li7Sn2, Li22Sn5: low-symmetry cells whose coordinates we could not
-verify), Li–Mg (a bcc solid solution, no line compound), Li3Au / LiAu (the equiatomic phase
-is not CsCl-type; Li3Au's structure type is not settled in the sources at hand), ternary
-Li–M–N nitrides (Li3AlN2, LiMgN, Li3FeN2 ...), ε-Fe3N, and Au/Ag nitrides (metastable,
-explosive). Li–Cu and Li–Fe form no compounds.
+Li–Sn phases whose cells are not simple bcc stackings (Li2Sn5, LiSn, Li7Sn3, Li7Sn2,
+Li17Sn4/Li22Sn5: low-symmetry or 400-atom cells whose coordinates we could not verify),
+Li3Au / LiAu (the equiatomic phase is not CsCl-type; Li3Au's structure type is not settled in
+the sources at hand), ternary Li–M–N nitrides (Li3AlN2, LiMgN, Li3FeN2 ...), ε-Fe3N, and Au/Ag
+nitrides (metastable, explosive). Li–Cu and Li–Fe form no compounds.
 """
 
 from __future__ import annotations
@@ -155,6 +161,56 @@ def alpha_n2(a_A: float = 5.661, bond_A: float = 1.098) -> Structure:
     return Structure.from_spacegroup("Pa-3", Lattice.cubic(a_A), ["N"], [[x, x, x]])
 
 
+def bcc_111_stacking(a_hex_A: float, c_A: float, n_layers: int, tin_layers: set[int],
+                     *, host: str = "Li", solute: str = "Sn") -> Structure:
+    """An ordered bcc superstructure stacked along bcc [111], in the hexagonal setting.
+
+    bcc seen along [111] is a stack of triangular layers (one atom per hexagonal cell
+    a_hex = a_bcc·√2) shifted by (2/3, 1/3) from one layer to the next (ABC...), spaced
+    a_bcc/(2√3). Layer ``n`` (0 ≤ n < ``n_layers``) sits at height n/n_layers and holds
+    ``solute`` when ``n`` is in ``tin_layers``, else ``host``. Written out here because the
+    Li-rich Li–Sn phases are bcc-Li superstructures (Berger et al., Z. Kristallogr. 235, 581
+    (2020)) and no prototype library has them; the primitive cell is returned (a
+    rhombohedral stacking reduces to ``n_layers``/3 atoms).
+
+    Raises
+    ------
+    ValueError
+        ``n_layers`` not a multiple of 3 (the ABC stacking would not close), or a solute layer
+        outside 0 ... n_layers − 1.
+    """
+    if n_layers % 3 or n_layers <= 0:
+        raise ValueError(f"n_layers {n_layers}: expected a positive multiple of 3")
+    if any(not 0 <= n < n_layers for n in tin_layers):
+        raise ValueError(f"tin_layers {sorted(tin_layers)}: expected indices in 0..{n_layers - 1}")
+    offsets = {0: (0.0, 0.0), 1: (2 / 3, 1 / 3), 2: (1 / 3, 2 / 3)}
+    species = [solute if n in tin_layers else host for n in range(n_layers)]
+    coords = [[*offsets[n % 3], n / n_layers] for n in range(n_layers)]
+    hexagonal = Structure(Lattice.hexagonal(a_hex_A, c_A), species, coords)
+    return hexagonal.get_primitive_structure()
+
+
+def li5sn2(a_hex_A: float = 4.74, c_A: float = 19.83) -> Structure:
+    """Li5Sn2 (R-3m) as a 21-layer bcc-[111] stacking, Sn in layers 2 and 5 of every 7.
+
+    Equivalent to Li 3a (0,0,0), Li 6c z = 1/7, Li 6c z = 2/7, Sn 6c z = 3/7 at the ideal bcc
+    heights. Of the three R-3m placements of the Sn site (z = 1/7, 2/7, 3/7), CHGNet puts this
+    one lowest (formation energies −0.32, −0.38, −0.42 eV/atom) and relaxes it to 18.34
+    Å³/atom, 0.2 % from the experimental cell (18.37 Å³/atom).
+    """
+    return bcc_111_stacking(a_hex_A, c_A, 21, {2, 5, 9, 12, 16, 19})
+
+
+def li13sn5(a_hex_A: float = 4.70, c_A: float = 17.12) -> Structure:
+    """Li13Sn5 (P-3m1) as an 18-layer bcc-[111] stacking, Sn in layers 0, 4, 7, 11, 14.
+
+    Sn on 1a and two 2c/2d pairs at the ideal bcc heights; the lowest CHGNet energy of the 28
+    distinct P-3m1 placements of five Sn layers among 18 (static energies, best ones
+    relaxed). Relaxed: a = 4.70, c = 17.17 Å, 18.25 Å³/atom vs 18.20 Å³/atom experimental.
+    """
+    return bcc_111_stacking(a_hex_A, c_A, 18, {0, 4, 7, 11, 14})
+
+
 @dataclass(frozen=True)
 class Phase:
     """A library phase.
@@ -173,6 +229,11 @@ class Phase:
     build: Callable[[], Structure]
     source: str
     relax_cell: bool = True
+
+
+#: B2 LiMg lattice constant (Å): Vegard's law, mean of the atomic volumes of bcc Li
+#: (a = 3.51 Å at 298 K, 21.62 Å³) and hcp Mg (a = 3.2093, c = 5.2103 Å, 23.24 Å³).
+_LIMG_B2_A = round((3.51**3 / 2 + np.sqrt(3) / 4 * 3.2093**2 * 5.2103) ** (1 / 3), 4)
 
 
 def _phases() -> dict[str, Phase]:
@@ -231,6 +292,18 @@ def _phases() -> dict[str, Phase]:
         Phase("liau3", "LiAu3", lambda: cu3au_l12("Au", "Li", 4.12),
               "Au3Li Cu3Au (L1_2) Pm-3m, a≈4.12 Å (Leonard & Schaak, Eur. J. Inorg. Chem. "
               "2011, doi:10.1002/ejic.201100276)"),
+        Phase("li5sn2", "Li5Sn2", li5sn2,
+              "R-3m a=4.74, c=19.83 Å (Frank, Müller & Schäfer, Z. Naturforsch. B 30, 1 "
+              "(1975)); modelled as a bcc-[111] stacking (ideal positions, Sn layers by CHGNet "
+              "energy), see li5sn2()"),
+        Phase("li13sn5", "Li13Sn5", li13sn5,
+              "P-3m1 a=4.70, c=17.12 Å (Frank, Müller & Schäfer, Z. Naturforsch. B 30, 6 "
+              "(1975)); modelled as a bcc-[111] stacking (ideal positions, Sn layers by CHGNet "
+              "energy), see li13sn5()"),
+        Phase("limg", "LiMg", lambda: cscl_b2("Li", "Mg", _LIMG_B2_A),
+              "B2 (CsCl) ordered approximant of the bcc Li–Mg solid solution (no ordered "
+              "compound exists); a from Vegard's law on the atomic volumes of bcc Li "
+              "(a=3.51 Å, 298 K) and hcp Mg (COD 9008506)"),
     ]
     return {p.name: p for p in items}
 

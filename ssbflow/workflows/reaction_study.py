@@ -26,8 +26,13 @@ INN_LI_CANDIDATES = (*(m.capitalize() for m in METALS), "InN")
 _NO_LI_PHASE_NOTES = {
     "Fe": "Li and Fe form no compound (Li–Fe phase diagram)",
     "Cu": "Li and Cu form no compound (Li–Cu phase diagram)",
-    "Sn": "Li–Sn compounds exist (Li2Sn5 ... Li22Sn5) but are not in the phase library",
-    "Mg": "Li–Mg forms a bcc solid solution, no line compound in the phase library",
+}
+
+#: Caveats shown with candidates whose Li phases are models rather than refined structures.
+_MODEL_NOTES = {
+    "Sn": "Li–Sn: Li5Sn2 and Li13Sn5 only (bcc-stacking models); Li2Sn5, LiSn, Li7Sn3, "
+          "Li7Sn2, Li17Sn4 not in the library",
+    "Mg": "Li–Mg is a bcc solid solution; modelled by the ordered B2 LiMg approximant",
 }
 
 
@@ -37,7 +42,7 @@ def library_note(formula: str) -> str:
     li_phases = [p.formula for p in phases_for_elements(elements)
                  if "Li" in Composition(p.formula) and len(Composition(p.formula)) > 1]
     if li_phases:
-        return ""
+        return next((_MODEL_NOTES[e] for e in sorted(elements) if e in _MODEL_NOTES), "")
     metal = next((e for e in elements if e in _NO_LI_PHASE_NOTES), None)
     return _NO_LI_PHASE_NOTES[metal] if metal else "no Li compound of these elements in the library"
 

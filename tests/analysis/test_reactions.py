@@ -151,3 +151,32 @@ def test_reaction_free_energy_at_300_k(li_in_n):
     # solid-state reaction: vibrational terms shift ΔE by well under 0.2 eV per formula unit
     assert delta_g < 0
     assert abs(delta_g - result.reaction_energy_eV) < 0.2
+
+
+LI_SN = ("li", "sn", "li5sn2", "li13sn5")
+
+
+def test_li_and_sn_alloy_exothermically():
+    li_sn = list(entries(*LI_SN))
+    result = reactivity(li_sn, "Sn", "Li")
+    # Sn anodes lithiate on plateaus between about 0.4 and 0.8 V vs Li/Li+ (e.g. Wen &
+    # Huggins, J. Electrochem. Soc. 128, 1181 (1981)): the reaction energy per Li of
+    # Sn + x Li -> LixSn is minus that mean voltage (eV per Li); window 0.3-0.9 V for the
+    # force field, 0 K vs room temperature and the two modelled stannides
+    assert -0.9 < result.reaction_energy_eV_per_Li < -0.3
+    assert result.reaction_energy_eV_per_atom < -0.2
+    assert result.products and set(result.products) <= {"Li5Sn2", "Li13Sn5"}
+    pd = phase_diagram(li_sn)
+    for entry in li_sn:  # both stannides are stable (below the Li–Sn tie line)
+        assert pd.get_form_energy_per_atom(entry) <= 0.0
+
+
+def test_li_and_mg_mix_weakly():
+    li_mg = list(entries("li", "mg", "limg"))
+    result = reactivity(li_mg, "Mg", "Li")
+    # Mg takes up Li close to 0 V (below ~0.1 V vs Li/Li+) into a bcc solid solution with no
+    # ordered compound: the B2 approximant may bind, but by less than 0.3 eV per Li and
+    # 0.1 eV/atom (ordering energies of a solid solution stable over the whole middle of the
+    # phase diagram are small)
+    assert -0.3 < result.reaction_energy_eV_per_Li <= 0.0
+    assert abs(formation_enthalpy_eV_per_atom(li_mg, "LiMg")) < 0.1

@@ -19,7 +19,8 @@ EXPECTED = {
     "fe4n": ("Fe4N", "Pm-3m"), "mg3n2": ("Mg3N2", "Ia-3"), "zn3n2": ("Zn3N2", "Ia-3"),
     "sn3n4": ("Sn3N4", "Fd-3m"), "lial": ("LiAl", "Fd-3m"), "lizn": ("LiZn", "Fd-3m"),
     "liag": ("LiAg", "Pm-3m"), "liau3": ("LiAu3", "Pm-3m"), "n2": ("N2", "Pa-3"),
-    "li2o": ("Li2O", "Fm-3m"),
+    "li2o": ("Li2O", "Fm-3m"), "li5sn2": ("Li5Sn2", "R-3m"), "li13sn5": ("Li13Sn5", "P-3m1"),
+    "limg": ("LiMg", "Pm-3m"),
 }
 
 # shortest cation–anion distances of the nitrides (Å), literature values ± 0.1 Å
@@ -87,3 +88,51 @@ def test_catalog_builds_required_names():
                  "al", "cu"):
         assert name in entries
     assert len(build("li")) == 2
+
+
+# Experimental cells (Frank, Müller & Schäfer, Z. Naturforsch. B 30, 1 and 6 (1975)):
+# hexagonal a, c (Å) and atoms per primitive cell. The bcc-[111] stacking models must
+# reproduce the cell they are built in and its volume per atom.
+LI_SN_CELLS = {"li5sn2": (4.74, 19.83, 7), "li13sn5": (4.70, 17.12, 18)}
+
+
+@pytest.mark.parametrize("name", sorted(LI_SN_CELLS))
+def test_li_sn_models_have_the_experimental_cell(name):
+    a_A, c_A, n_atoms = LI_SN_CELLS[name]
+    s = phase(name)
+    assert len(s) == n_atoms
+    conv = SpacegroupAnalyzer(s, symprec=0.05).get_conventional_standard_structure()
+    assert conv.lattice.a == pytest.approx(a_A, abs=1e-3)
+    assert conv.lattice.c == pytest.approx(c_A, abs=1e-3)
+    hexagonal_volume_A3 = np.sqrt(3) / 2 * a_A**2 * c_A
+    assert s.volume / n_atoms == pytest.approx(hexagonal_volume_A3 / len(conv), rel=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(LI_SN_CELLS))
+def test_li_sn_models_are_bcc_stackings(name):
+    # every atom of a bcc stacking has 8 nearest neighbours at a_bcc·√3/2, a_bcc = a_hex/√2
+    # (up to the c/a distortion of the experimental cell: within 3 %)
+    a_A, _, _ = LI_SN_CELLS[name]
+    s = phase(name)
+    nn_A = a_A / np.sqrt(2) * np.sqrt(3) / 2
+    for site in s:
+        shell = s.get_neighbors(site, nn_A * 1.03)
+        assert len(shell) == 8
+
+
+def test_limg_is_a_b2_approximant_at_the_vegard_volume():
+    s = phase("limg")
+    # Vegard: mean of the atomic volumes of bcc Li (3.51 Å) and hcp Mg (3.2093, 5.2103 Å)
+    li_A3 = 3.51**3 / 2
+    mg_A3 = np.sqrt(3) / 4 * 3.2093**2 * 5.2103
+    assert s.volume / len(s) == pytest.approx((li_A3 + mg_A3) / 2, rel=1e-3)
+    li = next(site for site in s if site.specie.symbol == "Li")
+    assert sorted(n.specie.symbol for n in s.get_neighbors(li, 3.1)) == ["Mg"] * 8
+
+
+@pytest.mark.parametrize(("layers", "tin"), [(20, {0}), (21, {21})])
+def test_bcc_stacking_rejects_bad_layers(layers, tin):
+    from ssbflow.structures.phases import bcc_111_stacking
+
+    with pytest.raises(ValueError, match=r"n_layers|tin_layers"):
+        bcc_111_stacking(4.7, 17.0, layers, tin)
