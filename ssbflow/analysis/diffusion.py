@@ -363,8 +363,10 @@ def find_diffusive_range(
     The window ends at ``max_lag_fraction`` of the run (longer lags have few time origins).
     Its start is the earliest lag (on a logarithmic grid up to a quarter of the end) from
     which the log–log slope of MSD(t) up to the end is 1 ± ``tolerance``, i.e. after the
-    ballistic and caged regimes. If there is none, the start with the slope closest to 1 is
-    returned with ``diffusive=False``.
+    ballistic and caged regimes. The slope must also be 1 ± ``tolerance`` on each half of the
+    window (in log t): a short run that goes from ballistic (slope 2) to caged (slope < 1)
+    can have an overall slope near 1 without any linear part. If there is no such start,
+    the start with the overall slope closest to 1 is returned with ``diffusive=False``.
 
     Returns
     -------
@@ -380,9 +382,16 @@ def find_diffusive_range(
         y = msd_A2[idx]
         if idx.size < 2 or np.any(y <= 0):
             continue
-        beta = float(np.polyfit(np.log(time_ps[idx]), np.log(y), 1)[0])
+        log_t, log_y = np.log(time_ps[idx]), np.log(y)
+        beta = float(np.polyfit(log_t, log_y, 1)[0])
         if abs(beta - 1.0) <= tolerance:
-            return int(i0), i1, beta, True
+            mid = 0.5 * (log_t[0] + log_t[-1])
+            halves = [log_t <= mid, log_t >= mid]
+            if all(
+                h.sum() < 2 or abs(np.polyfit(log_t[h], log_y[h], 1)[0] - 1.0) <= tolerance
+                for h in halves
+            ):
+                return int(i0), i1, beta, True
         if best is None or abs(beta - 1.0) < best[0]:
             best = (abs(beta - 1.0), int(i0), beta)
     if best is None:

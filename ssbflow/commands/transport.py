@@ -144,7 +144,12 @@ def _print_study(doc: dict, as_json: bool, table_key: str, columns: list[str]) -
         for row in doc["arrhenius"]:
             err = row.get("Ea_stderr_eV")
             typer.echo(f"{row['system']}: Ea = {row['Ea_eV']:.3f} eV"
-                       + (f" ± {err:.3f}" if err is not None else ""))
+                       + (f" ± {err:.3f}" if err is not None else "")
+                       + ("" if row.get("from_diffusive_msd", True)
+                          else " (from non-diffusive MSDs: estimate only)"))
+    if doc.get("not_diffusive"):
+        typer.echo("not diffusive (ballistic/caged MSD, D is an estimate only): "
+                   + ", ".join(doc["not_diffusive"]))
     typer.echo(f"report: {doc['files']['report']}")
 
 

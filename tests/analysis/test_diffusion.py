@@ -12,6 +12,7 @@ from pymatgen.core import Lattice, Structure
 from ssbflow.analysis.diffusion import (
     analyze_msd,
     analyze_trajectory,
+    find_diffusive_range,
     msd_fft,
     nernst_einstein_sigma_mS_cm,
     read_trajectory,
@@ -71,6 +72,21 @@ def test_common_drift_is_removed_and_wrapping_is_undone() -> None:
     wrapped = np.mod(pos, box)
     unwrapped = unwrap_positions(wrapped, np.eye(3) * box)
     assert np.allclose(unwrapped - unwrapped[0], pos - pos[0], atol=1e-9)
+
+
+def test_ballistic_to_caged_crossover_is_not_called_diffusive() -> None:
+    """A short run that goes from ballistic (MSD ∝ t²) to a cage plateau has an overall
+    log–log slope near 1 over the crossover; it must not be reported as diffusive, while
+    a Langevin particle (ballistic, then MSD = 6 D t) is."""
+    t = np.arange(200) * 0.005  # 1 ps in 5 fs frames
+    for tau_ps in (0.08, 0.1, 0.15, 0.2):
+        caged = (t / tau_ps) ** 2 / (1.0 + (t / tau_ps) ** 2)  # plateau 1 Å²
+        *_, diffusive = find_diffusive_range(t, caged)
+        assert not diffusive
+    tau_ps, d_A2_ps = 0.02, 0.1
+    langevin = 6 * d_A2_ps * (t - tau_ps * (1.0 - np.exp(-t / tau_ps)))
+    i0, _, beta, diffusive = find_diffusive_range(t, langevin)
+    assert diffusive and abs(beta - 1.0) < 0.15 and t[i0] >= tau_ps
 
 
 def _write_frames(path, n_frames, times_fs=None, symbols=("Li", "O")):

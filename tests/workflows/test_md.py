@@ -8,6 +8,7 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.io import read
 from pymatgen.core import Lattice, Structure
 
+from ssbflow.analysis.diffusion import read_trajectory
 from ssbflow.workflows.md import mlip_calculator, run_nvt_md
 
 
@@ -64,6 +65,10 @@ def test_interrupted_md_keeps_frames_and_resumes(li2o, tmp_path) -> None:
     assert all(np.isfinite(a.get_potential_energy()) for a in frames)
     assert 100.0 < frames[3].get_temperature() < 2000.0
 
+    # the resumed file is a valid MSD input: times strictly increasing and evenly spaced
+    assert np.allclose(np.diff(read_trajectory(path).time_ps), 0.005)
+    assert summary.wall_s_per_step > 0 and 100.0 < summary.mean_temperature_K < 2500.0
+
     again = run_nvt_md(li2o, path, 800.0, 30, timestep_fs=1.0, save_every=5, progress=False)
     assert again.steps_done == 30 and again.n_frames == 7  # nothing left to do
 
@@ -75,3 +80,22 @@ def test_md_rejects_mismatched_resume_and_bad_settings(li2o, tmp_path) -> None:
         run_nvt_md(li2o, path, 900.0, 10, save_every=5, progress=False)
     with pytest.raises(ValueError, match="multiple of save_every"):
         run_nvt_md(li2o, tmp_path / "x.extxyz", 600.0, 7, save_every=5, progress=False)
+
+
+def test_energy_forces_calculator_gives_chgnet_forces_without_stress_cost(li2o) -> None:
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ssbflow.workflows.md import energy_forces_calculator
+
+    full = mlip_calculator("CHGNet")
+    fast = energy_forces_calculator(full)
+    assert fast is not full and energy_forces_calculator(fast) is fast
+    atoms = AseAtomsAdaptor.get_atoms(li2o)
+    atoms.rattle(0.05, seed=1)
+    ref = atoms.copy()
+    ref.calc = full
+    atoms.calc = fast
+    assert np.allclose(atoms.get_forces(), ref.get_forces(), atol=1e-5)
+    assert atoms.get_potential_energy() == pytest.approx(ref.get_potential_energy(), abs=1e-6)
+    assert "stress" not in fast.results  # only energy and forces were evaluated
+    assert np.allclose(atoms.get_stress(), ref.get_stress(), atol=1e-5)  # still on request
