@@ -46,3 +46,14 @@ def test_second_run_reuses_every_job(study):
     assert first.ran and not first.reused
     _, _, again = execute_study(maker.make, settings, out, db=db, quiet=True)
     assert again.ran == [] and len(again.reused) == len(first.ran)
+
+
+def test_notes_flag_modelled_and_missing_li_phases():
+    from ssbflow.workflows.reaction_study import library_note
+
+    # Li–Sn and Li–Mg phases are models (bcc stackings, B2 approximant): the table says so
+    assert "Li5Sn2" in library_note("Sn") and "Li2Sn5" in library_note("Sn")
+    assert "B2" in library_note("Mg")
+    # Li–Fe has no compound; Li–In has a refined LiIn structure and needs no caveat
+    assert "no compound" in library_note("Fe")
+    assert library_note("In") == ""
