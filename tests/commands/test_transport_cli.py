@@ -16,6 +16,11 @@ def test_analyze_arrhenius_json(tmp_path, capsys) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["Ea_eV"] == pytest.approx(0.18, abs=0.005)
     assert data["Ea_stderr_eV"] is None
+    # the σT convention does not reproduce the quoted 0.18 eV (it adds about k T̄ = 0.03 eV)
+    assert main(["analyze", "arrhenius", str(csv), "--form", "sigmaT", "--json"]) == 0
+    data_t = json.loads(capsys.readouterr().out)
+    assert data_t["form"] == "sigmaT" and data_t["Ea_eV"] == pytest.approx(0.205, abs=0.005)
+    assert main(["analyze", "arrhenius", str(csv), "--form", "sigmat"]) == 2
 
 
 def test_analyze_arrhenius_bad_file_exit_2(tmp_path, capsys) -> None:
