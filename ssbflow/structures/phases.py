@@ -294,12 +294,12 @@ def _phases() -> dict[str, Phase]:
               "2011, doi:10.1002/ejic.201100276)"),
         Phase("li5sn2", "Li5Sn2", li5sn2,
               "R-3m a=4.74, c=19.83 Å (Frank, Müller & Schäfer, Z. Naturforsch. B 30, 1 "
-              "(1975)); modelled as a bcc-[111] stacking (ideal positions, Sn layers by CHGNet "
-              "energy), see li5sn2()"),
+              "(1975), doi:10.1515/znb-1975-1-202); modelled as a bcc-[111] stacking "
+              "(ideal positions, Sn layers by CHGNet energy), see li5sn2()"),
         Phase("li13sn5", "Li13Sn5", li13sn5,
               "P-3m1 a=4.70, c=17.12 Å (Frank, Müller & Schäfer, Z. Naturforsch. B 30, 6 "
-              "(1975)); modelled as a bcc-[111] stacking (ideal positions, Sn layers by CHGNet "
-              "energy), see li13sn5()"),
+              "(1975), doi:10.1515/znb-1975-1-203); modelled as a bcc-[111] stacking "
+              "(ideal positions, Sn layers by CHGNet energy), see li13sn5()"),
         Phase("limg", "LiMg", lambda: cscl_b2("Li", "Mg", _LIMG_B2_A),
               "B2 (CsCl) ordered approximant of the bcc Li–Mg solid solution (no ordered "
               "compound exists); a from Vegard's law on the atomic volumes of bcc Li "

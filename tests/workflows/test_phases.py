@@ -138,3 +138,46 @@ def test_bad_mp_entries_file(tmp_path, content):
     path.write_text(content)
     with pytest.raises(InputError, match="entries file"):
         read_mp_entries(path)
+
+
+def _static_energy_eV_per_atom(structure) -> float:
+    from ssbflow.workflows.phases import _chgnet
+
+    return float(_chgnet().predict_structure(structure)["e"])
+
+
+@pytest.mark.parametrize(
+    ("name", "n_layers", "a_A", "c_A", "singles", "n_pairs"),
+    [("li5sn2", 21, 4.74, 19.83, None, None), ("li13sn5", 18, 4.70, 17.12, (0,), 2)],
+)
+def test_li_sn_models_are_the_lowest_energy_stackings(name, n_layers, a_A, c_A, singles,
+                                                      n_pairs):
+    """The Sn layers of the bcc-stacking models are the CHGNet-lowest placements with the
+    published space group (static energies at the ideal positions, in the published cell)."""
+    import itertools
+
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    from ssbflow.structures.phases import bcc_111_stacking, phase
+
+    if name == "li5sn2":
+        # R-3m: Sn on one of the three 6c sites z = 1/7, 2/7, 3/7, i.e. layers ±m (mod 7)
+        candidates = [{(k * 7 + sign * m) % 21 for k in range(3) for sign in (1, -1)}
+                      for m in (1, 2, 3)]
+    else:
+        # P-3m1: Sn on 1a and on two of the eight layer pairs (n, 18 − n) (Sn on 1b gives
+        # the same 28 structures shifted by c/2)
+        candidates = [{single, *(p for n in pairs for p in (n, n_layers - n))}
+                      for single in singles
+                      for pairs in itertools.combinations(range(1, 9), n_pairs)]
+    expected_symbol = SpacegroupAnalyzer(phase(name), symprec=0.05).get_space_group_symbol()
+    structures = [bcc_111_stacking(a_A, c_A, n_layers, tin) for tin in candidates]
+    structures = [s for s in structures
+                  if SpacegroupAnalyzer(s, symprec=0.05).get_space_group_symbol()
+                  == expected_symbol]
+    assert len(structures) >= 3
+    from ssbflow.workflows.phases import _chgnet
+
+    predictions = _chgnet().predict_structure(structures, batch_size=16)
+    best = min(float(p["e"]) for p in predictions)
+    assert _static_energy_eV_per_atom(phase(name)) == pytest.approx(best, abs=1e-4)
