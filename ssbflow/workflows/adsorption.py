@@ -27,7 +27,7 @@ from jobflow import Flow, Maker, job
 from pydantic import BaseModel, Field
 from pymatgen.core import Molecule, Structure
 
-from ssbflow.errors import InputError
+from ssbflow.errors import InputError, SsbflowError
 
 ELECTRONIC_CHOICES = ("cp2k", "vasp", "none")
 ORIENTATIONS = ("upright", "flat")
@@ -220,6 +220,8 @@ class AdsorptionStudyMaker(Maker):
     orientations : molecule orientations scanned (``upright``, ``flat``).
     height : initial anchor height above the site (Å).
     fmax : force threshold of relaxations (eV/Å).
+    relax_slab : relax the bare slab (default); ``False`` for a slab already relaxed with the
+        same engine (a single point gives its energy), e.g. when a screen reuses one slab.
     report_dir : folder the electronic analysis writes its files to (absolute path).
     """
 
@@ -234,6 +236,7 @@ class AdsorptionStudyMaker(Maker):
     orientations: tuple[str, ...] = ORIENTATIONS
     height: float = 2.6
     fmax: float = 0.05
+    relax_slab: bool = True
     report_dir: str | None = None
     extra_settings: dict = field(default_factory=dict)
 
@@ -271,6 +274,7 @@ class AdsorptionStudyMaker(Maker):
             "orientations": list(self.orientations),
             "initial_height_A": self.height,
             "fmax_eV_per_A": self.fmax,
+            "slab_relaxed_in_flow": self.relax_slab,
         }
         out.update(self.extra_settings)
         return out
@@ -283,7 +287,7 @@ class AdsorptionStudyMaker(Maker):
         geometry = get_engine(self.engine, preset=self.preset, mlip_model=self.mlip_model)
         relax = geometry.relax_maker(relax_cell=False, fmax_eV_per_A=self.fmax)
 
-        slab_job = relax.make(slab)
+        slab_job = (relax if self.relax_slab else geometry.static_maker()).make(slab)
         slab_job.append_name(" slab")
         molecule_job = relax.make(place_in_cell(molecule, slab))
         molecule_job.append_name(" molecule")
@@ -366,16 +370,15 @@ def mlip_adsorption_energy(
     orientations: tuple[str, ...] = ("upright",),
     site_species: str = "La",
     anchor: str = "N",
+    relax_slab: bool = True,
 ) -> dict:
     """Adsorption energy (eV) of ``molecule`` on ``slab`` (default: the LLZO slab), MLIP level.
 
     Runs the geometry part of :class:`AdsorptionStudyMaker` in memory (no store) and returns
     ``{"adsorption_energy_eV", "site", "orientation", "site_scan"}`` for the most stable
-    candidate. Used by screening.
+    candidate. Used by screening; ``relax_slab=False`` takes ``slab`` as already relaxed
+    (see :func:`mlip_relaxed_slab`), so a screen relaxes its slab once.
     """
-    from jobflow import JobStore, run_locally
-    from maggma.stores import MemoryStore
-
     if slab is None:
         from ssbflow.structures.slabs import llzo_slab
 
@@ -389,18 +392,49 @@ def mlip_adsorption_energy(
         orientations=orientations,
         site_species=site_species,
         anchor=anchor,
+        relax_slab=relax_slab,
     )
-    flow = maker.make(slab, molecule)
-    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
-    with tempfile.TemporaryDirectory(prefix="ssbflow-ads-") as tmp:
-        run_locally(
-            flow, store=store, ensure_success=True, log=False, root_dir=tmp, create_folders=True
-        )
-    store.connect()
-    doc = store.get_output(flow.output.uuid)
+    doc = _run_in_memory(maker.make(slab, molecule))
     return {
         "adsorption_energy_eV": doc["adsorption_energy_eV"],
         "site": doc["best"]["site"],
         "orientation": doc["best"]["orientation"],
         "site_scan": doc["site_scan"],
     }
+
+
+def _run_in_memory(flow: Any) -> Any:
+    """Run a flow (or job) locally in a temporary folder with an in-memory store; its output."""
+    from jobflow import JobStore, run_locally
+    from maggma.stores import MemoryStore
+
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    with tempfile.TemporaryDirectory(prefix="ssbflow-ads-") as tmp:
+        run_locally(
+            flow, store=store, ensure_success=True, log=False, root_dir=tmp, create_folders=True
+        )
+    store.connect()
+    return store.get_output(flow.output.uuid)
+
+
+def mlip_relaxed_slab(
+    slab: Structure, engine: str = "mlip", mlip_model: str = "CHGNet", fmax: float = 0.05
+) -> Structure:
+    """``slab`` relaxed at fixed cell with the engine (selective dynamics honoured and kept).
+
+    The same relaxation :class:`AdsorptionStudyMaker` runs on its slab; returned with the
+    input's site properties so the fixed bottom layers stay fixed in later runs.
+    """
+    from ssbflow.workflows.engines import get_engine
+
+    relax = get_engine(engine, mlip_model=mlip_model).relax_maker(
+        relax_cell=False, fmax_eV_per_A=fmax)
+    doc = _run_in_memory(relax.make(slab))
+    relaxed = doc["structure"] if isinstance(doc, dict) else doc.structure
+    if isinstance(relaxed, dict):
+        relaxed = Structure.from_dict(relaxed)
+    if [s.specie for s in relaxed] != [s.specie for s in slab]:
+        raise SsbflowError("the relaxed slab lost its atom order; cannot reuse it")
+    for name, values in slab.site_properties.items():
+        relaxed.add_site_property(name, values)
+    return relaxed

@@ -242,10 +242,34 @@ def adsorption_energy_on_llzo(candidate: Candidate, spec: ScreenSpec,
         slab_path = Path(kwargs.pop("slab"))
         if not slab_path.is_file():
             raise InputError(f"adsorption slab file {str(slab_path)!r} does not exist")
-        kwargs["slab"] = Structure.from_file(slab_path)
-    result = mlip_adsorption_energy(mol, engine=spec.engine, **kwargs)
+        slab = Structure.from_file(slab_path)
+    else:
+        from ssbflow.structures.slabs import llzo_slab
+
+        slab = llzo_slab()
+    # the slab is relaxed once per screen (and kept in the store for a resumed screen), not
+    # once per molecule: it is the largest relaxation of each candidate
+    kwargs["slab"] = _relaxed_slab(slab, spec, getattr(cache, "store", None))
+    result = mlip_adsorption_energy(mol, engine=spec.engine, relax_slab=False, **kwargs)
     return {k: result[k] for k in ("adsorption_energy_eV", "site", "orientation")
             if k in result} | {"formula": mol.composition.formula.replace(" ", "")}
+
+
+def _relaxed_slab(slab: Structure, spec: ScreenSpec, store: Any | None) -> Structure:
+    """The screen's slab relaxed with its engine, from the store when done before."""
+    from ssbflow.workflows.adsorption import mlip_relaxed_slab
+
+    model = spec.adsorption.get("mlip_model", "CHGNet")
+    key = _key("relaxed_slab", slab.as_dict(), spec.engine, model)
+    if store is not None:
+        doc = store.query_one({"key": key, "kind": "relaxed_slab"})
+        if doc is not None:
+            return Structure.from_dict(doc["structure"])
+    relaxed = mlip_relaxed_slab(slab, engine=spec.engine, mlip_model=model)
+    if store is not None:
+        store.update([{"key": key, "kind": "relaxed_slab", "engine": spec.engine,
+                       "mlip_model": model, "structure": relaxed.as_dict()}], key="key")
+    return relaxed
 
 
 METRIC_FUNCTIONS: dict[str, Callable[[Candidate, ScreenSpec, dict], dict[str, Any]]] = {

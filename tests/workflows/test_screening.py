@@ -101,3 +101,49 @@ def test_shipped_examples_parse():
 def test_bad_screening_files(tmp_path, text, message):
     with pytest.raises(InputError, match=message):
         load_screen(_write(tmp_path, text))
+
+
+def test_molecule_screen_relaxes_the_slab_once_and_ranks(tmp_path, monkeypatch):
+    """Two nitriles on a small LiF(001) slab (stands in for LLZO: same code path, seconds of
+    CHGNet instead of minutes): ranked by adsorption energy, the slab relaxed once, resumed."""
+    import ssbflow.workflows.adsorption as adsorption_module
+    from tests.workflows.test_adsorption_study import _lif_slab
+
+    _lif_slab().to(filename=str(tmp_path / "lif.cif"))
+    spec = load_screen(_write(tmp_path, """
+name: nitriles-on-lif
+metrics: [adsorption_energy_on_llzo]
+adsorption: {slab: lif.cif, site_species: Li, n_sites: 1, orientations: [upright]}
+candidates:
+  - molecule: acetonitrile
+  - molecule: malononitrile
+"""))
+    slab_relaxations: list[int] = []
+    real = adsorption_module.mlip_relaxed_slab
+
+    def counting(slab, **kwargs):
+        slab_relaxations.append(len(slab))
+        return real(slab, **kwargs)
+
+    monkeypatch.setattr(adsorption_module, "mlip_relaxed_slab", counting)
+
+    def stop_after_first(name, done, total):
+        if done == 1:
+            raise Interrupted
+
+    db = tmp_path / "db"
+    with pytest.raises(Interrupted):
+        run_screen(spec, db, progress=stop_after_first)
+    result = run_screen(spec, db)
+    assert result.reused == ["acetonitrile"] and result.computed == ["malononitrile"]
+    # one relaxation of the 16-atom slab for the whole screen, resume included
+    assert slab_relaxations == [16]
+    docs = {d["name"]: d for d in result.documents}
+    assert all(d["status"] == "ok" for d in docs.values()), docs
+    for d in docs.values():
+        # a nitrile N lone pair on a surface Li+: bound, weaker than a covalent bond
+        assert -2.5 < d["metrics"]["adsorption_energy_on_llzo"]["adsorption_energy_eV"] < 0.0
+    rows = ranking_rows(result.documents, "adsorption_energy_on_llzo")
+    assert [r["rank"] for r in rows] == [1, 2]
+    energies = [r["adsorption_energy_eV"] for r in rows]
+    assert energies == sorted(energies)
