@@ -29,7 +29,7 @@ from ssbflow.analysis.neb import (
     plot_profiles,
     write_result,
 )
-from ssbflow.errors import EngineUnavailableError, InputError, SsbflowError
+from ssbflow.errors import InputError, SsbflowError
 from ssbflow.workflows.md import engine_settings, mlip_calculator
 
 _KB_EV_PER_K = 8.617333262e-5
@@ -167,6 +167,7 @@ def run_neb(
     calculator: Any = None,
     label: str = "NEB",
     require_convergence: bool = True,
+    engine_options: dict[str, Any] | None = None,
 ) -> NebResult:
     """Relax the endpoints, interpolate with IDPP and run a climbing-image NEB.
 
@@ -183,7 +184,12 @@ def run_neb(
     climb
         Climbing image (switched on after a first, non-climbing stage to 4 × fmax).
     engine, mlip_model, device, calculator
-        Only the ``mlip`` engine runs here; ``calculator`` overrides the force field.
+        ``mlip`` (ASE NEB with a force field; ``calculator`` overrides it), ``cp2k``
+        (CP2K ``&BAND`` CI-NEB) or ``vasp`` (inputs only): see
+        :func:`ssbflow.workflows.neb_dft.run_dft_neb`.
+    engine_options
+        Extra options of the ``cp2k``/``vasp`` engines (``preset``, ``mpi_ranks``,
+        ``threads``, ``cutoff_Ry``, ...), passed to ``run_dft_neb``.
     require_convergence
         Raise :class:`SsbflowError` when the band does not converge (the files are written
         first); otherwise return the result with ``converged=False``.
@@ -198,10 +204,13 @@ def run_neb(
     from ase.mep import NEB
     from ase.optimize import FIRE
 
-    if engine != "mlip":
-        raise EngineUnavailableError(
-            f"NEB with engine {engine!r} is not implemented yet; use engine 'mlip'"
-        )
+    if engine != "mlip":  # cp2k runs a CP2K &BAND; vasp writes inputs (neb_dft)
+        from ssbflow.workflows.neb_dft import run_dft_neb
+
+        return run_dft_neb(initial, final, out_dir, engine, n_images=n_images,
+                           fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps,
+                           relax_endpoints=relax_endpoints, climb=climb, label=label,
+                           require_convergence=require_convergence, **(engine_options or {}))
     if n_images < 1:
         raise InputError(f"n_images must be >= 1, got {n_images}")
     out = Path(out_dir)
