@@ -508,8 +508,9 @@ def run_cp2k_neb(
     basis_overrides
         ``{element: basis name}`` replacing the preset's basis.
     threads, mpi_ranks, cp2k_cmd
-        OpenMP threads, MPI ranks (one per replica lets each replica restart its own SCF),
-        or a full launcher replacing both (see :func:`cp2k_command`).
+        OpenMP threads; MPI ranks (``None``: one per replica when ``mpirun`` exists, so each
+        replica restarts its own SCF; 1: a single process); or a full launcher replacing
+        both (see :func:`cp2k_command`).
     require_convergence
         Raise :class:`SsbflowError` (after writing the files) when CP2K used all
         ``max_steps`` without meeting its force criteria.
@@ -532,6 +533,8 @@ def run_cp2k_neb(
         shutil.rmtree(run_dir)  # never mix the files of two band runs
     run_dir.mkdir(parents=True)
     write_cp2k_neb_inputs(structures, run_dir, settings, basis_overrides)
+    if mpi_ranks is None:  # one rank per replica when MPI is there (module docstring)
+        mpi_ranks = len(structures) if shutil.which("mpirun") else 1
     command, env = cp2k_command(threads=threads, mpi_ranks=mpi_ranks, cp2k_cmd=cp2k_cmd)
     wall_s = _run_cp2k(run_dir, command, env)
     band, steps = read_cp2k_band(run_dir, structures[0], len(structures))
