@@ -28,7 +28,6 @@ from ssbflow.workflows.neb_dft import (
     cp2k_neb_input_set,
     idpp_images,
     relax_endpoint_cp2k,
-    run_cp2k_neb,
     write_vasp_neb_inputs,
 )
 
@@ -47,11 +46,13 @@ def _h3(r_left_A: float, r_right_A: float) -> Structure:
 
 @pytest.fixture(scope="module")
 def h3_band(tmp_path_factory, cp2k_exe):
-    images = idpp_images(_h3(1.6, 0.75), _h3(0.75, 1.6), n_images=3)
+    """The band through ssbflow's NEB entry point: IDPP (3 moving images) + CP2K &BAND,
+    endpoints kept as given (they are not minima here: fixed NEB endpoints), one MPI rank
+    per replica (the default; mpirun comes with Debian's cp2k)."""
     out = tmp_path_factory.mktemp("cp2k_neb")
-    settings = Cp2kNebSettings(fmax_eV_per_A=_FMAX, max_steps=40, cutoff_Ry=_CUTOFF_RY)
-    # default launcher: one MPI rank per replica (mpirun comes with Debian's cp2k)
-    result = run_cp2k_neb(images, out, settings, label="H + H2")
+    result = run_neb(_h3(1.6, 0.75), _h3(0.75, 1.6), out, n_images=3, fmax_eV_per_A=_FMAX,
+                     max_steps=40, relax_endpoints=False, engine="cp2k", label="H + H2",
+                     engine_options={"preset": "fast", "cutoff_Ry": _CUTOFF_RY})
     return result, out
 
 
