@@ -616,8 +616,8 @@ def _cp2k_engine_settings(settings: Cp2kNebSettings, basis_overrides: dict | Non
 class SsbflowVaspNebGenerator(vasp_inputs._SsbflowVaspMixin, NebSetGenerator):
     """atomate2's NEB set (IMAGES, SPRING, LCLIMB, IBRION=3/IOPT=1) with ssbflow's VASP tags.
 
-    Electronic convergence at least 1e-6 eV (atomate2's NEB value; NEB forces need it) and
-    the force criterion ``EDIFFG = -fmax_eV_per_A``.
+    Electronic convergence at least 1e-6 eV (atomate2's NEB value; NEB forces need it), the
+    force criterion ``EDIFFG = -fmax_eV_per_A`` and no AECCAR/LOCPOT per image.
     """
 
     fmax_eV_per_A: float = 0.05
@@ -628,6 +628,8 @@ class SsbflowVaspNebGenerator(vasp_inputs._SsbflowVaspMixin, NebSetGenerator):
         updates = super().incar_updates
         updates["EDIFF"] = min(1e-6, vasp_inputs.VASP_PRESETS[self.preset].ediff_eV)
         updates["EDIFFG"] = -abs(self.fmax_eV_per_A)
+        # no volumetric files per image (atomate2's base set writes AECCAR*/LOCPOT)
+        updates.update({"LAECHG": False, "LVTOT": False})
         return updates
 
 

@@ -207,7 +207,8 @@ def test_vasp_neb_inputs_for_a_li_hop_in_licoo2(tmp_path):
     assert incar["SPRING"] == -5
     assert incar["IVDW"] == 12 and incar["GGA"].upper() == "PE"
     assert incar["ISPIN"] == 2 and incar["LDAU"] is True  # Co: MP GGA+U, spin polarised
-    assert incar["EDIFFG"] == pytest.approx(-0.05)
+    assert incar["EDIFFG"] == pytest.approx(-0.05) and incar["EDIFF"] <= 1e-6
+    assert not incar.get("LAECHG", False) and not incar.get("LVTOT", False)
     folders = sorted(p.name for p in out.iterdir() if p.is_dir())
     assert folders == ["00", "01", "02", "03", "04"]
     spec = (out / "POTCAR.spec").read_text().split()
