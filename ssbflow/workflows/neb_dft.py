@@ -217,8 +217,9 @@ def cp2k_neb_input_set(images: list[Structure], settings: Cp2kNebSettings | None
         force_eval["PRINT"].subsections.pop("STRESS_TENSOR", None)
     if settings.cutoff_Ry is not None:
         force_eval["DFT"]["MGRID"]["CUTOFF"] = _kw("CUTOFF", float(settings.cutoff_Ry))
-    # the SCF of a replica starts from that replica's previous wavefunction (one MPI group
-    # per replica); ASPC extrapolation mixes replicas when several share a group
+    # band steps (and line-search trial points) are no smooth trajectory for ASPC to
+    # extrapolate: start each SCF from the previous wavefunction of its force environment
+    # (the replica's own one with one MPI group per replica)
     force_eval["DFT"]["QS"]["EXTRAPOLATION"] = _kw("EXTRAPOLATION", "USE_PREV_WF")
 
     motion = cp2k_input["MOTION"]
