@@ -45,6 +45,9 @@ def run_sn_llzo_command(
         ),
     ] = "cp2k",
     preset: Annotated[str, typer.Option(help="fast (laptop) or production.")] = "fast",
+    garnet: Annotated[
+        str, typer.Option(help="Garnet: llzo (Li7La3Zr2O12) or llzto (Ta-doped, x = 0.5).")
+    ] = "llzo",
     miller: Annotated[tuple[int, int, int], typer.Option(help="LLZO facet H K L.")] = (0, 0, 1),
     termination: Annotated[
         str | None, typer.Option(help="Slab termination: index or name (la-rich, li-rich).")
@@ -91,6 +94,7 @@ def run_sn_llzo_command(
         mlip_model=mlip_model,
         n_sites=n_sites,
         orientations=orientation,
+        garnet=garnet,
     )
     _print_summary(doc, as_json)
 

@@ -17,6 +17,9 @@ from ssbflow.workflows.report import write_report
 
 STUDY = "sn-llzo"
 
+#: Garnet electrolytes the slab can be cut from.
+GARNETS = ("llzo", "llzto")
+
 #: What each preset changes; every reduction is written into the results' settings.
 PRESETS: dict[str, dict[str, Any]] = {
     "fast": {"n_sites": 2, "orientations": ("upright", "flat"), "conformer": "gauche"},
@@ -35,8 +38,13 @@ def sn_llzo_options(
     mlip_model: str = "CHGNet",
     n_sites: int | None = None,
     orientations: tuple[str, ...] | list[str] | None = None,
+    garnet: str = "llzo",
 ) -> dict[str, Any]:
-    """Validated options of the study (they define the run and are stored with it)."""
+    """Validated options of the study (they define the run and are stored with it).
+
+    ``garnet`` is ``llzo`` (tetragonal Li7La3Zr2O12) or ``llzto`` (Ta-doped, x = 0.5:
+    Li6.5La3Zr1.5Ta0.5O12 on the same ordered cell; see ``ssbflow.structures.garnet.llzto``).
+    """
     from ssbflow.workflows.engines import get_engine
 
     if preset not in PRESETS:
@@ -63,6 +71,10 @@ def sn_llzo_options(
         raise ValueError(f"--n-sites must be >= 1, got {n_sites}")
     if tuple(miller) == (0, 0, 0):
         raise ValueError("--miller 0 0 0 is not a plane; expected e.g. 0 0 1")
+    if garnet not in GARNETS:
+        raise ValueError(f"--garnet {garnet!r} is not known; expected one of {', '.join(GARNETS)}")
+    # the key appears only for LLZTO, so runs made before the option resume unchanged
+    extra = {} if garnet == "llzo" else {"garnet": garnet}
     return {
         "study": STUDY,
         "engine": engine,
@@ -75,6 +87,7 @@ def sn_llzo_options(
         "mlip_model": mlip_model,
         "n_sites": n_sites or PRESETS[preset]["n_sites"],
         "orientations": list(orientations or PRESETS[preset]["orientations"]),
+        **extra,
     }
 
 
@@ -92,6 +105,12 @@ def make_sn_llzo_flow(options: dict[str, Any], report_dir: str):
         slab_kwargs["thickness"] = options["thickness_A"]
     if options["termination"] is not None:
         slab_kwargs["termination"] = options["termination"]
+    if options.get("garnet", "llzo") == "llzto":
+        from ssbflow.structures.garnet import llzto
+
+        # the Ta/Li-vacancy ordering leaves no stoichiometric half-cell slab: the default
+        # LLZTO(001) slab is a whole cell thick (188 atoms), four times the DFT cost of LLZO's
+        slab_kwargs["bulk"] = llzto()
     slab = llzo_slab(**slab_kwargs)
     sn = molecule("succinonitrile", conformer=preset["conformer"])
     maker = AdsorptionStudyMaker(
@@ -110,7 +129,9 @@ def make_sn_llzo_flow(options: dict[str, Any], report_dir: str):
             "termination": options["termination"],
             "slab_thickness_A": options["thickness_A"],
             "vacuum_A": options["vacuum_A"],
+            "garnet": options.get("garnet", "llzo"),
             "slab_atoms": len(slab),
+            "slab_formula": slab.composition.formula.replace(" ", ""),
             "molecule": f"succinonitrile ({preset['conformer']})",
         },
     )

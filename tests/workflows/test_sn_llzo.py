@@ -52,6 +52,7 @@ def test_second_run_takes_everything_from_the_store(sn_run):
         (["--electronic", "gaussian"], "electronic"),
         (["--orientation", "sideways"], "--orientation"),
         (["--miller", "0", "0", "0"], "--miller"),
+        (["--garnet", "llzo-cubic"], "--garnet"),
     ],
 )
 def test_wrong_input_is_one_line_and_writes_nothing(tmp_path, capsys, args, needle):
@@ -68,3 +69,19 @@ def test_missing_cp2k_is_one_line(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.strip()
     assert code == 1 and len(err.splitlines()) == 1 and "CP2K" in err
     assert not (tmp_path / "run").exists()
+
+
+def test_llzto_flow_cuts_a_neutral_ta_doped_slab(tmp_path):
+    from ssbflow.workflows.sn_llzo import make_sn_llzo_flow, sn_llzo_options
+
+    options = sn_llzo_options(electronic="none", garnet="llzto", n_sites=1,
+                              orientations=["upright"])
+    assert options["garnet"] == "llzto"
+    # LLZO runs keep their old settings (no garnet key), so they resume unchanged
+    assert "garnet" not in sn_llzo_options(electronic="none")
+    flow = make_sn_llzo_flow(options, str(tmp_path))
+    slab = flow.jobs[0].function_args[0]  # the bare-slab relaxation's input
+    comp = slab.composition
+    assert comp["Ta"] > 0 and comp["Li"] / comp["La"] < 7 / 3  # Ta5+ replaces Zr4+ and one Li+
+    ox = {"Li": 1, "La": 3, "Zr": 4, "Ta": 5, "O": -2}
+    assert sum(ox[el.symbol] * n for el, n in comp.items()) == 0
