@@ -252,7 +252,7 @@ def adsorption_energy_on_llzo(candidate: Candidate, spec: ScreenSpec,
     kwargs["slab"] = _relaxed_slab(slab, spec, getattr(cache, "store", None))
     result = mlip_adsorption_energy(mol, engine=spec.engine, relax_slab=False, **kwargs)
     return {k: result[k] for k in ("adsorption_energy_eV", "site", "orientation")
-            if k in result} | {"formula": mol.composition.formula.replace(" ", "")}
+            if k in result} | {"formula": mol.composition.hill_formula.replace(" ", "")}
 
 
 def _relaxed_slab(slab: Structure, spec: ScreenSpec, store: Any | None) -> Structure:
