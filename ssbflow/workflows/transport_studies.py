@@ -85,7 +85,12 @@ def _write_table(rows: list[dict], csv_path: Path, title: str) -> str:
 class NcmPvdfSettings:
     """Settings of ``ssbflow run ncm-pvdf`` (defaults: laptop-sized).
 
-    Scale up with a thicker slab (``thickness_A`` 10-12), a wider cell and ``n_images`` 7.
+    The default cell is 14.35 x 5.78 Å in-plane (80 slab atoms): the chain and its periodic
+    images then form a monolayer 5.8 Å apart, and the hop's vacancy has images 5.8 Å away
+    along b. ``freeze_polymer_in_hop``: the chain is relaxed with the initial state and then
+    held there in the final state and the band (its soft torsions otherwise keep drifting
+    and add conformational energy to the hop). Scale up with a thicker slab
+    (``thickness_A`` 10-12), ``min_width_A`` (14, 8) or wider, and ``n_images`` 5-7.
     """
 
     thickness_A: float = 6.0
@@ -97,6 +102,7 @@ class NcmPvdfSettings:
     mlip_model: str = "CHGNet"
     polymer_height_A: float = 2.5
     hop: tuple[int, int] | None = None
+    freeze_polymer_in_hop: bool = True
 
 
 def choose_subsurface_hop(slab: Structure, depth_min_A: float = 1.5) -> tuple[int, int]:
@@ -215,8 +221,8 @@ def minimise(atoms: Any, calc: Any, fmax_eV_per_A: float, max_steps: int,
 def relaxed_hop_endpoints(initial: Structure | Any, moving_index: int,
                           target_A: np.ndarray | list[float] | Callable[[Any], np.ndarray],
                           calc: Any, folder: str | Path,
-                          fmax_eV_per_A: float = 0.05,
-                          max_steps: int = 300) -> tuple[Any, Any, dict]:
+                          fmax_eV_per_A: float = 0.05, max_steps: int = 300,
+                          fixed_in_final: list[int] | None = None) -> tuple[Any, Any, dict]:
     """Relaxed endpoints of a hop of ion ``moving_index`` to the Cartesian point ``target_A``
     (or to ``target_A(relaxed_initial)`` when it is a function) that share one host
     configuration.
@@ -225,8 +231,11 @@ def relaxed_hop_endpoints(initial: Structure | Any, moving_index: int,
     configuration with only the moving ion put on ``target_A``, and is relaxed in turn.
     Relaxing both endpoints from one start keeps soft parts of the system (an adsorbed
     polymer) in the same basin, so the band does not have to carry a conformational change
-    on top of the hop. Relaxed frames are kept in ``folder`` (``initial_relaxed.extxyz``,
-    ``final_relaxed.extxyz``, BFGS logs) and read back when present (resume).
+    on top of the hop. ``fixed_in_final`` atoms (e.g. a polymer whose soft modes still
+    drift) are held at their relaxed initial positions in the final relaxation, so the two
+    endpoints differ only by the hop and its surroundings. Relaxed frames are kept in
+    ``folder`` (``initial_relaxed.extxyz``, ``final_relaxed.extxyz``, BFGS logs) and read
+    back when present (resume).
 
     Returns
     -------
@@ -247,26 +256,43 @@ def relaxed_hop_endpoints(initial: Structure | Any, moving_index: int,
                          f"{len(start)}-atom structure")
     info: dict[str, Any] = {"moving_index": int(moving_index)}
     frames: dict[str, Any] = {}
+    relaxed_now: set[str] = set()
     for name in ("initial", "final"):
         path = folder / f"{name}_relaxed.extxyz"
-        if path.is_file():
-            frames[name] = read(path)
+        cached = read(path) if path.is_file() else None
+        if name == "final" and "initial" in relaxed_now:
+            cached = None  # built on an initial state that has just moved on
+        if cached is not None and cached.info.get("converged", True):
+            frames[name] = cached
         else:
-            if name == "final":
+            if cached is not None:  # an unconverged relaxation goes on where it stopped
+                start = cached
+            elif name == "final":
                 start = frames["initial"].copy()
                 point = target_A(start) if callable(target_A) else target_A
                 start.positions[moving_index] = np.asarray(point, dtype=float)
+                if fixed_in_final:
+                    start.set_constraint(_fix_more(start, fixed_in_final))
             t0 = time.perf_counter()
             relaxed, ok = minimise(start, calc, fmax_eV_per_A, max_steps,
                                    logfile=folder / f"{name}_relax.log")
-            relaxed.info.update(converged=ok, wall_time_s=time.perf_counter() - t0)
+            before = float(cached.info.get("wall_time_s", 0.0)) if cached is not None else 0.0
+            relaxed.info.update(converged=ok, wall_time_s=before + time.perf_counter() - t0)
             write(path, relaxed)
             frames[name] = relaxed
+            relaxed_now.add(name)
         info[f"{name}_converged"] = bool(frames[name].info.get("converged", True))
         info[f"{name}_relax_wall_time_s"] = float(frames[name].info.get("wall_time_s", 0.0))
     info["hop_length_A"] = float(np.linalg.norm(
         _mic_vector(frames["initial"], frames["final"], moving_index)))
     return frames["initial"], frames["final"], info
+
+
+def _fix_more(atoms: Any, indices: list[int]) -> list:
+    """The constraints of ``atoms`` plus ``FixAtoms(indices)``."""
+    from ase.constraints import FixAtoms
+
+    return [*atoms.constraints, FixAtoms(indices=list(indices))]
 
 
 def _mic_vector(a: Any, b: Any, index: int) -> np.ndarray:
@@ -313,17 +339,18 @@ def run_band(initial: Any, final: Any, calc: Any, out_dir: str | Path, n_images:
     for img in images[1:-1]:
         img.calc = calc
     checkpoint = out / "band_checkpoint.extxyz"
-    stage, steps_done = 1, 0
+    stage, steps_done, resumed = 1, 0, False
     if checkpoint.is_file():
         saved = read(checkpoint, index=":")
-        if len(saved) == len(images):
+        if len(saved) == len(images):  # a band with another image count is started afresh
             for img, frame in zip(images[1:-1], saved[1:-1], strict=True):
                 img.positions = frame.positions
             stage = int(saved[0].info.get("stage", 1))
             steps_done = int(saved[0].info.get("steps", 0))
+            resumed = True
     band = NEB(images, climb=stage == 2, method="improvedtangent",
                allow_shared_calculator=True)
-    if not checkpoint.is_file():
+    if not resumed:
         band.interpolate(method="idpp", mic=True)
 
     def save(stage_now: int, opt: Any) -> None:
@@ -462,8 +489,13 @@ def run_ncm_pvdf(out: str | Path, settings: NcmPvdfSettings | None = None) -> di
     out.mkdir(parents=True, exist_ok=True)
     (out / "structures").mkdir(exist_ok=True)
     t_start = time.perf_counter()
-    slab = ncm811_slab(thickness=cfg.thickness_A, vacuum=cfg.vacuum_A,
-                       min_width_A=cfg.min_width_A)
+    saved = out / "structures" / "bare_slab.json"
+    if saved.is_file():  # the TM ordering has ties that another thread count may break
+        slab = Structure.from_file(saved)  # differently; resumed files refer to indices
+    else:
+        slab = ncm811_slab(thickness=cfg.thickness_A, vacuum=cfg.vacuum_A,
+                           min_width_A=cfg.min_width_A)
+        slab.to(filename=str(saved))
     hop = tuple(cfg.hop) if cfg.hop else choose_subsurface_hop(slab)
     initial_s, final_s = vacancy_hop_endpoints(slab, *hop)
     moving = hop[0] if hop[0] < hop[1] else hop[0] - 1
@@ -481,9 +513,14 @@ def run_ncm_pvdf(out: str | Path, settings: NcmPvdfSettings | None = None) -> di
     for tag in ("pvdf", "dpvdf"):
         coated[tag] = polymer_on_slab(vac_slab, tag, height=cfg.polymer_height_A)
         write_structure(coated[tag], out / "structures" / f"{tag}.cif")
+        chain = [i for i, m in enumerate(coated[tag].site_properties["adsorbate"]) if m]
+        frozen = chain if cfg.freeze_polymer_in_hop else None
         endpoints[tag] = relaxed_hop_endpoints(coated[tag], moving, target_A, calc,
                                                out / f"endpoints_{tag}", cfg.fmax_eV_per_A,
-                                               cfg.max_steps)
+                                               cfg.max_steps, fixed_in_final=frozen)
+        if frozen:  # the band moves the hop and the slab; the chain stays where it relaxed
+            for frame in endpoints[tag][:2]:
+                frame.set_constraint(_fix_more(frame, frozen))
 
     results: dict[str, NebResult] = {}
     rows, binding = [], []
@@ -578,15 +615,19 @@ def _relaxed_chain_energy(chain: Any, path: Path, calc: Any, fmax: float,
 class DiffusionStudySettings:
     """MD settings of the diffusion studies.
 
-    The defaults (200 steps of 1 fs per temperature) run the whole chain on a laptop in
-    minutes but only sample the ballistic/caged regime; converged D needs tens of ps
-    (``n_steps`` of 10^4–10^5, ideally on a GPU), more temperatures and larger cells.
+    The defaults (200 steps of 1 fs per temperature, a frame every 5 steps) run the whole
+    chain on a laptop but only sample the ballistic/caged regime, and the reports say so
+    ("not diffusive"). Measured here with CHGNet on CPU (one thread, 2 shared cores, load
+    10-14): 3.0-3.6 s per step for the 144-atom PVDF box and ~1.4 s for the 112-atom
+    dehydrofluorinated one, so 0.1-0.2 ps per temperature was all that fitted. Converged D
+    needs tens of ps for LLZO and ns for Li+ in polymers (``n_steps`` of 10^4–10^6, on a
+    GPU), and the first ~0.3 ps (3 / friction) are still equilibrating the thermostat.
     """
 
     temperatures_K: tuple[float, ...] = (600.0, 800.0, 1000.0)
     n_steps: int = 200
     timestep_fs: float = 1.0
-    save_every: int = 10
+    save_every: int = 5
     mlip_model: str = "CHGNet"
     species: str = "Li"
     seed: int = 0
@@ -960,14 +1001,16 @@ def run_llto_li_migration(out: str | Path, settings: LltoSettings | None = None)
                        fmax_eV_per_A=cfg.fmax_eV_per_A, max_steps=cfg.max_steps,
                        label="LLTO A-site hop")
     energies = np.asarray(res.image_energies_eV)
-    above = bool(np.all(energies[1:-1] > max(energies[0], energies[-1]) - 1e-3))
+    # the old failure: images below the endpoints (endpoints on symmetric saddle points)
+    above = bool(np.all(energies[1:-1] > min(energies[0], energies[-1]) - 1e-3))
+    saddle_inside = bool(res.reverse_barrier_eV > 0.01 and res.barrier_eV > 0.01)
     site = initial.copy()
     site.positions[index] = c0
     li_offset = float(np.linalg.norm(_mic_vector(site, initial, index)))
     rows = [{"hop": hop["kind"], "barrier_eV": res.barrier_eV,
              "reverse_barrier_eV": res.reverse_barrier_eV,
              "reaction_energy_eV": res.reaction_energy_eV, "converged": res.converged,
-             "images_above_endpoints": above,
+             "images_above_lower_endpoint": above, "saddle_above_both_ends": saddle_inside,
              "intermediate_minimum": res.has_intermediate_minimum,
              "hop_length_A": info["hop_length_A"], "neb_steps": res.optimizer_steps}]
     wall = time.perf_counter() - t_start
@@ -980,9 +1023,14 @@ def run_llto_li_migration(out: str | Path, settings: LltoSettings | None = None)
           "empty neighbouring cage.", "",
           _write_table(rows, out / "barriers.csv", "CI-NEB"), "",
           _convergence_note(rows), "",
-          "Every inner image lies above both endpoints." if above else
-          "**Some image lies below an endpoint**: the endpoints are not the minima of this "
-          "path.", "",
+          ("No image lies below the lower endpoint." if above else
+           "**Some image lies below an endpoint**: the endpoints are not the minima of this "
+           "path.") + " " + (
+              "The band maximum lies above both endpoints (a saddle between two minima)."
+              if saddle_inside else
+              f"The band rises to the final state (reverse barrier "
+              f"{res.reverse_barrier_eV:.3f} eV): the target cage is at best a shallow "
+              "minimum for Li, and the forward barrier is its site energy."), "",
           "Reference: bulk Li conduction in LLTO has Ea ≈ 0.3–0.4 eV (0.40 eV for x ≈ 0.1, "
           "Stramare, Thangadurai & Weppner, Chem. Mater. 15, 3974 (2003); Inaguma et al., "
           "Solid State Commun. 86, 689 (1993)); 7Li NMR gives ≈ 0.12 eV for local hops.",
