@@ -705,7 +705,9 @@ def run_diffusion_study(
                 "msd_slope_stderr_A2_per_ps": res.msd_slope_stderr_A2_per_ps,
                 "D_cm2_s": res.D_cm2_s, "D_stderr_cm2_s": res.D_stderr_cm2_s,
                 "fit_start_ps": res.fit_range_ps[0], "fit_end_ps": res.fit_range_ps[1],
-                "loglog_slope": res.loglog_slope, "diffusive": res.diffusive,
+                "loglog_slope": res.loglog_slope,
+                "late_loglog_slope": res.late_loglog_slope, "regime": res.regime,
+                "diffusive": res.diffusive,
                 "msd_fit_end_A2": float(np.interp(res.fit_range_ps[1], res.time_ps,
                                                   res.msd_A2)),
                 "sigma_NE_mS_cm": res.sigma_mS_cm,
@@ -724,11 +726,12 @@ def run_diffusion_study(
                       for k, f in fits.items()]
     if fits:
         plot_arrhenius(fits, out / "arrhenius.png")
-    not_diffusive = [f"{r['system']} {r['T_K']:.0f} K" for r in rows if not r["diffusive"]]
+    not_diffusive = [f"{r['system']} {r['T_K']:.0f} K ({r['regime']})" for r in rows
+                     if not r["diffusive"]]
     if not_diffusive:
         verdict = (
             "**Not diffusive**: the MSD of " + ", ".join(not_diffusive) + " has no linear "
-            "(log–log slope 1) regime within the run (ballistic/caged; see `loglog_slope`). "
+            "(log–log slope 1) regime within the run (see `loglog_slope`, `late_loglog_slope`). "
             "Those D are slopes of a non-diffusive MSD (estimates only, usually upper bounds "
             "of the caged motion) and an Ea fitted to them is not a diffusion activation "
             "energy. Longer MD (ns for Li+ in polymers) is needed for converged D and Ea."
@@ -1033,7 +1036,8 @@ def run_llto_li_migration(out: str | Path, settings: LltoSettings | None = None)
               "minimum for Li, and the forward barrier is its site energy."), "",
           "Reference: bulk Li conduction in LLTO has Ea ≈ 0.3–0.4 eV (0.40 eV for x ≈ 0.1, "
           "Stramare, Thangadurai & Weppner, Chem. Mater. 15, 3974 (2003); Inaguma et al., "
-          "Solid State Commun. 86, 689 (1993)); 7Li NMR gives ≈ 0.12 eV for local hops.",
+          "Solid State Commun. 86, 689 (1993)); universal force fields are known to soften "
+          "potential-energy surfaces and underestimate barriers.",
           "", f"Wall time of this call: {wall:.0f} s.", "",
           "![profile](neb/neb_profile.png)", ""]
     (out / "report.md").write_text("\n".join(md))
