@@ -301,6 +301,10 @@ class DiffusionResult:
     (``stderr_method``: groups of ions, or consecutive time blocks when there are too few
     ions). ``diffusive`` is false when no window with log–log slope 1 ± ``tolerance`` was
     found (the fit range is then the closest one and D is an estimate only).
+    ``late_loglog_slope`` is the log–log slope over the later half (in log t) of the fit
+    window and ``regime`` names what the MSD does there: ``"diffusive"``,
+    ``"ballistic/superdiffusive"`` (slope above 1 + tolerance), ``"caged/subdiffusive"``
+    (below 1 − tolerance) or ``"crossover"`` (late slope near 1 but not the whole window).
     """
 
     species: str
@@ -319,6 +323,8 @@ class DiffusionResult:
     temperature_K: float | None = None
     volume_A3: float | None = None
     sigma_mS_cm: float | None = None
+    late_loglog_slope: float = math.nan
+    regime: str = ""
     D_components_cm2_s: tuple[float, float, float] = (math.nan, math.nan, math.nan)
     time_ps: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     msd_A2: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
@@ -397,6 +403,27 @@ def find_diffusive_range(
     if best is None:
         return 1, i1, math.nan, False
     return best[1], i1, best[2], False
+
+
+def _late_regime(t: np.ndarray, msd: np.ndarray, i0: int, i1: int, diffusive: bool,
+                 tolerance: float) -> tuple[float, str]:
+    """Log–log slope over the later half (in log t) of lags i0..i1, and the regime name."""
+    idx = np.unique(np.geomspace(i0, i1, 40).astype(int))
+    log_t = np.log(t[idx])
+    late = log_t >= 0.5 * (log_t[0] + log_t[-1])
+    if late.sum() < 2:  # very short window: the whole of it
+        late = np.ones_like(log_t, dtype=bool)
+    y = msd[idx][late]
+    if late.sum() < 2 or np.any(y <= 0):
+        return math.nan, "diffusive" if diffusive else "unknown"
+    beta = float(np.polyfit(log_t[late], np.log(y), 1)[0])
+    if diffusive:
+        return beta, "diffusive"
+    if beta > 1.0 + tolerance:
+        return beta, "ballistic/superdiffusive"
+    if beta < 1.0 - tolerance:
+        return beta, "caged/subdiffusive"
+    return beta, "crossover"
 
 
 def _linear_slope(t: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -506,6 +533,7 @@ def analyze_msd(
         i0, i1, beta, diffusive = find_diffusive_range(t, msd, max_lag_fraction, tolerance)
     sel = slice(i0, i1 + 1)
     slope, intercept = _linear_slope(t[sel], msd[sel])
+    late_beta, regime = _late_regime(t, msd, max(i0, 1), i1, diffusive, tolerance)
     d_comp = tuple(
         _linear_slope(t[sel], msd_comp[sel, k])[0] / 2.0 * A2_PER_PS_TO_CM2_PER_S
         for k in range(3)
@@ -553,6 +581,8 @@ def analyze_msd(
         temperature_K=temperature_K,
         volume_A3=volume_A3,
         sigma_mS_cm=sigma,
+        late_loglog_slope=late_beta,
+        regime=regime,
         D_components_cm2_s=d_comp,
         time_ps=t,
         msd_A2=msd,

@@ -211,7 +211,7 @@ def run_polymer_li_diffusion_command(
     temperature: _TEMPS = None,
     n_steps: Annotated[int, typer.Option(help="MD steps per temperature.")] = 200,
     timestep_fs: Annotated[float, typer.Option(help="MD time step (fs).")] = 1.0,
-    save_every: Annotated[int, typer.Option(help="Steps between saved frames.")] = 10,
+    save_every: Annotated[int, typer.Option(help="Steps between saved frames.")] = 5,
     n_chains: Annotated[int, typer.Option(help="Polymer chains per box.")] = 4,
     n_units: Annotated[int, typer.Option(help="Monomer units per chain.")] = 4,
     n_li: Annotated[int, typer.Option(help="LiFSI pairs per box.")] = 4,
@@ -235,7 +235,7 @@ def run_llzo_li_diffusion_command(
     temperature: _TEMPS = None,
     n_steps: Annotated[int, typer.Option(help="MD steps per temperature.")] = 200,
     timestep_fs: Annotated[float, typer.Option(help="MD time step (fs).")] = 1.0,
-    save_every: Annotated[int, typer.Option(help="Steps between saved frames.")] = 10,
+    save_every: Annotated[int, typer.Option(help="Steps between saved frames.")] = 5,
     mlip_model: _MODEL = "CHGNet",
     as_json: _JSON = False,
 ) -> None:

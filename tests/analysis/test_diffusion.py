@@ -51,7 +51,7 @@ def test_random_walk_recovers_known_D_within_5_percent() -> None:
     res = analyze_msd(pos, symbols, np.arange(4000) * dt_ps, temperature_K=300, volume_A3=8000)
     assert res.D_cm2_s == pytest.approx(d_A2_ps * 1e-4, rel=0.05)
     assert res.msd_slope_A2_per_ps == pytest.approx(6 * d_A2_ps, rel=0.05)
-    assert res.diffusive and res.stderr_method == "ion groups"
+    assert res.diffusive and res.stderr_method == "ion groups" and res.regime == "diffusive"
     assert 0 < res.D_stderr_cm2_s < 0.05 * res.D_cm2_s
     expected = nernst_einstein_sigma_mS_cm(res.D_cm2_s, 200, 8000, 300)
     assert res.sigma_mS_cm == pytest.approx(expected)
@@ -87,6 +87,12 @@ def test_ballistic_to_caged_crossover_is_not_called_diffusive() -> None:
     langevin = 6 * d_A2_ps * (t - tau_ps * (1.0 - np.exp(-t / tau_ps)))
     i0, _, beta, diffusive = find_diffusive_range(t, langevin)
     assert diffusive and abs(beta - 1.0) < 0.15 and t[i0] >= tau_ps
+    # the same cage seen through analyze_msd: named caged, D only an estimate
+    rng = np.random.default_rng(4)
+    cage_A = rng.normal(scale=0.5, size=(2000, 20, 3))  # ions rattling in fixed cages
+    res = analyze_msd(cage_A, ["Li"] * 20, np.arange(2000) * 0.005)
+    assert not res.diffusive and res.regime == "caged/subdiffusive"
+    assert res.late_loglog_slope < 0.5
 
 
 def _write_frames(path, n_frames, times_fs=None, symbols=("Li", "O")):

@@ -28,6 +28,7 @@ def test_polymer_li_diffusion_tiny_reports_both_polymers_and_says_not_diffusive(
         assert row["wall_s_per_step"] > 0
         # 10 fs of MD is ballistic (MSD ∝ t², log–log slope near 2), never diffusive
         assert not row["diffusive"] and row["loglog_slope"] > 1.3
+        assert row["regime"] == "ballistic/superdiffusive"
     assert not doc["diffusive"] and len(doc["not_diffusive"]) == 4
     assert {r["system"] for r in doc["arrhenius"]} == {"pvdf", "dpvdf"}
     assert all(r["from_diffusive_msd"] is False for r in doc["arrhenius"])
