@@ -18,13 +18,16 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pymatgen.core import Structure
 
 from ssbflow.errors import InputError
 from ssbflow.workflows.md import engine_settings
+
+if TYPE_CHECKING:
+    from ssbflow.analysis.neb import NebResult
 
 # --------------------------------------------------------------------------------------------
 # Report helpers
@@ -204,8 +207,8 @@ def minimise(atoms: Any, calc: Any, fmax_eV_per_A: float, max_steps: int,
              logfile: str | Path | None = None) -> tuple[Any, bool]:
     """Fixed-cell minimisation with ASE's BFGS; returns a single-point copy and convergence.
 
-    BFGS rather than FIRE: with the curvature it learns, it needs fewer force calls on
-    these slabs (whose polymer chains add soft torsional modes).
+    BFGS rather than FIRE: quasi-Newton steps use the curvature it learns, which suits the
+    soft torsional modes of adsorbed chains (FIRE has no curvature information).
     """
     from ase.optimize import BFGS
 
@@ -304,15 +307,15 @@ def _mic_vector(a: Any, b: Any, index: int) -> np.ndarray:
 
 def run_band(initial: Any, final: Any, calc: Any, out_dir: str | Path, n_images: int = 3,
              fmax_eV_per_A: float = 0.05, max_steps: int = 300, label: str = "NEB",
-             climb_start_eV_per_A: float = 0.15) -> Any:
+             climb_start_eV_per_A: float = 0.15) -> NebResult:
     """CI-NEB (improved tangent, IDPP) between relaxed endpoints, checkpointed for resume.
 
-    Same method and output files as :func:`ssbflow.workflows.neb.run_neb` (which
-    ``analyze_neb`` reads), with what the long slab bands need and ``run_neb`` lacks: the band
-    is written to ``band_checkpoint.extxyz`` every 5 steps and an interrupted run continues
-    from it, each stage logs its steps (``neb_stage*.log``), and the climbing stage uses BFGS
-    (FIRE takes several times more steps on these bands). Stage 1: plain NEB with FIRE down to
-    ``climb_start_eV_per_A``; stage 2: climbing image with BFGS down to ``fmax_eV_per_A``.
+    Writes the same files as :func:`ssbflow.workflows.neb.run_neb` (which ``analyze_neb``
+    reads) and adds what bands of hours need and ``run_neb`` lacks: the band is written to
+    ``band_checkpoint.extxyz`` every 5 steps and an interrupted run continues from it, and
+    each stage logs its steps (``neb_stage*.log``). Stage 1: plain NEB with FIRE (robust far
+    from the path) down to ``climb_start_eV_per_A``; stage 2: climbing image with BFGS
+    (quasi-Newton steps once the band is near the path) down to ``fmax_eV_per_A``.
 
     Returns
     -------
@@ -477,7 +480,7 @@ def run_ncm_pvdf(out: str | Path, settings: NcmPvdfSettings | None = None) -> di
     dict
         The content of ``results.json``.
     """
-    from ssbflow.analysis.neb import NebResult, analyze_neb, plot_profiles
+    from ssbflow.analysis.neb import analyze_neb, plot_profiles
     from ssbflow.io import write_structure
     from ssbflow.structures.cathodes import ncm811_slab
     from ssbflow.structures.polymers import polymer_on_slab
