@@ -32,6 +32,9 @@ A2_PER_PS_TO_CM2_PER_S = 1.0e-4
 _E_CHARGE_C = 1.602176634e-19
 _KB_J_PER_K = 1.380649e-23
 MIN_FRAMES = 5
+#: Smallest MSD (Å²) at the end of the fit window for a linear MSD to count as diffusive:
+#: an RMS displacement of 2 Å, below one Li hop between sites (2.5-3 Å).
+MIN_DIFFUSIVE_MSD_A2 = 4.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,7 +307,9 @@ class DiffusionResult:
     ``late_loglog_slope`` is the log–log slope over the later half (in log t) of the fit
     window and ``regime`` names what the MSD does there: ``"diffusive"``,
     ``"ballistic/superdiffusive"`` (slope above 1 + tolerance), ``"caged/subdiffusive"``
-    (below 1 − tolerance) or ``"crossover"`` (late slope near 1 but not the whole window).
+    (below 1 − tolerance), ``"crossover"`` (late slope near 1 but not the whole window) or
+    ``"local (MSD < … Å²)"`` (linear, but the ions moved less than about one hop, see
+    ``min_msd_A2`` of :func:`analyze_msd`).
     """
 
     species: str
@@ -455,6 +460,7 @@ def analyze_msd(
     max_lag_fraction: float = 0.5,
     tolerance: float = 0.15,
     single_precision: bool = False,
+    min_msd_A2: float = MIN_DIFFUSIVE_MSD_A2,
 ) -> DiffusionResult:
     """Diffusion coefficient of ``species`` from unwrapped positions.
 
@@ -481,6 +487,10 @@ def analyze_msd(
         ``n_blocks`` ions, otherwise consecutive time blocks).
     max_lag_fraction, tolerance
         See :func:`find_diffusive_range`.
+    min_msd_A2
+        A linear MSD counts as diffusive only if it reaches this value (Å²) at the end of
+        the fit window: below about one ion hop (2.5-3 Å between sites) a linear stretch
+        is local motion, not long-range diffusion.
     single_precision
         float32 FFTs (see :func:`msd_fft`).
     """
@@ -534,6 +544,9 @@ def analyze_msd(
     sel = slice(i0, i1 + 1)
     slope, intercept = _linear_slope(t[sel], msd[sel])
     late_beta, regime = _late_regime(t, msd, max(i0, 1), i1, diffusive, tolerance)
+    if diffusive and msd[i1] < min_msd_A2:
+        diffusive = False
+        regime = f"local (MSD < {min_msd_A2:g} Å²)"
     d_comp = tuple(
         _linear_slope(t[sel], msd_comp[sel, k])[0] / 2.0 * A2_PER_PS_TO_CM2_PER_S
         for k in range(3)

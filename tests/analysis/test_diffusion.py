@@ -93,6 +93,12 @@ def test_ballistic_to_caged_crossover_is_not_called_diffusive() -> None:
     res = analyze_msd(cage_A, ["Li"] * 20, np.arange(2000) * 0.005)
     assert not res.diffusive and res.regime == "caged/subdiffusive"
     assert res.late_loglog_slope < 0.5
+    # a linear MSD that stays below one hop (RMS < 2 Å) is local motion, not diffusion
+    short = _walk(400, 50, 0.05, 0.01, seed=6)  # MSD reaches only ~0.6 Å² at half the run
+    res = analyze_msd(short, ["Li"] * 50, np.arange(400) * 0.01)
+    assert res.loglog_slope == pytest.approx(1.0, abs=0.15)
+    assert not res.diffusive and res.regime.startswith("local")
+    assert analyze_msd(short, ["Li"] * 50, np.arange(400) * 0.01, min_msd_A2=0.1).diffusive
 
 
 def _write_frames(path, n_frames, times_fs=None, symbols=("Li", "O")):
