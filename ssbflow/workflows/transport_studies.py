@@ -621,8 +621,8 @@ class DiffusionStudySettings:
     The defaults (200 steps of 1 fs per temperature, a frame every 5 steps) run the whole
     chain on a laptop but only sample the ballistic/caged regime, and the reports say so
     ("not diffusive"). Measured here with CHGNet on CPU (one thread, 2 shared cores, load
-    10-14): 3.0-3.6 s per step for the 144-atom PVDF box and ~1.4 s for the 112-atom
-    dehydrofluorinated one, so 0.1-0.2 ps per temperature was all that fitted. Converged D
+    7-14): 1.9-3.0 s per step for the 144-atom PVDF box and 1.1-1.5 s for the 112-atom
+    dehydrofluorinated one, so 0.3 ps per temperature was all that fitted. Converged D
     needs tens of ps for LLZO and ns for Li+ in polymers (``n_steps`` of 10^4–10^6, on a
     GPU), and the first ~0.3 ps (3 / friction) are still equilibrating the thermostat.
     """
