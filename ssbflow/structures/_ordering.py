@@ -114,6 +114,10 @@ def _arrangements(labels: dict[str, int], n: int) -> Iterator[tuple[str, ...]]:
             yield tuple(seq)
 
 
+#: Ewald energies closer than this (eV) count as equal (round-off between equivalent orderings).
+TIE_TOL_EV = 1e-6
+
+
 def lowest_ewald_ordering(
     matrix: np.ndarray,
     fixed_charges: np.ndarray,
@@ -163,7 +167,9 @@ def lowest_ewald_ordering(
         per_group = [list(_arrangements(dict(g.counts), len(g.sites))) for g in groups]
         rows = np.array([sum(combo, ()) for combo in itertools.product(*per_group)])
         e = energies(to_charges(rows))
-        best = int(np.argmin(e))
+        # symmetry-equivalent arrangements tie to round-off, which changes with the BLAS
+        # thread count: take the first of the tied ones so the result is reproducible
+        best = int(np.flatnonzero(e <= e.min() + TIE_TOL_EV)[0])
         best_row = list(rows[best])
         best_e = float(e[best])
     else:
@@ -175,10 +181,10 @@ def lowest_ewald_ordering(
         e = energies(to_charges(rows))
         group_of = np.concatenate([[k] * len(g.sites) for k, g in enumerate(groups)])
         best_row, best_e = None, math.inf
-        for start in np.argsort(e)[:5]:
+        for start in np.argsort(np.round(e / TIE_TOL_EV), kind="stable")[:5]:
             row, e_row = _swap_descent(rows[start].copy(), group_of, a_vv, h, const,
                                        label_charges)
-            if e_row < best_e - 1e-9:
+            if e_row < best_e - TIE_TOL_EV:
                 best_row, best_e = list(row), e_row
     def as_labels(row: Sequence[str]) -> dict[int, str]:
         return {int(i): str(lab) for i, lab in zip(var, row, strict=True)}
@@ -212,8 +218,10 @@ def _swap_descent(
         delta = (dq * (h[:, None] - h[None, :]) + 2.0 * dq * (g[:, None] - g[None, :])
                  + dq**2 * (diag[:, None] + diag[None, :] - 2.0 * a_vv))
         delta[~same_group | (dq == 0.0)] = np.inf
-        i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
-        if delta[i, j] > -1e-9:
+        # first of the (round-off) tied best swaps, for a reproducible result
+        flat = np.flatnonzero(delta.ravel() <= delta.min() + TIE_TOL_EV)[0]
+        i, j = np.unravel_index(int(flat), delta.shape)
+        if delta[i, j] > -TIE_TOL_EV:
             break
         row[[i, j]] = row[[j, i]]
         q[[i, j]] = q[[j, i]]
