@@ -161,7 +161,7 @@ _MODEL = Annotated[str, typer.Option(help="Universal force field (atomate2 name)
 def run_ncm_pvdf_command(
     out: _OUT = Path("ncm-pvdf"),
     thickness: Annotated[float, typer.Option(help="Slab thickness (Å).")] = 6.0,
-    n_images: Annotated[int, typer.Option(help="Intermediate NEB images.")] = 5,
+    n_images: Annotated[int, typer.Option(help="Intermediate NEB images.")] = 3,
     fmax: Annotated[float, typer.Option(help="Force criterion (eV/Å).")] = 0.05,
     max_steps: Annotated[int, typer.Option(help="Optimiser steps per stage.")] = 300,
     hop: Annotated[
