@@ -246,26 +246,7 @@ def run_neb(
         steps += opt.nsteps
 
     final_band = [images[0]] + [_single_point(img, calc) for img in images[1:-1]] + [images[-1]]
-    for img in final_band:
-        img.info["neb_n_images"] = len(final_band)
-    write(out / IMAGES_FILE, final_band, format="extxyz")
-    result = analyze_band(final_band)
-    saddle = final_band[result.saddle_index]
-    write(out / "saddle.extxyz", saddle)
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    AseAtomsAdaptor.get_structure(saddle).to(filename=str(out / "saddle.cif"))
-    result.files = {
-        "band": str(out / IMAGES_FILE),
-        "saddle": str(out / "saddle.extxyz"),
-        "initial": str(out / "initial.extxyz"),
-        "final": str(out / "final.extxyz"),
-        "profile_png": str(plot_profiles({label: result}, out / "neb_profile.png")),
-        "result_json": str(out / "neb_result.json"),
-    }
-    result.converged = converged
-    result.optimizer_steps = int(steps)
-    write_result(result, out / "neb_result.json")
+    result = write_band_outputs(final_band, out, label, converged, steps)
     _add_to_json(out / "neb_result.json", {
         "label": label,
         "moving_index": moving_index(a0, a1),
@@ -279,6 +260,39 @@ def run_neb(
             f"NEB '{label}' did not reach fmax {fmax_eV_per_A} eV/Å in {max_steps} steps "
             f"(band kept in {out}); raise max_steps or loosen fmax"
         )
+    return result
+
+
+def write_band_outputs(band: list, out: Path, label: str, converged: bool, steps: int,
+                       extra_files: dict[str, str] | None = None) -> NebResult:
+    """Analyse a finished band (images with energies and forces) and write its files.
+
+    Writes ``neb_images.extxyz``, ``saddle.extxyz``/``saddle.cif``, ``neb_profile.png`` and
+    ``neb_result.json`` into ``out``; every NEB driver (ASE, CP2K, the studies' checkpointed
+    one) ends here, so ``ssbflow analyze neb`` reads all of them the same way.
+    """
+    from ase.io import write
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    for img in band:
+        img.info["neb_n_images"] = len(band)
+    write(out / IMAGES_FILE, band, format="extxyz")
+    result = analyze_band(band)
+    saddle = band[result.saddle_index]
+    write(out / "saddle.extxyz", saddle)
+    AseAtomsAdaptor.get_structure(saddle).to(filename=str(out / "saddle.cif"))
+    result.files = {
+        "band": str(out / IMAGES_FILE),
+        "saddle": str(out / "saddle.extxyz"),
+        "initial": str(out / "initial.extxyz"),
+        "final": str(out / "final.extxyz"),
+        "profile_png": str(plot_profiles({label: result}, out / "neb_profile.png")),
+        "result_json": str(out / "neb_result.json"),
+        **(extra_files or {}),
+    }
+    result.converged = converged
+    result.optimizer_steps = int(steps)
+    write_result(result, out / "neb_result.json")
     return result
 
 

@@ -44,7 +44,7 @@ import numpy as np
 from atomate2.vasp.sets.core import NebSetGenerator
 from pymatgen.core import Structure
 
-from ssbflow.analysis.neb import IMAGES_FILE, NebResult, analyze_band, plot_profiles, write_result
+from ssbflow.analysis.neb import NebResult
 from ssbflow.errors import EngineUnavailableError, InputError, SsbflowError
 from ssbflow.workflows import cp2k_inputs, vasp_inputs
 
@@ -523,7 +523,8 @@ def run_cp2k_neb(
         True when CP2K stopped before ``max_steps``.
     """
     from ase.io import write
-    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ssbflow.workflows.neb import write_band_outputs  # neb imports this module lazily
 
     settings = settings or Cp2kNebSettings()
     structures = [_structure(s) for s in images]
@@ -541,27 +542,10 @@ def run_cp2k_neb(
     band, steps = read_cp2k_band(run_dir, structures[0], len(structures))
     converged = steps < settings.max_steps
 
-    for img in band:
-        img.info["neb_n_images"] = len(band)
-    write(out / IMAGES_FILE, band, format="extxyz")
     write(out / "initial.extxyz", band[0])
     write(out / "final.extxyz", band[-1])
-    result = analyze_band(band)
-    saddle = band[result.saddle_index]
-    write(out / "saddle.extxyz", saddle)
-    AseAtomsAdaptor.get_structure(saddle).to(filename=str(out / "saddle.cif"))
-    result.files = {
-        "band": str(out / IMAGES_FILE),
-        "saddle": str(out / "saddle.extxyz"),
-        "initial": str(out / "initial.extxyz"),
-        "final": str(out / "final.extxyz"),
-        "profile_png": str(plot_profiles({label: result}, out / "neb_profile.png")),
-        "result_json": str(out / "neb_result.json"),
-        "cp2k_dir": str(run_dir),
-    }
-    result.converged = converged
-    result.optimizer_steps = int(steps)
-    write_result(result, out / "neb_result.json")
+    result = write_band_outputs(band, out, label, converged, steps,
+                                extra_files={"cp2k_dir": str(run_dir)})
     scf_steps = _scf_step_count(run_dir)
     record = {
         "label": label,

@@ -24,7 +24,7 @@ import numpy as np
 from pymatgen.core import Structure
 
 from ssbflow.errors import InputError
-from ssbflow.workflows.md import engine_settings
+from ssbflow.workflows.md import energy_forces_calculator, engine_settings
 
 if TYPE_CHECKING:
     from ssbflow.analysis.neb import NebResult
@@ -171,40 +171,6 @@ def _relaxed_energy(structure: Structure, path: Path, calc: Any, fmax: float,
     return float(atoms.get_potential_energy()), atoms
 
 
-def energy_forces_calculator(calc: Any) -> Any:
-    """The same force field, asked for energy and forces only when nothing else is needed.
-
-    CHGNet's ASE calculator evaluates energy, forces, stress and magnetic moments on every
-    call; the stress doubles the cost (autograd through the cell) and fixed-cell NEBs and
-    relaxations never use it, so a CHGNet calculator is re-wrapped to skip it unless stress
-    is requested. Other calculators are returned unchanged.
-    """
-    if _EnergyForcesCHGNet is None or isinstance(calc, _EnergyForcesCHGNet):
-        return calc
-    from chgnet.model.dynamics import CHGNetCalculator
-
-    if not isinstance(calc, CHGNetCalculator):
-        return calc
-    return _EnergyForcesCHGNet(model=calc.model, use_device=str(calc.device))
-
-
-try:
-    from chgnet.model.dynamics import CHGNetCalculator as _CHGNetCalculator
-except ImportError:  # pragma: no cover - CHGNet comes with the mlip engine
-    _EnergyForcesCHGNet = None
-else:
-
-    class _EnergyForcesCHGNet(_CHGNetCalculator):
-        """CHGNet without stress and magnetic moments unless they are asked for."""
-
-        def calculate(self, atoms: Any = None, properties: list | None = None,
-                      system_changes: list | None = None, task: str = "ef") -> None:
-            properties = list(properties or ["energy", "forces"])
-            if {"stress", "magmoms"} & set(properties):
-                task = "efsm"
-            super().calculate(atoms, properties, system_changes, task=task)
-
-
 def minimise(atoms: Any, calc: Any, fmax_eV_per_A: float, max_steps: int,
              logfile: str | Path | None = None) -> tuple[Any, bool]:
     """Fixed-cell minimisation with ASE's BFGS; returns a single-point copy and convergence.
@@ -327,10 +293,8 @@ def run_band(initial: Any, final: Any, calc: Any, out_dir: str | Path, n_images:
     from ase.io import read, write
     from ase.mep import NEB
     from ase.optimize import BFGS, FIRE
-    from pymatgen.io.ase import AseAtomsAdaptor
 
-    from ssbflow.analysis.neb import IMAGES_FILE, analyze_band, plot_profiles, write_result
-    from ssbflow.workflows.neb import _single_point
+    from ssbflow.workflows.neb import _single_point, write_band_outputs
 
     if n_images < 1:
         raise InputError(f"n_images must be >= 1, got {n_images}")
@@ -379,24 +343,7 @@ def run_band(initial: Any, final: Any, calc: Any, out_dir: str | Path, n_images:
     save(2, opt)
 
     final_band = [images[0]] + [_single_point(img, calc) for img in images[1:-1]] + [images[-1]]
-    for img in final_band:
-        img.info["neb_n_images"] = len(final_band)
-    write(out / IMAGES_FILE, final_band, format="extxyz")
-    result = analyze_band(final_band)
-    saddle = final_band[result.saddle_index]
-    write(out / "saddle.extxyz", saddle)
-    AseAtomsAdaptor.get_structure(saddle).to(filename=str(out / "saddle.cif"))
-    result.files = {
-        "band": str(out / IMAGES_FILE),
-        "saddle": str(out / "saddle.extxyz"),
-        "initial": str(out / "initial.extxyz"),
-        "final": str(out / "final.extxyz"),
-        "profile_png": str(plot_profiles({label: result}, out / "neb_profile.png")),
-        "result_json": str(out / "neb_result.json"),
-    }
-    result.converged = converged
-    result.optimizer_steps = int(steps_done)
-    write_result(result, out / "neb_result.json")
+    result = write_band_outputs(final_band, out, label, converged, steps_done)
     record = json.loads((out / "neb_result.json").read_text())
     record.update(label=label, wall_time_s=time.perf_counter() - t0, settings={
         "n_images": n_images, "fmax_eV_per_A": fmax_eV_per_A, "max_steps": max_steps,
