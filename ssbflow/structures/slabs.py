@@ -14,6 +14,12 @@ What is added on top of the generator:
 - Terminations are listed with the composition of their top layer and the dipole along the
   normal, and can be chosen by index or by name (``"la-rich"``: the termination whose top
   layer holds the most La).
+- Optional dipole compensation (``compensate_with="Li"``): a stoichiometric slab whose two
+  surfaces differ carries a dipole along the normal; above a few e·Å its potential step closes
+  the gap (the "polar catastrophe") and a DFT SCF does not converge. The outermost ions of one
+  element are moved by one repeat vector of the bulk to the equivalent bulk sites beyond the
+  opposite surface, as many as make the dipole smallest (a Tasker-type reconstruction;
+  pymatgen's ``Slab.get_tasker2_slabs`` needs a symmetric slab and moves half of a layer).
 - Selective dynamics (site property ``selective_dynamics``) fix the bottom ``fix_bottom``
   fraction of the thickness; site property ``surface_layer`` marks the top layer.
 """
@@ -193,6 +199,66 @@ def _dipole_eA(structure: Structure, element_charges: dict[str, float] | None = 
     return float(np.sum(np.array(charges) * (z - z.mean())))
 
 
+def _site_charges(structure: Structure,
+                  element_charges: dict[str, float] | None) -> np.ndarray | None:
+    """Formal charge of every site (oxidation states, else ``element_charges``)."""
+    charges = []
+    for site in structure:
+        q = getattr(site.specie, "oxi_state", None)
+        if q is None and element_charges is not None:
+            q = element_charges.get(site.specie.symbol)
+        if q is None:
+            return None
+        charges.append(float(q))
+    return np.array(charges)
+
+
+def _compensate_dipole(slab: Slab, element: str,
+                       element_charges: dict[str, float] | None) -> tuple[Structure, dict]:
+    """Move the outermost ``element`` ions to their bulk-equivalent sites beyond the opposite
+    surface (one bulk repeat vector away) until the dipole along the normal is smallest.
+
+    Returns the new structure (same lattice and species, ``magmom`` kept) and a record
+    ``{"element", "moved", "dipole_before_eA", "dipole_after_eA"}``.
+    """
+    charges = _site_charges(slab, element_charges)
+    if charges is None:
+        raise ValueError(f"compensate_with={element!r}: the bulk has no oxidation states and "
+                         "none could be guessed, so the slab dipole is unknown")
+    members = np.array([site.specie.symbol == element for site in slab])
+    if not members.any():
+        raise ValueError(f"compensate_with={element!r}: the slab has no {element}")
+    q = float(charges[members][0])
+    # one bulk repeat along the normal: the oriented unit cell's c (parallel to the slab's c)
+    repeat = slab.oriented_unit_cell.lattice.matrix[2]
+    a, b, c = slab.lattice.matrix
+    normal = np.cross(a, b)
+    normal /= np.linalg.norm(normal)
+    if np.dot(normal, c) < 0:
+        normal = -normal
+    height = float(np.dot(repeat, normal))
+    frac = slab.frac_coords.copy()
+    frac_c = frac[:, 2] - np.floor(frac[:, 2].min())
+    z = (frac[:, :2] @ slab.lattice.matrix[:2] + np.outer(frac_c, c)) @ normal
+    before = float(np.sum(charges * (z - z.mean())))
+    # each ion moved from the side its charge sign points to changes the dipole by -|q| h
+    n_move = round(abs(before) / (abs(q) * abs(height)))
+    down = (before > 0) == (q > 0)
+    candidates = np.flatnonzero(members)
+    order = candidates[np.argsort(-z[candidates] if down else z[candidates], kind="stable")]
+    moved = order[:min(n_move, len(order) // 2)]
+    step = slab.lattice.get_fractional_coords(repeat) * (-1.0 if down else 1.0)
+    frac[moved] += step
+    z_new = z.copy()
+    z_new[moved] += -height if down else height
+    after = float(np.sum(charges * (z_new - z_new.mean())))
+    props = {k: v for k, v in slab.site_properties.items() if k == "magmom"}
+    result = Structure(slab.lattice, slab.species, frac, site_properties=props or None)
+    record = {"element": element, "moved": len(moved),
+              "dipole_before_eA": before, "dipole_after_eA": after}
+    return result, record
+
+
 def _element_charges(bulk: Structure) -> dict[str, float] | None:
     """Guessed charge per element when the bulk carries no oxidation states (for dipoles
     only; the slab keeps the bulk's species as given). ``None`` when no guess exists."""
@@ -370,6 +436,7 @@ def make_slab(
     symmetric: bool = False,
     fix_bottom: float = 0.5,
     supercell: tuple[int, int] = (1, 1),
+    compensate_with: str | None = None,
 ) -> Structure:
     """A slab of ``bulk`` with the surface normal along z and exactly ``vacuum`` Å of vacuum.
 
@@ -393,12 +460,18 @@ def make_slab(
         Fraction (0 <= f < 1) of the thickness, from the bottom, whose atoms are fixed.
     supercell
         In-plane repetitions (na, nb).
+    compensate_with
+        Element (e.g. ``"Li"``) whose outermost ions are moved to their bulk sites beyond
+        the other surface until the slab's dipole is smallest (non-polar, same
+        stoichiometry); ``None`` keeps the cut as generated. Ignored for symmetric slabs.
 
     Returns
     -------
     Structure
         Site properties ``selective_dynamics`` and ``surface_layer``; ``properties`` holds
-        ``miller``, ``termination``, ``thickness_A``, ``vacuum_A`` and ``symmetric``.
+        ``miller``, ``termination``, ``thickness_A``, ``vacuum_A``, ``symmetric`` and
+        ``dipole_compensation`` (``None`` or the element, number of ions moved and the
+        dipole before/after in e·Å).
     """
     _check_bulk(bulk)
     miller = _check_miller(miller)
@@ -433,6 +506,9 @@ def make_slab(
                 UserWarning,
                 stacklevel=2,
             )
+    compensation = None
+    if compensate_with is not None and not is_symmetric:
+        slab, compensation = _compensate_dipole(slab, str(compensate_with), charges)
     result = _rebox(slab, vacuum)
     if (na, nb) != (1, 1):
         result.make_supercell([na, nb, 1])
@@ -443,7 +519,7 @@ def make_slab(
     result.add_site_property("surface_layer", [bool(t) for t in _top_layer(result)])
     result.properties.update(
         miller=list(miller), termination=index, thickness_A=_extent(result),
-        vacuum_A=vacuum, symmetric=is_symmetric,
+        vacuum_A=vacuum, symmetric=is_symmetric, dipole_compensation=compensation,
     )
     return result
 
@@ -461,19 +537,24 @@ def llzo_slab(
     bulk: Structure | None = None,
     fix_bottom: float = 0.5,
     supercell: tuple[int, int] = (1, 1),
+    compensate_with: str | None = "Li",
 ) -> Structure:
     """Tetragonal LLZO slab; by default the thinnest stoichiometric (001) slab (96 atoms).
 
     Parameters are those of :func:`make_slab`; ``bulk`` defaults to
     :func:`ssbflow.structures.garnet.llzo_tetragonal`. ``termination`` defaults to the
     termination with the most La in its top layer (the adsorption site of nitriles).
+    Every (001) cut of LLZO is polar (38 e·Å for the default one, from formal charges),
+    so by default the outermost Li of the polar side are moved to their bulk sites under
+    the other surface (6 Li: |dipole| 38 -> 0.9 e·Å; the top becomes La2O4). The polar
+    cut closed the PBE gap: CP2K's SCF of SN on it did not converge in 80 OT steps.
     """
     if bulk is None:
         from ssbflow.structures.garnet import llzo_tetragonal
 
         bulk = llzo_tetragonal()
     return make_slab(bulk, miller, thickness=thickness, vacuum=vacuum, termination=termination,
-                     fix_bottom=fix_bottom, supercell=supercell)
+                     fix_bottom=fix_bottom, supercell=supercell, compensate_with=compensate_with)
 
 
 def in_plane_supercell(supercell: tuple[int, int, int] | None) -> tuple[int, int]:

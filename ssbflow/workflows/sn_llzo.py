@@ -132,6 +132,8 @@ def make_sn_llzo_flow(options: dict[str, Any], report_dir: str):
             "garnet": options.get("garnet", "llzo"),
             "slab_atoms": len(slab),
             "slab_formula": slab.composition.formula.replace(" ", ""),
+            # the polar (001) cut made non-polar by moving surface Li (see llzo_slab)
+            "slab_dipole_compensation": slab.properties.get("dipole_compensation"),
             "molecule": f"succinonitrile ({preset['conformer']})",
         },
     )

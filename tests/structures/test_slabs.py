@@ -131,6 +131,36 @@ def test_metal_slab_fcc_111():
     assert len(s) == 4 * len(z)
 
 
+def test_default_llzo_slab_is_dipole_compensated_with_bulk_li_sites(llzo, llzo_default_slab):
+    # every (001) cut of LLZO is polar; the default moves surface Li to the other side
+    s = llzo_default_slab
+    q = np.array([OXI[site.specie.symbol] for site in s])
+    z = s.cart_coords[:, 2]
+    raw = slabs.make_slab(llzo, (0, 0, 1), thickness=slabs.LLZO_SLAB_THICKNESS_A,
+                          termination="la-rich")
+    q_raw = np.array([OXI[site.specie.symbol] for site in raw])
+    dipole_raw = float(q_raw @ raw.cart_coords[:, 2])
+    assert abs(dipole_raw) > 30.0  # the polar cut: 38 e·Å from formal charges
+    assert abs(float(q @ z)) < 1.0
+    record = s.properties["dipole_compensation"]
+    assert record["element"] == "Li"
+    assert record["moved"] > 0
+    assert record["dipole_before_eA"] == pytest.approx(dipole_raw, abs=1e-6)
+    assert record["dipole_after_eA"] == pytest.approx(float(q @ z), abs=1e-6)
+    assert s.composition == raw.composition
+    # moved ions sit on bulk-like sites: nearest-neighbour distances of the bulk kept
+    d = s.distance_matrix + np.eye(len(s)) * 99
+    assert d.min() > 0.95 * (llzo.distance_matrix + np.eye(len(llzo)) * 99).min()
+    # La is the topmost element of the compensated la-rich slab
+    assert s[int(np.argmax(z))].specie.symbol == "La"
+    assert raw.properties["dipole_compensation"] is None
+
+
+def test_dipole_compensation_needs_the_element_in_the_slab(llzo):
+    with pytest.raises(ValueError, match="compensate_with='Na'"):
+        slabs.make_slab(llzo, (0, 0, 1), thickness=5.0, compensate_with="Na")
+
+
 def test_terminations_listed_with_composition_and_dipole(llzo):
     terms = slabs.list_terminations(llzo, (0, 0, 1), thickness=5.0)
     assert len(terms) >= 2
