@@ -85,6 +85,7 @@ def execute_study(
         disable=quiet,
     ) as progress:
         task = progress.add_task("starting", total=total)
+        summary = RunSummary()
 
         def started(job: Job) -> None:
             progress.update(task, description=f"running {job.name}")
@@ -93,8 +94,12 @@ def execute_study(
             progress.advance(task)
             if reused:
                 progress.console.print(f"  reused from store: {job.name}")
+            elif job.name in summary.seconds:
+                # written as each job ends: a run killed later keeps the times of its
+                # finished jobs for the report of the resumed run
+                _merge_timings(out, {job.name: summary.seconds[job.name]})
 
-        summary = run_flow(flow, store, out, on_job_start=started, on_job_end=ended)
+        run_flow(flow, store, out, on_job_start=started, on_job_end=ended, summary=summary)
         progress.update(task, description="done" if summary.ok else "failed")
     timings = _merge_timings(out, summary.seconds)
     raise_for_failures(summary)

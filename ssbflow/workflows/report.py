@@ -35,6 +35,25 @@ def plot_site_scan(site_scan: list[dict], path: Path, site_species: str) -> Path
     return path
 
 
+def _charge_table(charges: dict) -> list[str]:
+    """Markdown table of the anchor charges: one row per scheme and atom (e)."""
+    lines = ["", "## Charges (e)", "",
+             "| scheme | atom | in AB | in its fragment | change |", "|---|---|---|---|---|"]
+    for scheme, rows in charges.items():
+        if not isinstance(rows, list):
+            continue
+        for row in rows:
+            ref = row.get("reference_charge_e")
+            change = row.get("change_e")
+            lines.append(
+                f"| {scheme} | {row.get('element', '')}{row.get('index', '')} | "
+                f"{row.get('charge_e', float('nan')):+.3f} | "
+                f"{'' if ref is None else f'{ref:+.3f}'} | "
+                f"{'' if change is None else f'{change:+.3f}'} |"
+            )
+    return lines
+
+
 def write_report(results: dict, out: str | Path, timings_s: dict[str, float]) -> dict:
     """Write the report folder for an adsorption-study results document.
 
@@ -140,7 +159,7 @@ def render_markdown(doc: dict, out: Path) -> str:
             f"{row['adsorption_energy_eV']:.3f} | {row['anchor_site_distance_A']:.2f} |"
         )
     if doc.get("charges"):
-        lines += ["", "## Charges (e)", "", "```", json.dumps(doc["charges"], indent=1), "```"]
+        lines += _charge_table(doc["charges"])
     lines += ["", "## Figures", ""]
     for name, path in doc["files"].items():
         if str(path).endswith(".png"):

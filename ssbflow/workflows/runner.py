@@ -129,6 +129,7 @@ def run_flow(
     on_job_start: Callable[[Job], None] | None = None,
     on_job_end: Callable[[Job, bool], None] | None = None,
     stop_on_error: bool = True,
+    summary: RunSummary | None = None,
 ) -> RunSummary:
     """Run ``flow`` in ``run_dir``, reusing every job output already in ``store``.
 
@@ -142,6 +143,7 @@ def run_flow(
     run_dir : directory for the job folders.
     on_job_start, on_job_end : progress callbacks (``on_job_end(job, reused)``).
     stop_on_error : stop at the first failing job (its children could not run anyway).
+    summary : filled in place as jobs end (callbacks may read it); a new one by default.
 
     Returns
     -------
@@ -151,7 +153,7 @@ def run_flow(
     jobs_dir = run_dir / "jobs"
     jobs_dir.mkdir(parents=True, exist_ok=True)
     store.connect()
-    summary = RunSummary()
+    summary = RunSummary() if summary is None else summary
     failed_uuids: set[str] = set()
 
     def run_one(job: Job, parents: list[str]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -68,8 +69,7 @@ def test_other_settings_in_the_same_directory_are_refused(tmp_path):
 KILLABLE = """
 import sys
 from jobflow import Flow
-from ssbflow.store import get_job_store
-from ssbflow.workflows.runner import prepare_run, run_flow
+from ssbflow.workflows.execute import execute_study
 from tests.workflows import counting_jobs as cj
 
 log, run_dir, db = sys.argv[1:4]
@@ -80,7 +80,7 @@ def make():
     c = cj.add(log, b.output, 10.0)
     return Flow([a, b, c], output=c.output)
 
-run_flow(prepare_run(run_dir, make, {"study": "kill"}), get_job_store(db), run_dir)
+execute_study(make, {"study": "kill"}, run_dir, db, quiet=True)
 """
 
 
@@ -98,6 +98,8 @@ def test_sigkill_mid_job_resumes_without_recomputing(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert _calls(log) == ["add", "slow"]
+    # the time of the job that finished before the kill is kept for the resumed report
+    assert list(json.loads((run_dir / "timings.json").read_text())) == ["add"]
 
     (log / "hold").unlink()
     subprocess.run(args, env=env, cwd=tmp_path, check=True, timeout=300)
