@@ -185,20 +185,6 @@ def _top_layer(structure: Structure, depth_A: float = SURFACE_LAYER_DEPTH_A) -> 
     return z >= z.max() - depth_A
 
 
-def _dipole_eA(structure: Structure, element_charges: dict[str, float] | None = None) -> float:
-    """Dipole along z (e·Å) from the sites' oxidation states, else ``element_charges``."""
-    charges = []
-    for site in structure:
-        q = getattr(site.specie, "oxi_state", None)
-        if q is None and element_charges is not None:
-            q = element_charges.get(site.specie.symbol)
-        if q is None:
-            return float("nan")
-        charges.append(float(q))
-    z = structure.cart_coords[:, 2]
-    return float(np.sum(np.array(charges) * (z - z.mean())))
-
-
 def _site_charges(structure: Structure,
                   element_charges: dict[str, float] | None) -> np.ndarray | None:
     """Formal charge of every site (oxidation states, else ``element_charges``)."""
@@ -211,6 +197,15 @@ def _site_charges(structure: Structure,
             return None
         charges.append(float(q))
     return np.array(charges)
+
+
+def _dipole_eA(structure: Structure, element_charges: dict[str, float] | None = None) -> float:
+    """Dipole along z (e·Å) from the sites' oxidation states, else ``element_charges``."""
+    charges = _site_charges(structure, element_charges)
+    if charges is None:
+        return float("nan")
+    z = structure.cart_coords[:, 2]
+    return float(np.sum(charges * (z - z.mean())))
 
 
 def _compensate_dipole(slab: Slab, element: str,
@@ -231,18 +226,14 @@ def _compensate_dipole(slab: Slab, element: str,
     q = float(charges[members][0])
     # one bulk repeat along the normal: the oriented unit cell's c (parallel to the slab's c)
     repeat = slab.oriented_unit_cell.lattice.matrix[2]
-    a, b, c = slab.lattice.matrix
+    a, b, _ = slab.lattice.matrix
     normal = np.cross(a, b)
-    normal /= np.linalg.norm(normal)
-    if np.dot(normal, c) < 0:
-        normal = -normal
-    height = float(np.dot(repeat, normal))
+    height = abs(float(np.dot(repeat, normal / np.linalg.norm(normal))))
+    z = _orient(slab)[2][:, 2]  # heights along the outward normal, slab unwrapped
     frac = slab.frac_coords.copy()
-    frac_c = frac[:, 2] - np.floor(frac[:, 2].min())
-    z = (frac[:, :2] @ slab.lattice.matrix[:2] + np.outer(frac_c, c)) @ normal
     before = float(np.sum(charges * (z - z.mean())))
     # each ion moved from the side its charge sign points to changes the dipole by -|q| h
-    n_move = round(abs(before) / (abs(q) * abs(height)))
+    n_move = round(abs(before) / (abs(q) * height))
     down = (before > 0) == (q > 0)
     candidates = np.flatnonzero(members)
     order = candidates[np.argsort(-z[candidates] if down else z[candidates], kind="stable")]
