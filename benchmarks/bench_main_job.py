@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ssbflow.workflows.sn_llzo import run_sn_llzo
+from ssbflow.studies.sn_llzo.study import run_sn_llzo
 
 
 def main() -> None:

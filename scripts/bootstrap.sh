@@ -46,5 +46,5 @@ if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
     echo "$want" > "$stamp"
 fi
 
-# pymatgen's CP2K basis/potential index is made on first use by ssbflow.workflows.engines.
+# pymatgen's CP2K basis/potential index is made on first use by ssbflow.engines.core.
 say "ready"

@@ -7,7 +7,7 @@ from functools import cache
 
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 
-from ssbflow.workflows.phases import compute_entries, library_structures
+from ssbflow.methods.phases import compute_entries, library_structures
 
 _CACHE: dict[str, ComputedStructureEntry] = {}
 

@@ -119,7 +119,7 @@ def read_trajectory(
     """Read an ASE-readable trajectory (extxyz, .traj, ...) and unwrap it.
 
     Times come from ``info["time_fs"]`` (or ``time_ps``) of every frame when present (as
-    written by :mod:`ssbflow.workflows.md`), else from ``timestep_fs * frame_interval``.
+    written by :mod:`ssbflow.methods.md`), else from ``timestep_fs * frame_interval``.
 
     Raises
     ------

@@ -17,7 +17,7 @@ import numpy as np
 
 from ssbflow.errors import InputError
 
-#: File name of the final band written by :mod:`ssbflow.workflows.neb`.
+#: File name of the final band written by :mod:`ssbflow.methods.neb`.
 IMAGES_FILE = "neb_images.extxyz"
 _BAND_FILES = (IMAGES_FILE, "neb.traj", "images.extxyz", "neb.extxyz")
 
@@ -187,7 +187,7 @@ def analyze_neb(path: str | Path) -> NebResult:
     result = analyze_band(images)
     folder = band_file.parent
     saved = folder / "neb_result.json"
-    if saved.is_file():  # written by ssbflow.workflows.neb: keep its convergence record
+    if saved.is_file():  # written by ssbflow.methods.neb: keep its convergence record
         record = json.loads(saved.read_text())
         result.converged = record.get("converged")
         result.optimizer_steps = record.get("optimizer_steps")

@@ -52,7 +52,7 @@ def phase_diagram(entries: Sequence[ComputedEntry]) -> PhaseDiagram:
     InputError
         Mixed energy sources, or an element without an elemental entry.
     """
-    from ssbflow.workflows.phases import check_same_source
+    from ssbflow.methods.phases import check_same_source
 
     check_same_source(entries)
     elements = {el for e in entries for el in e.composition.elements}
@@ -145,7 +145,7 @@ def reactivity(entries: Sequence[ComputedEntry], a: str, b: str) -> ReactivityRe
     InputError
         Unknown formula or no entry for a reactant.
     """
-    from ssbflow.workflows.phases import check_same_source
+    from ssbflow.methods.phases import check_same_source
 
     source = check_same_source(entries)
     comps = [parse_formula(a), parse_formula(b)]
@@ -260,7 +260,7 @@ def named_reaction_energy(entries: Sequence[ComputedEntry], text: str) -> NamedR
     InputError
         Unbalanced or unreadable reaction, or a phase without a computed entry.
     """
-    from ssbflow.workflows.phases import check_same_source
+    from ssbflow.methods.phases import check_same_source
 
     source = check_same_source(entries)
     reactants, products = parse_reaction(text)
@@ -283,7 +283,7 @@ def named_reaction_free_energy_eV(result: NamedReactionResult,
     """ΔG(T) = ΔE + Σ ν n_atoms F_vib(T) for a named reaction (harmonic phonons).
 
     ``vibrational_eV_per_atom``: F_vib(T) per atom of each formula of the reaction (e.g. from
-    :func:`ssbflow.workflows.phases.harmonic_free_energy_eV_per_atom`).
+    :func:`ssbflow.methods.phases.harmonic_free_energy_eV_per_atom`).
     """
     reactants, products = parse_reaction(result.reaction)
     missing = sorted((set(reactants) | set(products)) - set(vibrational_eV_per_atom))

@@ -1,2 +1,2 @@
 """SLURM execution: cluster profiles, job-script rendering, single-job and jobflow-remote
-submission, status and resume. See ``ssbflow/hpc_templates/README.md``."""
+submission, status and resume. See ``ssbflow/hpc/templates/README.md``."""

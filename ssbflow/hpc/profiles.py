@@ -1,7 +1,7 @@
 """Cluster profiles: where and how SLURM jobs run.
 
 Profiles are read from YAML mappings ``name -> fields``: the shipped
-``ssbflow/hpc_templates/clusters.yaml`` (with a ``local`` profile for the one-node SLURM of
+``ssbflow/hpc/templates/clusters.yaml`` (with a ``local`` profile for the one-node SLURM of
 ``scripts/slurm-cluster.sh``), then ``~/.config/ssbflow/clusters.yaml`` (or
 ``$SSBFLOW_CLUSTERS``), then a file given with ``--profile FILE``; later files replace
 profiles of the same name. ``--profile`` takes a profile name or a YAML file (a file with
@@ -204,7 +204,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _shipped_profiles() -> dict[str, Any]:
-    path = Path(__file__).resolve().parent.parent / "hpc_templates" / "clusters.yaml"
+    path = Path(__file__).resolve().parent / "templates" / "clusters.yaml"
     return yaml.safe_load(path.read_text()) or {}
 
 

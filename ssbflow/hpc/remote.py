@@ -28,7 +28,7 @@ import yaml
 from ssbflow.errors import InputError, SsbflowError
 from ssbflow.hpc.profiles import ClusterProfile, check_word
 from ssbflow.hpc.render import TEMPLATES, environment_lines, job_resources
-from ssbflow.store import (
+from ssbflow.runtime.store import (
     DATA_COLLECTION,
     DATABASE_NAME,
     OUTPUTS_COLLECTION,
@@ -114,7 +114,7 @@ def build_project(
     profile : cluster profile.
     db : montydb folder for the outputs when the profile has no MongoDB URI.
     queue_store : queue store spec replacing the one from the MongoDB URI (tests use
-        :class:`ssbflow.hpc.mockqueue.SharedMongomockStore`).
+        :class:`ssbflow.hpc.testing.mockqueue.SharedMongomockStore`).
     runner : jobflow-remote runner options (delays, attempts) replacing the defaults.
 
     Raises

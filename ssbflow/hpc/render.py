@@ -1,4 +1,4 @@
-"""Rendering SLURM job scripts from the Jinja2 templates in ``ssbflow/hpc_templates/slurm``.
+"""Rendering SLURM job scripts from the Jinja2 templates in ``ssbflow/hpc/templates/slurm``.
 
 Templates are looked up first in the profile's ``template_dir`` (or ``$SSBFLOW_TEMPLATES``),
 then in the shipped directory, so a user file ``slurm/cp2k-cpu.sh.j2`` replaces the shipped
@@ -35,7 +35,7 @@ GPU_TEMPLATES = frozenset({"vasp-gpu", "cp2k-gpu", "mlip-gpu"})
 
 def shipped_template_dir() -> Path:
     """The directory of the templates shipped with ssbflow."""
-    return Path(__file__).resolve().parent.parent / "hpc_templates"
+    return Path(__file__).resolve().parent / "templates"
 
 
 def template_environment(template_dir: str | Path | None = None) -> jinja2.Environment:

@@ -1,7 +1,7 @@
-"""jobflow Makers and job functions: engines, studies, local running with resume.
+"""Former home of the Makers and flows; kept for one release as thin re-exports.
 
-Engines (:mod:`ssbflow.workflows.engines`) hand out atomate2 makers for three back ends:
-machine-learned interatomic potentials (default CHGNet), CP2K and VASP, with the input
-choices this package needs collected in :mod:`ssbflow.workflows.cp2k_inputs` and
-:mod:`ssbflow.workflows.vasp_inputs`.
+The code now lives in :mod:`ssbflow.engines`, :mod:`ssbflow.methods`, :mod:`ssbflow.studies`
+and :mod:`ssbflow.runtime`. The entry points the README showed keep working:
+``ssbflow.workflows.sn_llzo.run_sn_llzo``, ``ssbflow.workflows.adsorption.AdsorptionStudyMaker``
+and ``ssbflow.workflows.neb.run_neb``. Nothing inside ssbflow imports this package.
 """

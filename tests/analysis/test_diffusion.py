@@ -137,7 +137,7 @@ def test_bad_trajectories_give_one_line_errors(tmp_path, capsys) -> None:
 @pytest.fixture(scope="session")
 def chgnet_trajectory(tmp_path_factory):
     """A short real CHGNet NVT trajectory of Li2O (12 atoms, 1500 K, 60 fs)."""
-    from ssbflow.workflows.md import run_nvt_md
+    from ssbflow.methods.md import run_nvt_md
 
     li2o = Structure.from_spacegroup(
         "Fm-3m", Lattice.cubic(4.63), ["Li", "O"], [[0.25, 0.25, 0.25], [0, 0, 0]]

@@ -2,7 +2,7 @@
 
 The cluster is the real one of ``scripts/slurm-cluster.sh`` (``.ci/run`` starts it; as
 root this fixture starts it too). The jobflow-remote queue is the in-process mongomock-ng
-store of :mod:`ssbflow.hpc.mockqueue` (no MongoDB server here); everything else is real.
+store of :mod:`ssbflow.hpc.testing.mockqueue` (no MongoDB server here); everything else is real.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ def jfr_project(slurm_cluster, isolated_profiles, tmp_path, monkeypatch) -> dict
     """A jobflow-remote project for the ``local`` profile: real SLURM worker, outputs in
     montydb, queue in the shared in-process mongomock-ng client (emptied first)."""
     from ssbflow.hpc import remote
-    from ssbflow.hpc.mockqueue import reset_shared_client
     from ssbflow.hpc.profiles import load_profile
+    from ssbflow.hpc.testing.mockqueue import reset_shared_client
 
     reset_shared_client()
     work = tmp_path / "work"
@@ -75,7 +75,7 @@ def jfr_project(slurm_cluster, isolated_profiles, tmp_path, monkeypatch) -> dict
                     f"work_dir: {work}}}\n")
     monkeypatch.setenv("SSBFLOW_CLUSTERS", str(user))
     profile = load_profile("local")
-    queue = {"@module": "ssbflow.hpc.mockqueue", "@class": "SharedMongomockStore",
+    queue = {"@module": "ssbflow.hpc.testing.mockqueue", "@class": "SharedMongomockStore",
              "collection_name": "jobs", "database": "ssbflow_test"}
     project = remote.build_project(profile, db=tmp_path / "db", queue_store=queue,
                                    runner=FAST_RUNNER)

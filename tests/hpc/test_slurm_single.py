@@ -11,7 +11,7 @@ import pytest
 from ssbflow.cli import main
 from ssbflow.hpc import slurm
 from ssbflow.hpc.submit import read_submissions, wait_for_job
-from ssbflow.store import get_job_store
+from ssbflow.runtime.store import get_job_store
 
 pytestmark = pytest.mark.slurm
 

@@ -1,0 +1,278 @@
+"""Li transport commands: ``analyze neb|diffusion|arrhenius`` and the transport studies."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ssbflow.cli._groups import CliGroups
+from ssbflow.errors import InputError
+
+
+def _echo_json(data: dict) -> None:
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return value
+
+    def default(obj):  # numpy scalars and arrays
+        return obj.tolist() if hasattr(obj, "tolist") else str(obj)
+
+    typer.echo(json.dumps(clean(data), default=default))
+
+
+def _fmt_err(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "n/a with two points"
+    return f"{value:.3f} eV"
+
+
+def arrhenius_command(
+    file: Annotated[Path, typer.Argument(help="CSV with columns T (K) and sigma (or D).")],
+    form: Annotated[
+        str, typer.Option(help="sigma: σ = A exp(−Ea/kT); sigmaT: σT = A exp(−Ea/kT).")
+    ] = "sigma",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Activation energy (eV, with standard error) from conductivities at several T."""
+    from ssbflow.analysis.arrhenius import fit_arrhenius, read_arrhenius_csv
+
+    if form not in ("sigma", "sigmaT"):
+        raise InputError(f"--form must be sigma or sigmaT, got {form!r}")
+    t, y, column = read_arrhenius_csv(file)
+    fit = fit_arrhenius(t, y, form="sigma" if form == "sigma" else "sigmaT")
+    if as_json:
+        data = fit.to_dict()
+        data["column"] = column
+        _echo_json(data)
+        return
+    typer.echo(
+        f"{file}: Ea = {fit.Ea_eV:.3f} eV (standard error {_fmt_err(fit.Ea_stderr_eV)}), "
+        f"form {form}, {len(t)} points, R² = {fit.r_squared:.4f}"
+    )
+
+
+def diffusion_command(
+    trajectory: Annotated[Path, typer.Argument(help="MD trajectory (extxyz, .traj).")],
+    species: Annotated[str, typer.Option(help="Diffusing element.")] = "Li",
+    timestep_fs: Annotated[
+        float | None,
+        typer.Option(help="MD time step (fs); not needed when frames carry time_fs."),
+    ] = None,
+    frame_interval: Annotated[int, typer.Option(help="MD steps between saved frames.")] = 1,
+    temperature_k: Annotated[
+        float | None,
+        typer.Option("--temperature-K", help="Temperature for the Nernst–Einstein σ (K)."),
+    ] = None,
+    fit_range_ps: Annotated[
+        tuple[float, float] | None,
+        typer.Option(help="Fit window START END (ps) instead of the detected diffusive regime."),
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the MSD plot to this PNG.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Diffusion coefficient (cm²/s) and MSD slope (Å²/ps) of one species from MD."""
+    from ssbflow.analysis.diffusion import analyze_trajectory, plot_msd
+
+    result = analyze_trajectory(
+        trajectory,
+        species=species,
+        timestep_fs=timestep_fs,
+        frame_interval=frame_interval,
+        temperature_K=temperature_k,
+        fit_range_ps=fit_range_ps,
+    )
+    data = result.to_dict()
+    if plot is not None:
+        data["files"] = {"msd_plot": str(plot_msd({species: result}, plot))}
+    if as_json:
+        _echo_json(data)
+        return
+    lo, hi = result.fit_range_ps
+    typer.echo(
+        f"{trajectory}: {species} ({result.n_ions} ions, {result.n_frames} frames) "
+        f"D = {result.D_cm2_s:.3e} ± {result.D_stderr_cm2_s:.1e} cm²/s, "
+        f"MSD slope {result.msd_slope_A2_per_ps:.4g} Å²/ps, fit {lo:.3g}-{hi:.3g} ps"
+        + ("" if result.diffusive else " (no diffusive regime found: estimate only)")
+        + (f", σ(NE) = {result.sigma_mS_cm:.3g} mS/cm" if result.sigma_mS_cm is not None else "")
+    )
+
+
+def neb_command(
+    path: Annotated[Path, typer.Argument(help="NEB folder or band trajectory (extxyz, .traj).")],
+    plot: Annotated[Path | None, typer.Option(help="Write the energy profile to this PNG.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Barrier and reaction energy (eV) of a NEB band, with its spline profile."""
+    from ssbflow.analysis.neb import analyze_neb, plot_profiles
+
+    result = analyze_neb(path)
+    if plot is not None:
+        result.files["profile_png"] = str(plot_profiles({path.name: result}, plot))
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    typer.echo(
+        f"{path}: barrier {result.barrier_eV:.3f} eV, reverse {result.reverse_barrier_eV:.3f} eV, "
+        f"reaction energy {result.reaction_energy_eV:+.3f} eV, {result.n_images} images, "
+        f"saddle image {result.saddle_index}"
+    )
+
+
+def _print_study(doc: dict, as_json: bool, table_key: str, columns: list[str]) -> None:
+    if as_json:
+        _echo_json(doc)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, title=doc["study"])
+    for row in doc[table_key]:
+        table.add_row(*("–" if row.get(c) is None else
+                        (f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]))
+                        for c in columns))
+    Console(width=160).print(table)
+    if doc.get("arrhenius"):
+        for row in doc["arrhenius"]:
+            err = row.get("Ea_stderr_eV")
+            typer.echo(f"{row['system']}: Ea = {row['Ea_eV']:.3f} eV"
+                       + (f" ± {err:.3f}" if err is not None else "")
+                       + ("" if row.get("from_diffusive_msd", True)
+                          else " (from non-diffusive MSDs: estimate only)"))
+    if doc.get("not_diffusive"):
+        typer.echo("not diffusive (ballistic/caged MSD, D is an estimate only): "
+                   + ", ".join(doc["not_diffusive"]))
+    typer.echo(f"report: {doc['files']['report']}")
+
+
+_OUT = Annotated[Path, typer.Option("--out", help="Report folder (resumes when it exists).")]
+_JSON = Annotated[bool, typer.Option("--json", help="Print results.json to stdout.")]
+_MODEL = Annotated[str, typer.Option(help="Universal force field (atomate2 name).")]
+
+
+def run_ncm_pvdf_command(
+    out: _OUT = Path("ncm-pvdf"),
+    thickness: Annotated[float, typer.Option(help="Slab thickness (Å).")] = 6.0,
+    n_images: Annotated[int, typer.Option(help="Intermediate NEB images.")] = 3,
+    fmax: Annotated[float, typer.Option(help="Force criterion (eV/Å).")] = 0.05,
+    max_steps: Annotated[int, typer.Option(help="Optimiser steps per stage.")] = 300,
+    hop: Annotated[
+        tuple[int, int] | None,
+        typer.Option(help="FROM TO Li site indices (vacancy made at TO); default: chosen."),
+    ] = None,
+    mlip_model: _MODEL = "CHGNet",
+    as_json: _JSON = False,
+) -> None:
+    """Li vacancy hop in NCM811 bare / under PVDF / under dehydrofluorinated PVDF (CI-NEB)."""
+    from ssbflow.studies.transport import NcmPvdfSettings, run_ncm_pvdf
+
+    if n_images < 1 or fmax <= 0 or max_steps < 1 or thickness <= 0:
+        raise InputError("--n-images >= 1, --fmax > 0, --max-steps >= 1, --thickness > 0")
+    doc = run_ncm_pvdf(out, NcmPvdfSettings(thickness_A=thickness, n_images=n_images,
+                                            fmax_eV_per_A=fmax, max_steps=max_steps,
+                                            mlip_model=mlip_model, hop=hop))
+    _print_study(doc, as_json, "barriers", ["system", "barrier_eV", "reaction_energy_eV",
+                                            "converged"])
+
+
+def _diffusion_settings(temperatures: list[float] | None, n_steps: int, timestep_fs: float,
+                        save_every: int, mlip_model: str, default: tuple[float, ...],
+                        pre_relax_steps: int = 0):
+    from ssbflow.studies.transport import DiffusionStudySettings
+
+    temps = tuple(temperatures) if temperatures else default
+    if n_steps < 1 or save_every < 1 or n_steps % save_every:
+        raise InputError("--n-steps must be a positive multiple of --save-every")
+    if timestep_fs <= 0 or any(t <= 0 for t in temps):
+        raise InputError("--timestep-fs and --temperature values must be > 0")
+    if pre_relax_steps < 0:
+        raise InputError("--pre-relax-steps must be >= 0")
+    return DiffusionStudySettings(temperatures_K=temps, n_steps=n_steps, timestep_fs=timestep_fs,
+                                  save_every=save_every, mlip_model=mlip_model,
+                                  pre_relax_steps=pre_relax_steps)
+
+
+_TEMPS = Annotated[
+    list[float] | None, typer.Option("--temperature", "-T", help="Temperature (K); repeat.")
+]
+_COLS = ["system", "T_K", "msd_slope_A2_per_ps", "D_cm2_s", "D_stderr_cm2_s", "diffusive"]
+
+
+def run_polymer_li_diffusion_command(
+    out: _OUT = Path("polymer-li-diffusion"),
+    temperature: _TEMPS = None,
+    n_steps: Annotated[int, typer.Option(help="MD steps per temperature.")] = 200,
+    timestep_fs: Annotated[float, typer.Option(help="MD time step (fs).")] = 1.0,
+    save_every: Annotated[int, typer.Option(help="Steps between saved frames.")] = 5,
+    n_chains: Annotated[int, typer.Option(help="Polymer chains per box.")] = 4,
+    n_units: Annotated[int, typer.Option(help="Monomer units per chain.")] = 4,
+    n_li: Annotated[int, typer.Option(help="LiFSI pairs per box.")] = 4,
+    pre_relax_steps: Annotated[
+        int, typer.Option(help="FIRE steps relaxing each packed box before MD (0: none).")
+    ] = 100,
+    mlip_model: _MODEL = "CHGNet",
+    as_json: _JSON = False,
+) -> None:
+    """Li+ MSD slopes (Å²/ps), D and Ea in PVDF vs dehydrofluorinated PVDF (MLIP NVT MD)."""
+    from ssbflow.studies.transport import run_polymer_li_diffusion
+
+    cfg = _diffusion_settings(temperature, n_steps, timestep_fs, save_every, mlip_model,
+                              (600.0, 800.0, 1000.0), pre_relax_steps)
+    doc = run_polymer_li_diffusion(out, cfg, n_chains=n_chains, n_units=n_units, n_li=n_li)
+    _print_study(doc, as_json, "diffusion", _COLS)
+
+
+def run_llzo_li_diffusion_command(
+    out: _OUT = Path("llzo-li-diffusion"),
+    temperature: _TEMPS = None,
+    n_steps: Annotated[int, typer.Option(help="MD steps per temperature.")] = 200,
+    timestep_fs: Annotated[float, typer.Option(help="MD time step (fs).")] = 1.0,
+    save_every: Annotated[int, typer.Option(help="Steps between saved frames.")] = 5,
+    mlip_model: _MODEL = "CHGNet",
+    as_json: _JSON = False,
+) -> None:
+    """Li diffusion in bulk tetragonal LLZO: MSD, D(T), Ea (MLIP NVT MD)."""
+    from ssbflow.studies.transport import run_llzo_li_diffusion
+
+    cfg = _diffusion_settings(temperature, n_steps, timestep_fs, save_every, mlip_model,
+                              (900.0, 1100.0, 1300.0))
+    doc = run_llzo_li_diffusion(out, cfg)
+    _print_study(doc, as_json, "diffusion", _COLS)
+
+
+def run_llto_li_migration_command(
+    out: _OUT = Path("llto-li-migration"),
+    n_images: Annotated[int, typer.Option(help="Intermediate NEB images.")] = 5,
+    fmax: Annotated[float, typer.Option(help="Force criterion (eV/Å).")] = 0.05,
+    max_steps: Annotated[int, typer.Option(help="Optimiser steps per stage.")] = 300,
+    mlip_model: _MODEL = "CHGNet",
+    as_json: _JSON = False,
+) -> None:
+    """CI-NEB of a Li hop between A sites of ordered LLTO (88-atom cell)."""
+    from ssbflow.studies.transport import LltoSettings, run_llto_li_migration
+
+    if n_images < 1 or fmax <= 0 or max_steps < 1:
+        raise InputError("--n-images >= 1, --fmax > 0, --max-steps >= 1")
+    doc = run_llto_li_migration(out, LltoSettings(n_images=n_images, fmax_eV_per_A=fmax,
+                                                  max_steps=max_steps, mlip_model=mlip_model))
+    _print_study(doc, as_json, "barriers", ["hop", "barrier_eV", "reaction_energy_eV",
+                                            "converged"])
+
+
+def register(groups: CliGroups) -> None:
+    """Attach the transport analyses to ``analyze`` and the transport studies to ``run``."""
+    groups.analyze.command("arrhenius")(arrhenius_command)
+    groups.analyze.command("diffusion")(diffusion_command)
+    groups.analyze.command("neb")(neb_command)
+    groups.run.command("ncm-pvdf")(run_ncm_pvdf_command)
+    groups.run.command("polymer-li-diffusion")(run_polymer_li_diffusion_command)
+    groups.run.command("llzo-li-diffusion")(run_llzo_li_diffusion_command)
+    groups.run.command("llto-li-migration")(run_llto_li_migration_command)

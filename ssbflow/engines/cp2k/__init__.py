@@ -1,0 +1,1 @@
+"""ssbflow.engines.cp2k."""

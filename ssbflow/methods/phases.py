@@ -1,0 +1,375 @@
+"""Phase energies: relax (cell + positions) bulk phases and return ``ComputedStructureEntry``.
+
+Two paths give the same entries:
+
+* :func:`compute_entries` — pure Python, relaxes with CHGNet through ASE in this process
+  (one model load for all phases); used by ``ssbflow reaction`` and the screens.
+* :class:`PhaseEnergyMaker` — a jobflow ``Flow``: one relaxation job per phase from the
+  engine's ``relax_maker`` (force field, CP2K or VASP), then a job that turns the task
+  documents into entries; used by ``ssbflow run inn-li`` (store, resume).
+
+Every entry carries ``data["energy_source"]`` (which engine and settings made the energy) and
+``data["settings"]``; :func:`check_same_source` refuses to mix energies of different sources,
+e.g. raw engine energies with Materials-Project-corrected ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from jobflow import Flow, Maker, job
+from monty.json import MontyDecoder
+from pymatgen.core import Structure
+from pymatgen.entries.computed_entries import ComputedEntry, ComputedStructureEntry
+
+from ssbflow.errors import InputError, SsbflowError
+from ssbflow.structures.phases import PHASE_LIBRARY
+
+#: Source label of Materials Project entries with/without their energy corrections.
+MP_CORRECTED = "materials-project (corrected)"
+MP_RAW = "materials-project (raw, uncorrected)"
+
+
+def mlip_settings(model: str = "CHGNet", fmax_eV_per_A: float = 0.05,
+                  max_steps: int = 500) -> dict[str, Any]:
+    """Settings recorded with an MLIP relaxation (model, version, convergence)."""
+    import chgnet
+
+    weights = getattr(_chgnet(), "version", None) if model == "CHGNet" else None
+    return {"engine": "mlip", "mlip_model": model, "model_version": weights,
+            "package_version": chgnet.__version__,
+            "fmax_eV_per_A": fmax_eV_per_A, "max_steps": max_steps,
+            "relax": "cell + positions (FrechetCellFilter, FIRE)"}
+
+
+def energy_source(settings: Mapping[str, Any]) -> str:
+    """A label that is equal for two energies exactly when they may be compared."""
+    if settings.get("engine") == "mlip":
+        model = settings.get("mlip_model") or settings.get("model")
+        return f"mlip:{model}:{settings.get('model_version')}"
+    keys = ("engine", "preset", "functional", "xc", "basis", "encut_eV", "cutoff_Ry")
+    return ":".join(str(settings[k]) for k in keys if k in settings) or "unknown"
+
+
+@cache
+def _chgnet():
+    from chgnet.model import CHGNet
+
+    with contextlib.redirect_stdout(sys.stderr):  # keep stdout clean for --json output
+        return CHGNet.load(verbose=False)
+
+
+def relax_structure_mlip(structure: Structure, *, relax_cell: bool = True,
+                         fmax_eV_per_A: float = 0.05,
+                         max_steps: int = 500) -> tuple[Structure, float]:
+    """Relax with CHGNet (ASE FIRE, FrechetCellFilter when ``relax_cell``).
+
+    Returns
+    -------
+    structure, energy_eV
+        Relaxed structure and its total energy (eV).
+    """
+    from chgnet.model import StructOptimizer
+
+    model = _chgnet()
+    # CHGNet prints its device on stdout; keep stdout clean for --json output
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+        warnings.simplefilter("ignore")
+        optimizer = StructOptimizer(model=model, optimizer_class="FIRE")
+        result = optimizer.relax(structure, fmax=fmax_eV_per_A, steps=max_steps,
+                                 relax_cell=relax_cell, verbose=False)
+    final = result["final_structure"]
+    energy_eV = float(result["trajectory"].energies[-1])
+    return final, energy_eV
+
+
+def make_entry(name: str, structure: Structure, energy_eV: float,
+               settings: Mapping[str, Any], source: str | None = None) -> ComputedStructureEntry:
+    """A ``ComputedStructureEntry`` with the settings and source recorded in ``data``."""
+    settings = dict(settings)
+    return ComputedStructureEntry(
+        structure, energy_eV, entry_id=name,
+        data={"name": name, "settings": settings,
+              "energy_source": source or energy_source(settings)},
+    )
+
+
+def compute_entries(
+    structures: Mapping[str, Structure],
+    *,
+    engine: str = "mlip",
+    fmax_eV_per_A: float = 0.05,
+    max_steps: int = 500,
+    relax_cell: Mapping[str, bool] | None = None,
+    cache: dict[str, ComputedStructureEntry] | None = None,
+) -> list[ComputedStructureEntry]:
+    """Relax every structure and return one entry per structure.
+
+    Parameters
+    ----------
+    structures : name → structure.
+    engine : only ``"mlip"`` (CHGNet) runs in-process; use :class:`PhaseEnergyMaker` for
+        DFT engines.
+    fmax_eV_per_A, max_steps : relaxation convergence.
+    relax_cell : name → whether to relax the cell (default True; library N2 is False).
+    cache : entries already computed, by name; new ones are added to it.
+
+    Raises
+    ------
+    ValueError
+        Unknown engine.
+    """
+    if engine != "mlip":
+        raise ValueError(f"engine {engine!r}: in-process relaxations support only 'mlip'; "
+                         "use the workflow (ssbflow run) for DFT engines")
+    settings = mlip_settings(fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps)
+    cache = {} if cache is None else cache
+    entries = []
+    for name, structure in structures.items():
+        if name not in cache:
+            cell = _relax_cell_default(name) if relax_cell is None else relax_cell.get(name, True)
+            final, energy_eV = relax_structure_mlip(
+                structure, relax_cell=cell, fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps)
+            cache[name] = make_entry(name, final, energy_eV, {**settings, "relax_cell": cell})
+        entries.append(cache[name])
+    return entries
+
+
+def _relax_cell_default(name: str) -> bool:
+    phase = PHASE_LIBRARY.get(name.lower())
+    return phase.relax_cell if phase is not None else True
+
+
+def library_structures(names: Iterable[str]) -> dict[str, Structure]:
+    """Library phases by name (see :data:`ssbflow.structures.phases.PHASE_LIBRARY`)."""
+    from ssbflow.structures.phases import phase
+
+    return {n.lower(): phase(n) for n in names}
+
+
+def read_cif_folder(folder: str | Path) -> dict[str, Structure]:
+    """User structures: every ``*.cif`` in ``folder``, named by file stem.
+
+    Raises
+    ------
+    InputError
+        ``folder`` is not a directory, holds no CIF, or a CIF cannot be parsed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"CIF folder {str(folder)!r} is not a directory")
+    files = sorted(folder.glob("*.cif"))
+    if not files:
+        raise InputError(f"CIF folder {str(folder)!r} holds no *.cif file")
+    out = {}
+    for path in files:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out[path.stem] = Structure.from_file(path)
+        except Exception as exc:  # pymatgen raises many types for bad CIFs
+            raise InputError(f"CIF file {str(path)!r} cannot be read: {exc}") from exc
+    return out
+
+
+def read_mp_entries(path: str | Path) -> list[ComputedEntry]:
+    """Entries exported from the Materials Project (a JSON list of entry dicts).
+
+    Each entry gets ``data["energy_source"]``: :data:`MP_CORRECTED` when it carries energy
+    corrections, else :data:`MP_RAW`. No web API is called.
+
+    Raises
+    ------
+    InputError
+        The file is missing, not JSON, or not a list of computed entries.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"entries file {str(path)!r} does not exist")
+    try:
+        raw = json.loads(path.read_text(), cls=MontyDecoder)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"entries file {str(path)!r} is not JSON: {exc}") from exc
+    if isinstance(raw, dict) and "entries" in raw:
+        raw = raw["entries"]
+    if not isinstance(raw, list) or not raw:
+        raise InputError(f"entries file {str(path)!r}: expected a non-empty list of entries")
+    entries = []
+    for i, item in enumerate(raw):
+        if isinstance(item, dict):
+            try:
+                item = ComputedEntry.from_dict(item) if "structure" not in item else \
+                    ComputedStructureEntry.from_dict(item)
+            except Exception as exc:
+                raise InputError(f"entries file {str(path)!r}: item {i} is not a computed "
+                                 f"entry ({exc})") from exc
+        if not isinstance(item, ComputedEntry):
+            raise InputError(f"entries file {str(path)!r}: item {i} is not a computed entry")
+        corrected = abs(item.correction) > 1e-12
+        item.data = {**(item.data or {}),
+                     "energy_source": MP_CORRECTED if corrected else MP_RAW}
+        entries.append(item)
+    return entries
+
+
+def check_same_source(entries: Iterable[ComputedEntry]) -> str:
+    """The common energy source of ``entries``.
+
+    Raises
+    ------
+    InputError
+        Entries come from different sources (e.g. CHGNet and MP-corrected DFT): their
+        energies cannot share a phase diagram.
+    """
+    sources: dict[str, str] = {}
+    for e in entries:
+        source = (e.data or {}).get("energy_source", "unknown")
+        sources.setdefault(source, e.composition.reduced_formula)
+    if len(sources) > 1:
+        detail = "; ".join(f"{s} (e.g. {f})" for s, f in sources.items())
+        raise InputError(
+            "entries mix energies from different sources, which cannot be compared "
+            f"(never mix raw and MP-corrected energies): {detail}"
+        )
+    if not sources:
+        raise InputError("no entries given")
+    return next(iter(sources))
+
+
+# --- jobflow path ------------------------------------------------------------------------
+
+
+def relax_maker(engine: str = "mlip", *, relax_cell: bool = True, fmax_eV_per_A: float = 0.05,
+                max_steps: int = 500, preset: str = "fast") -> tuple[Maker, dict[str, Any]]:
+    """The engine's relaxation maker and the settings to record.
+
+    Uses :func:`ssbflow.engines.core.get_engine` when available; otherwise atomate2's
+    CHGNet ``ForceFieldRelaxMaker`` (mlip only).
+    """
+    try:
+        from ssbflow.engines.core import get_engine
+    except ImportError:
+        get_engine = None
+    if get_engine is not None:
+        eng = get_engine(engine, preset=preset)
+        maker = eng.relax_maker(relax_cell=relax_cell, fmax_eV_per_A=fmax_eV_per_A,
+                                max_steps=max_steps)
+        settings = {**eng.settings(), "fmax_eV_per_A": fmax_eV_per_A, "max_steps": max_steps}
+        if engine == "mlip":
+            settings = {**mlip_settings(settings.get("mlip_model", "CHGNet"), fmax_eV_per_A,
+                                        max_steps), **settings}
+        return maker, settings
+    if engine != "mlip":
+        raise SsbflowError(f"engine {engine!r} needs ssbflow.engines.core (not installed)")
+    from atomate2.forcefields.jobs import ForceFieldRelaxMaker
+
+    maker = ForceFieldRelaxMaker(force_field_name="CHGNet", relax_cell=relax_cell,
+                                 steps=max_steps, relax_kwargs={"fmax": fmax_eV_per_A})
+    return maker, mlip_settings(fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps)
+
+
+@job
+def collect_entries(names: list[str], energies_eV: list[float], structures: list[Structure],
+                    settings: dict[str, Any]) -> list[dict]:
+    """Turn relaxation outputs into ``ComputedStructureEntry`` dicts (job output)."""
+    return [make_entry(n, s, float(e), settings).as_dict()
+            for n, e, s in zip(names, energies_eV, structures, strict=True)]
+
+
+@dataclass
+class PhaseEnergyMaker(Maker):
+    """Relax a set of phases with one engine and collect ``ComputedStructureEntry`` dicts.
+
+    Attributes
+    ----------
+    engine, preset : engine choice (see ``ssbflow.engines.core``).
+    fmax_eV_per_A, max_steps : relaxation convergence.
+    """
+
+    name: str = "phase energies"
+    engine: str = "mlip"
+    preset: str = "fast"
+    fmax_eV_per_A: float = 0.05
+    max_steps: int = 500
+    extra_settings: dict[str, Any] = field(default_factory=dict)
+
+    def make(self, structures: Mapping[str, Structure]) -> Flow:
+        """One relaxation job per phase, then :func:`collect_entries`."""
+        jobs, energies, finals = [], [], []
+        settings: dict[str, Any] = {}
+        for name, structure in structures.items():
+            maker, settings = relax_maker(self.engine, relax_cell=_relax_cell_default(name),
+                                          fmax_eV_per_A=self.fmax_eV_per_A,
+                                          max_steps=self.max_steps, preset=self.preset)
+            relax = maker.make(structure)
+            relax.name = f"relax {name}"
+            jobs.append(relax)
+            energies.append(relax.output.output.energy)
+            finals.append(relax.output.structure)
+        collect = collect_entries(list(structures), energies, finals,
+                                  {**settings, **self.extra_settings})
+        collect.name = "collect entries"
+        return Flow([*jobs, collect], output=collect.output, name=self.name)
+
+
+def entries_from_dicts(dicts: Iterable[dict | ComputedStructureEntry]
+                       ) -> list[ComputedStructureEntry]:
+    """Entries back from a :class:`PhaseEnergyMaker` flow output (dicts, or entries when
+    jobflow has already deserialised them)."""
+    return [d if isinstance(d, ComputedStructureEntry) else ComputedStructureEntry.from_dict(d)
+            for d in dicts]
+
+
+# --- harmonic vibrational free energies ---------------------------------------------------
+
+
+def _supercell_matrix(structure: Structure, min_length_A: float) -> list[list[int]]:
+    return [[max(1, int(np.ceil(min_length_A / length))) if i == j else 0 for j in range(3)]
+            for i, length in enumerate(structure.lattice.abc)]
+
+
+def harmonic_free_energy_eV_per_atom(structure: Structure, temperatures_K: Sequence[float], *,
+                                     min_length_A: float = 9.0, displacement_A: float = 0.01,
+                                     mesh: int = 20) -> list[float]:
+    """Harmonic vibrational free energy F_vib(T) of ``structure`` (eV/atom), CHGNet forces.
+
+    phonopy finite displacements in a supercell at least ``min_length_A`` long along each
+    axis; F_vib includes the zero-point energy. ``structure`` should be relaxed with the same
+    engine (imaginary modes are left out by phonopy's thermal properties).
+    """
+    from chgnet.model.dynamics import CHGNetCalculator
+    from phonopy import Phonopy
+    from phonopy.structure.atoms import PhonopyAtoms
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    if any(t < 0 for t in temperatures_K):
+        raise InputError(f"temperatures_K {list(temperatures_K)}: expected values >= 0 K")
+    unit = PhonopyAtoms(symbols=[s.specie.symbol for s in structure],
+                        cell=structure.lattice.matrix, scaled_positions=structure.frac_coords)
+    # primitive_matrix "P": thermal properties per given cell (phonopy >= 4 defaults to "auto")
+    phonon = Phonopy(unit, supercell_matrix=_supercell_matrix(structure, min_length_A),
+                     primitive_matrix="P")
+    phonon.generate_displacements(distance=displacement_A)
+    with contextlib.redirect_stdout(sys.stderr):
+        calc = CHGNetCalculator(model=_chgnet())
+    forces = []
+    for cell in phonon.supercells_with_displacements:
+        sc = Structure(cell.cell, cell.symbols, cell.scaled_positions)
+        atoms = AseAtomsAdaptor.get_atoms(sc)
+        atoms.calc = calc
+        forces.append(atoms.get_forces())
+    phonon.forces = np.array(forces)
+    phonon.produce_force_constants()
+    phonon.run_mesh([mesh] * 3)
+    phonon.run_thermal_properties(temperatures=list(temperatures_K))
+    free_kj_mol = phonon.get_thermal_properties_dict()["free_energy"]  # kJ/mol of cells
+    return [float(f) / 96.485332 / len(structure) for f in free_kj_mol]

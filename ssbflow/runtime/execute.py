@@ -1,0 +1,108 @@
+"""Execute a study's flow in a run folder with the store, a progress bar and resume.
+
+Used by every ``ssbflow run STUDY`` command: a second call with the same ``--out`` takes each
+finished job from the store and runs only the rest (see :mod:`ssbflow.runtime.runner`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jobflow import Flow, Job
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ssbflow.runtime.runner import (
+    RunSummary,
+    count_jobs,
+    prepare_run,
+    raise_for_failures,
+    run_flow,
+)
+from ssbflow.runtime.store import describe_store, get_job_store
+
+TIMINGS_FILE = "timings.json"
+
+
+def _merge_timings(out: Path, seconds: dict[str, float]) -> dict[str, float]:
+    path = out / TIMINGS_FILE
+    timings = json.loads(path.read_text()) if path.exists() else {}
+    timings.update(seconds)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(timings, indent=1))
+    os.replace(tmp, path)
+    return timings
+
+
+def execute_study(
+    make_flow: Callable[[], Flow | Job],
+    settings: dict[str, Any],
+    out: str | Path,
+    db: str | Path | None = None,
+    quiet: bool = False,
+) -> tuple[Any, dict[str, float], RunSummary]:
+    """Run (or resume) a study and return its final output.
+
+    Parameters
+    ----------
+    make_flow : builds the flow; called only when ``out`` holds no run yet.
+    settings : what defines the run; a folder holding other settings is refused.
+    out : run folder (``flow.json``, job folders, report files).
+    db : montydb folder (default ``$SSBFLOW_DB`` or ``./ssbflow-db``); ``$SSBFLOW_MONGO_URI``
+        selects MongoDB instead.
+    quiet : no progress bar.
+
+    Returns
+    -------
+    output, timings_s, summary
+        The flow's output resolved from the store, wall time per job (s, accumulated over
+        resumes) and what this call did.
+
+    Raises
+    ------
+    SsbflowError
+        A job failed (its message names the job).
+    """
+    out = Path(out).absolute()
+    flow = prepare_run(out, make_flow, settings)
+    store = get_job_store(db)
+    console = Console(stderr=True, quiet=quiet)
+    console.print(
+        f"[bold]{settings.get('study', 'flow')}[/] in {out}  (store: {describe_store(store)})"
+    )
+    total = count_jobs(flow)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=quiet,
+    ) as progress:
+        task = progress.add_task("starting", total=total)
+        summary = RunSummary()
+
+        def started(job: Job) -> None:
+            progress.update(task, description=f"running {job.name}")
+
+        def ended(job: Job, reused: bool) -> None:
+            progress.advance(task)
+            if reused:
+                progress.console.print(f"  reused from store: {job.name}")
+            elif job.name in summary.seconds:
+                # written as each job ends: a run killed later keeps the times of its
+                # finished jobs for the report of the resumed run
+                _merge_timings(out, {job.name: summary.seconds[job.name]})
+
+        run_flow(flow, store, out, on_job_start=started, on_job_end=ended, summary=summary)
+        progress.update(task, description="done" if summary.ok else "failed")
+    timings = _merge_timings(out, summary.seconds)
+    raise_for_failures(summary)
+    store.connect()
+    output = store.get_output(flow.output.uuid) if flow.output is not None else None
+    return output, timings, summary

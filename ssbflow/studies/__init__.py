@@ -1,0 +1,1 @@
+"""ssbflow.studies."""

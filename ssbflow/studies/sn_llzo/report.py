@@ -1,0 +1,190 @@
+"""The report folder of an adsorption study: results.json, report.md, tables, plots, structures."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+from pymatgen.core import Structure
+
+from ssbflow.io import write_structure
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, default=str))
+    os.replace(tmp, path)
+
+
+def plot_site_scan(site_scan: list[dict], path: Path, site_species: str) -> Path:
+    """Bar chart of the adsorption energy (eV) of each scanned site and orientation."""
+    labels = [f"{site_species}{s['site']}\n{s['orientation']}" for s in site_scan]
+    energies = [s["adsorption_energy_eV"] for s in site_scan]
+    fig = Figure(figsize=(max(4.0, 1.1 * len(labels)), 3.2), dpi=120)
+    ax = fig.add_subplot()
+    ax.bar(labels, energies, color=["tab:blue" if i else "tab:red" for i in range(len(labels))])
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.set_ylabel("E_ads (eV)")
+    ax.set_title("Adsorption site scan (most stable in red)")
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
+def _charge_table(charges: dict) -> list[str]:
+    """Markdown table of the anchor charges: one row per scheme and atom (e)."""
+    lines = ["", "## Charges (e)", "",
+             "| scheme | atom | in AB | in its fragment | change |", "|---|---|---|---|---|"]
+    for scheme, rows in charges.items():
+        if not isinstance(rows, list):
+            continue
+        for row in rows:
+            ref = row.get("reference_charge_e")
+            change = row.get("change_e")
+            lines.append(
+                f"| {scheme} | {row.get('element', '')}{row.get('index', '')} | "
+                f"{row.get('charge_e', float('nan')):+.3f} | "
+                f"{'' if ref is None else f'{ref:+.3f}'} | "
+                f"{'' if change is None else f'{change:+.3f}'} |"
+            )
+    return lines
+
+
+def write_report(results: dict, out: str | Path, timings_s: dict[str, float]) -> dict:
+    """Write the report folder for an adsorption-study results document.
+
+    Parameters
+    ----------
+    results : the document from :class:`ssbflow.methods.adsorption.AdsorptionResults`.
+    out : report folder (created if needed).
+    timings_s : wall time per job (s).
+
+    Returns
+    -------
+    dict
+        The content of ``results.json``.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = results.get("settings", {})
+    site_species = settings.get("site_species", "")
+    scan = [
+        {
+            k: s[k]
+            for k in (
+                "site",
+                "site_species",
+                "orientation",
+                "adsorption_energy_eV",
+                "anchor_site_distance_A",
+            )
+        }
+        for s in results["site_scan"]
+    ]
+    files: dict[str, str] = {}
+    best = Structure.from_dict(results["structure_ab"])
+    for name in ("slab_molecule_relaxed.extxyz", "slab_molecule_relaxed.cif"):
+        files[name] = str(write_structure(best, out / name))
+    files["site_scan.png"] = str(plot_site_scan(scan, out / "site_scan.png", site_species))
+    with open(out / "site_scan.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(scan[0]))
+        writer.writeheader()
+        writer.writerows(scan)
+    files["site_scan.csv"] = str(out / "site_scan.csv")
+    electronic = results.get("electronic") or {}
+    files.update(electronic.get("files", {}))
+
+    doc = {
+        "study": results["study"],
+        "adsorption_energy_eV": results["adsorption_energy_eV"],
+        "site_scan": scan,
+        "energies_eV": results["energies_eV"],
+        "transferred_charge_e": results.get("transferred_charge_e"),
+        "cdd_integral_e": results.get("cdd_integral_e"),
+        "work_function_slab_eV": results.get("work_function_slab_eV"),
+        "molecule_vacuum_minus_homo_eV": results.get("molecule_vacuum_minus_homo_eV"),
+        "charges": results.get("charges", {}),
+        "electronic": {k: v for k, v in electronic.items() if k != "files"},
+        "formula_slab": results["formula_slab"],
+        "formula_molecule": results["formula_molecule"],
+        "n_atoms_slab": results["n_atoms_slab"],
+        "settings": settings,
+        "timings_s": timings_s,
+        "files": files,
+    }
+    _write_json(out / "results.json", doc)
+    (out / "report.md").write_text(render_markdown(doc, out))
+    return doc
+
+
+def _fmt(value: Any, unit: str = "", digits: int = 3) -> str:
+    if value is None:
+        return "not computed"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}{(' ' + unit) if unit else ''}"
+    return f"{value}{(' ' + unit) if unit else ''}"
+
+
+def render_markdown(doc: dict, out: Path) -> str:
+    """A readable summary of a results document, with its PNGs."""
+    s = doc["settings"]
+    lines = [
+        f"# {doc['study']}: {doc['formula_molecule']} on {doc['formula_slab']}",
+        "",
+        "## Numbers",
+        "",
+        "| quantity | value |",
+        "|---|---|",
+        f"| adsorption energy E(AB) − E(A) − E(B) | {_fmt(doc['adsorption_energy_eV'], 'eV')} |",
+        f"| DFT interaction energy, frozen fragments (no BSSE correction) | "
+        f"{_fmt(doc['electronic'].get('dft_interaction_energy_eV'), 'eV')} |",
+        f"| transferred charge (gap, ΔQ) | {_fmt(doc['transferred_charge_e'], 'e')} |",
+        f"| ∫Δρ dV (should be ≈ 0) | {_fmt(doc['cdd_integral_e'], 'e', 5)} |",
+        f"| work function of the slab | {_fmt(doc['work_function_slab_eV'], 'eV')} |",
+        f"| molecule: V_vac − ε_HOMO (not a work function) | "
+        f"{_fmt(doc['molecule_vacuum_minus_homo_eV'], 'eV')} |",
+        "",
+        "## Site scan",
+        "",
+        "| site | orientation | E_ads (eV) | anchor–site distance (Å) |",
+        "|---|---|---|---|",
+    ]
+    for row in doc["site_scan"]:
+        lines.append(
+            f"| {row['site_species']}{row['site']} | {row['orientation']} | "
+            f"{row['adsorption_energy_eV']:.3f} | {row['anchor_site_distance_A']:.2f} |"
+        )
+    if doc.get("charges"):
+        lines += _charge_table(doc["charges"])
+    lines += ["", "## Figures", ""]
+    for name, path in doc["files"].items():
+        if str(path).endswith(".png"):
+            rel = os.path.relpath(path, out)
+            lines.append(f"![{name}]({rel})")
+            lines.append("")
+    lines += ["## Files", ""]
+    lines += [
+        f"- `{os.path.relpath(p, out)}`"
+        for n, p in doc["files"].items()
+        if not str(p).endswith(".png")
+    ]
+    lines += [
+        "",
+        "## Settings",
+        "",
+        "```",
+        json.dumps(s, indent=1, default=str),
+        "```",
+        "",
+        "## Timings (s)",
+        "",
+        "```",
+        json.dumps(doc["timings_s"], indent=1),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
