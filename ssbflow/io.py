@@ -1,10 +1,15 @@
-"""Writing structures to the formats users open (CIF, POSCAR, extended XYZ, XYZ)."""
+"""Writing files users open: structures (CIF, POSCAR, extended XYZ, XYZ), JSON and tables."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+from monty.json import MontyEncoder
 from pymatgen.core import Molecule, Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 from pymatgen.io.cif import CifWriter
@@ -104,3 +109,76 @@ def _normalised(obj: Structure | Molecule) -> Structure | Molecule:
         else:
             obj.remove_site_property(name)
     return obj
+
+
+# --------------------------------------------------------------------------------------------
+# Reports: the one JSON writer and the one table writer of the package
+# --------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy: numpy scalars/arrays to Python, non-finite floats to None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: str | Path, obj: Any, indent: int = 1) -> Path:
+    """Write ``obj`` as JSON atomically (a killed writer leaves the old file, never half).
+
+    numpy values become Python numbers, NaN/inf become ``null``; pymatgen/monty objects are
+    written through :class:`monty.json.MontyEncoder`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(_plain(obj), indent=indent, cls=MontyEncoder))
+    os.replace(tmp, path)
+    return path
+
+
+def _cell(value: Any, digits: int) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def write_table(
+    rows: list[dict[str, Any]],
+    csv_path: str | Path | None = None,
+    title: str | None = None,
+    digits: int = 4,
+) -> str:
+    """Write ``rows`` (one dict each, same keys) as CSV and return them as a Markdown table.
+
+    Parameters
+    ----------
+    rows : the table; the first row's keys are the columns.
+    csv_path : where the CSV goes (not written when None).
+    title : a ``### title`` line above the Markdown table.
+    digits : significant digits of floats in the Markdown table (the CSV keeps all).
+    """
+    import pandas as pd
+
+    head = f"### {title}\n\n" if title else ""
+    if not rows:
+        return head + "(no rows)\n"
+    frame = pd.DataFrame([_plain(r) for r in rows], columns=list(rows[0]))
+    if csv_path is not None:
+        Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(csv_path, index=False)
+    keys = [str(k) for k in frame.columns]
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    for record in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+        lines.append("| " + " | ".join(_cell(record[k], digits) for k in keys) + " |")
+    return head + "\n".join(lines) + "\n"

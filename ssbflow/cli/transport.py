@@ -186,7 +186,7 @@ def run_ncm_pvdf_command(
 def _diffusion_settings(temperatures: list[float] | None, n_steps: int, timestep_fs: float,
                         save_every: int, mlip_model: str, default: tuple[float, ...],
                         pre_relax_steps: int = 0):
-    from ssbflow.studies.transport import DiffusionStudySettings
+    from ssbflow.studies.li_diffusion.study import DiffusionStudySettings
 
     temps = tuple(temperatures) if temperatures else default
     if n_steps < 1 or save_every < 1 or n_steps % save_every:
@@ -222,7 +222,7 @@ def run_polymer_li_diffusion_command(
     as_json: _JSON = False,
 ) -> None:
     """Li+ MSD slopes (Å²/ps), D and Ea in PVDF vs dehydrofluorinated PVDF (MLIP NVT MD)."""
-    from ssbflow.studies.transport import run_polymer_li_diffusion
+    from ssbflow.studies.li_diffusion.study import run_polymer_li_diffusion
 
     cfg = _diffusion_settings(temperature, n_steps, timestep_fs, save_every, mlip_model,
                               (600.0, 800.0, 1000.0), pre_relax_steps)
@@ -240,7 +240,7 @@ def run_llzo_li_diffusion_command(
     as_json: _JSON = False,
 ) -> None:
     """Li diffusion in bulk tetragonal LLZO: MSD, D(T), Ea (MLIP NVT MD)."""
-    from ssbflow.studies.transport import run_llzo_li_diffusion
+    from ssbflow.studies.li_diffusion.study import run_llzo_li_diffusion
 
     cfg = _diffusion_settings(temperature, n_steps, timestep_fs, save_every, mlip_model,
                               (900.0, 1100.0, 1300.0))

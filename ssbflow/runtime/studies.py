@@ -1,0 +1,62 @@
+"""Run or resume any registered study in a run folder, with the store and resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ssbflow.errors import InputError
+from ssbflow.runtime.execute import execute_study
+from ssbflow.runtime.runner import RUN_FILE
+from ssbflow.studies.registry import get_study
+
+
+def run_study(
+    name: str,
+    out: str | Path,
+    db: str | Path | None = None,
+    quiet: bool = False,
+    **options: Any,
+) -> dict:
+    """Run (or resume) study ``name`` in ``out`` and write its report folder.
+
+    Parameters
+    ----------
+    name : a registered study (:func:`ssbflow.studies.registry.study_names`).
+    out : run and report folder; a second call with the same folder resumes.
+    db : montydb folder (default ``$SSBFLOW_DB`` or ``./ssbflow-db``);
+        ``$SSBFLOW_MONGO_URI`` selects MongoDB instead.
+    quiet : no progress bar.
+    **options : the study's options (its pydantic model's fields).
+
+    Returns
+    -------
+    dict
+        The results document (also in ``out/results.json``).
+    """
+    study = get_study(name)
+    opts = study.parse_options(options)
+    settings = study.settings(opts)
+    out = Path(out).absolute()
+    output, timings, _ = execute_study(
+        lambda: study.make_flow(opts), settings, out, db=db, quiet=quiet
+    )
+    return study.write_report(output, out, timings)
+
+
+def run_settings(run_dir: str | Path) -> dict[str, Any]:
+    """The stored settings (``study`` and options) of the run in ``run_dir``."""
+    run_file = Path(run_dir) / RUN_FILE
+    if not run_file.is_file():
+        raise InputError(f"{str(run_dir)!r} holds no ssbflow run ({RUN_FILE} missing)")
+    return json.loads(run_file.read_text())["settings"]
+
+
+def resume_study(run_dir: str | Path, db: str | Path | None = None, quiet: bool = False) -> dict:
+    """Continue the run in ``run_dir``: finished jobs come from the store, the rest run."""
+    settings = dict(run_settings(run_dir))
+    name = settings.pop("study", None)
+    if name is None:
+        raise InputError(f"{str(run_dir)!r}: its {RUN_FILE} names no study")
+    return run_study(name, run_dir, db=db, quiet=quiet, **settings)

@@ -1,0 +1,1 @@
+"""Li+ diffusion studies (polymers with LiFSI, LLZO)."""

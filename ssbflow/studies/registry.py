@@ -1,0 +1,37 @@
+"""The studies ``ssbflow run|resume|submit`` know, by name.
+
+Each entry points at a module attribute holding a :class:`~ssbflow.studies.base.Study`; the
+module is imported only when the study is used, so ``ssbflow --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ssbflow.errors import InputError
+from ssbflow.studies.base import Study
+
+#: study name -> "module:attribute" of its :class:`Study`.
+STUDIES: dict[str, str] = {}
+
+
+def study_names() -> list[str]:
+    """Names of the registered studies, in registration order."""
+    return list(STUDIES)
+
+
+def get_study(name: str) -> Study:
+    """The study called ``name``.
+
+    Raises
+    ------
+    InputError
+        No study has that name (the message lists the known ones).
+    """
+    if name not in STUDIES:
+        raise InputError(f"study {name!r} is not known; expected one of {', '.join(STUDIES)}")
+    module_name, attribute = STUDIES[name].split(":")
+    study = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(study, Study):  # a wrong registry entry is a bug, not user input
+        raise TypeError(f"{STUDIES[name]} is not a Study")
+    return study
