@@ -44,7 +44,7 @@ def _free_energy(named_result, entries: list, temperature_K: float,
                  mp_entries: Path | None) -> dict:
     """ΔG(T) of a named reaction: harmonic F_vib of each phase with the same force field."""
     from ssbflow.analysis.reactions import named_reaction_free_energy_eV, parse_reaction
-    from ssbflow.methods.phases import harmonic_free_energy_eV_per_atom
+    from ssbflow.methods.phonons import harmonic_free_energy_eV_per_atom
 
     if mp_entries is not None:
         raise InputError("--temperature needs computed phases (not --mp-entries)")
@@ -117,9 +117,39 @@ def reaction_command(
     typer.echo(f"products: {', '.join(result['products'])}   ({result['energy_source']})")
 
 
+def _stored_candidates(out: Path, db: Path | None, options, retry_failed: bool) -> list[str]:
+    """Candidates of the screen run in ``out`` already in the store (those stored with an
+    error are first removed from it when ``retry_failed``)."""
+    from jobflow.core.flow import get_flow
+    from monty.json import MontyDecoder
+
+    from ssbflow.runtime.runner import FLOW_FILE
+    from ssbflow.runtime.store import get_job_store
+    from ssbflow.runtime.studies import run_settings
+    from ssbflow.studies.registry import get_study
+    from ssbflow.studies.screening.study import candidate_job_names, forget_failed
+
+    study = get_study("screening")
+    if not (out / FLOW_FILE).is_file() or run_settings(out) != study.settings(options):
+        return []  # a new run (or another run's folder, which run_study refuses)
+    flow = get_flow(json.loads((out / FLOW_FILE).read_text(), cls=MontyDecoder))
+    store = get_job_store(db)
+    store.connect()
+    try:
+        if retry_failed:
+            forget_failed(flow, store)
+        names = candidate_job_names(flow)
+        stored = {names[d["uuid"]] for d in store.query({"uuid": {"$in": list(names)}},
+                                                        properties=["uuid"])}
+    finally:
+        store.close()
+    return [c.name for c in options.spec.candidates if c.name in stored]
+
+
 def screen_command(
     file: Annotated[Path, typer.Argument(help="Screening YAML (see ssbflow/examples/).")],
-    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("ssbflow-runs/screen"),
+    out: Annotated[Path, typer.Option(help="Run and report folder.")] = Path(
+        "ssbflow-runs/screen"),
     db: Annotated[Path | None, typer.Option(
         help="montydb store folder (default $SSBFLOW_DB or ./ssbflow-db).")] = None,
     retry_failed: Annotated[bool, typer.Option(
@@ -129,47 +159,41 @@ def screen_command(
 ) -> None:
     """Screen candidates (coatings, molecules) from a YAML file; rank them per metric.
 
-    Resumable: candidates already in the store are not computed again; a failing candidate
-    is recorded with its error and the screen goes on.
+    Resumable: a second call with the same --out and --db computes only the candidates not
+    yet finished; a failing candidate is recorded with its error and the screen goes on.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from ssbflow.runtime.studies import run_study
+    from ssbflow.studies.registry import get_study
+    from ssbflow.studies.screening.spec import load_screen
 
-    from ssbflow.studies.screening.study import load_screen, ranking_rows, run_screen, write_ranking
-
-    spec = load_screen(file)
-    console = Console(stderr=True, quiet=quiet or as_json)
-    with Progress(TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                  console=console, disable=quiet or as_json) as progress:
-        task = progress.add_task(f"screen {spec.name}", total=len(spec.candidates))
-
-        def advance(name: str, done: int, total: int) -> None:
-            progress.update(task, completed=done, description=f"screen {spec.name}: {name}")
-
-        result = run_screen(spec, db, progress=advance, retry_failed=retry_failed)
-    summary: dict = {"screen": spec.name, "computed": result.computed, "reused": result.reused,
-                     "rankings": {}, "files": []}
-    for metric in spec.metrics:
-        rows = ranking_rows(result.documents, metric)
-        if rows:
-            summary["rankings"][metric] = rows
-            summary["files"] += [str(p) for p in write_ranking(
-                rows, metric, Path(out), f"{spec.name}: {metric}")]
-    failed = {d["name"]: d["errors"] for d in result.documents if d["errors"]}
-    summary["errors"] = failed
+    study = get_study("screening")
+    options = study.parse_options({"spec": load_screen(file)})
+    out = out.absolute()
+    reused = _stored_candidates(out, db, options, retry_failed)
+    results = run_study("screening", out, db=db, quiet=quiet or as_json, spec=options.spec)
+    computed = [c.name for c in options.spec.candidates if c.name not in reused]
     if as_json:
-        typer.echo(json.dumps(summary, default=str))
+        typer.echo(json.dumps({"screen": results["screen"], "computed": computed,
+                               "reused": reused, "rankings": results["rankings"],
+                               "errors": results["errors"], "files": results["files"]},
+                              default=str))
         return
-    console = Console()
-    console.print(f"computed {len(result.computed)}, reused {len(result.reused)} from the store")
-    for metric, rows in summary["rankings"].items():
-        console.print(f"[bold]{metric}[/]")
-        for row in rows:
-            value = row.get("reaction_energy_eV_per_atom", row.get("adsorption_energy_eV"))
-            shown = f"{value:.4f}" if isinstance(value, float) else f"error: {row['error']}"
-            console.print(f"  {row['rank'] or '-':>3} {row['candidate']:<16} {shown}")
-    console.print("files: " + ", ".join(summary["files"]))
+    typer.echo(f"computed {len(computed)}, reused {len(reused)} from the store")
+    for line in study.summary_lines(results):
+        typer.echo(line)
+
+
+def _run_and_print(name: str, out: Path, db: Path | None, as_json: bool, quiet: bool,
+                   **options) -> None:
+    from ssbflow.runtime.studies import run_study
+    from ssbflow.studies.registry import get_study
+
+    results = run_study(name, out.absolute(), db=db, quiet=quiet or as_json, **options)
+    if as_json:
+        typer.echo(json.dumps(results, default=str))
+        return
+    for line in get_study(name).summary_lines(results):
+        typer.echo(line)
 
 
 def run_inn_li_command(
@@ -180,63 +204,27 @@ def run_inn_li_command(
     engine: Annotated[str, typer.Option(help="Engine of the phase relaxations.")] = "mlip",
     md_steps: Annotated[int, typer.Option(
         help="MD steps (1 fs) of the InN|Li reaction cell at 300 K; 0 = no MD.")] = 1000,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the ranking as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """InN|Li study: reactivity of Au, Zn, In, Fe, Ag, Sn, Mg, Al, Cu and InN with Li
     (ranked table, bar chart) and MLIP MD of the InN|Li reaction cell at 300 K."""
-    from ssbflow.runtime.execute import execute_study
-    from ssbflow.studies.inn_li.study import InnLiStudyMaker
-
-    if md_steps < 0:
-        raise InputError(f"--md-steps {md_steps}: expected 0 or a positive number of steps")
-    out = out.absolute()
-    maker = InnLiStudyMaker(report_dir=str(out), engine=engine, md_steps=md_steps)
-    settings = {"study": "inn-li", "engine": engine, "md_steps": md_steps}
-    output, _timings, _ = execute_study(maker.make, settings, out, db=db,
-                                       quiet=quiet or as_json)
-    rows = output["ranking"]["rows"]
-    if as_json:
-        typer.echo(json.dumps({"ranking": rows, "files": output["ranking"]["files"],
-                               "reaction_cell": output.get("reaction_cell")}, default=str))
-        return
-    for row in rows:
-        per_li = row["reaction_energy_eV_per_Li"]
-        typer.echo(f"{row['rank']:>2} {row['candidate']:<5} "
-                   f"{row['reaction_energy_eV_per_atom']:8.4f} eV/atom "
-                   f"{per_li if per_li is None else round(per_li, 4)!s:>8} eV/Li  "
-                   f"{row['reaction']}  {row['note']}")
-    typer.echo("files: " + ", ".join(output["ranking"]["files"]))
-    cell = output.get("reaction_cell")
-    if cell:
-        typer.echo(f"reaction cell: Li per N {cell['li_per_n'][0]:.2f} -> "
-                   f"{cell['li_per_n'][-1]:.2f}, In-N bonds {cell['in_n_bonds'][0]} -> "
-                   f"{cell['in_n_bonds'][-1]} over {cell['time_fs'][-1] / 1000:.2f} ps; "
-                   f"{cell['png']}")
+    _run_and_print("inn-li", out, db, as_json, quiet, engine=engine, md_steps=md_steps)
 
 
 def run_llto_li_command(
-    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("ssbflow-runs/llto-li"),
+    out: Annotated[Path, typer.Option(help="Run and report folder.")] = Path(
+        "ssbflow-runs/llto-li"),
+    db: Annotated[Path | None, typer.Option(
+        help="montydb store folder (default $SSBFLOW_DB or ./ssbflow-db).")] = None,
     supercell: Annotated[tuple[int, int, int], typer.Option(
         help="LLTO supercell of the doubled perovskite cell.")] = (3, 3, 1),
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """LLTO reduction by Li (MLIP): Li insertion energy and voltage, O-vacancy formation
     energy at Li/Li2O, Ti magnetic moments as Ti3+ evidence."""
-    from dataclasses import asdict
-
-    from ssbflow.studies.llto.reduction import llto_reduction, write_llto_report
-
-    result = llto_reduction(tuple(supercell))
-    files = write_llto_report(result, out.absolute())
-    if as_json:
-        typer.echo(json.dumps({**asdict(result), "files": files}))
-        return
-    typer.echo(f"LLTO {result.formula_host}: Li insertion {result.insertion_energy_eV_per_Li:.3f}"
-               f" eV/Li ({result.insertion_voltage_V:.3f} V vs Li/Li+); O vacancy at Li/Li2O "
-               f"{result.o_vacancy_formation_energy_eV:.3f} eV; Ti3+ (m > 0.5 μB) host/+Li/−O: "
-               f"{result.ti3_host}/{result.ti3_lithiated}/{result.ti3_o_vacancy}")
-    typer.echo("files: " + ", ".join(files))
+    _run_and_print("llto-li", out, db, as_json, quiet, supercell=tuple(supercell))
 
 
 def register(groups: CliGroups) -> None:

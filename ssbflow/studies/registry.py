@@ -12,7 +12,11 @@ from ssbflow.errors import InputError
 from ssbflow.studies.base import Study
 
 #: study name -> "module:attribute" of its :class:`Study`.
-STUDIES: dict[str, str] = {}
+STUDIES: dict[str, str] = {
+    "inn-li": "ssbflow.studies.inn_li.study:STUDY",
+    "llto-li": "ssbflow.studies.llto.reduction:STUDY",
+    "screening": "ssbflow.studies.screening.study:STUDY",
+}
 
 
 def study_names() -> list[str]:

@@ -128,7 +128,7 @@ def test_formation_enthalpy_matches_experiment(formula):
 
 
 def test_zero_point_energy_of_li_matches_debye_estimate():
-    from ssbflow.methods.phases import harmonic_free_energy_eV_per_atom
+    from ssbflow.methods.phonons import harmonic_free_energy_eV_per_atom
 
     (li,) = entries("li")
     zpe, f300 = harmonic_free_energy_eV_per_atom(li.structure, [0.0, 300.0], min_length_A=7.0)
@@ -140,7 +140,7 @@ def test_zero_point_energy_of_li_matches_debye_estimate():
 
 def test_reaction_free_energy_at_300_k(li_in_n):
     from ssbflow.analysis.reactions import named_reaction_free_energy_eV
-    from ssbflow.methods.phases import harmonic_free_energy_eV_per_atom
+    from ssbflow.methods.phonons import harmonic_free_energy_eV_per_atom
 
     result = named_reaction_energy(li_in_n, "InN + 3 Li -> Li3N + In")
     by_formula = {e.composition.reduced_formula: e for e in li_in_n}

@@ -1,4 +1,5 @@
-"""``ssbflow reaction`` and ``ssbflow screen`` through the CLI entry point (real CHGNet)."""
+"""``ssbflow reaction``, ``ssbflow screen`` and ``ssbflow run inn-li`` through the CLI entry
+point (real CHGNet)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def test_named_reaction_json(capsys):
         (("reaction", "Li2S", "Li"), "no structure for 'Li2S'"),
         (("reaction", "InN"), "missing reactants"),
         (("screen", "does-not-exist.yaml"), "does not exist"),
+        (("run", "inn-li", "--md-steps", "-1"), "--md-steps -1"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(capsys, args, message):
@@ -64,3 +66,10 @@ def test_screen_cli_ranks_and_records_failures(capsys, tmp_path):
     assert (tmp_path / "out" / "reaction_energy_with_li.png").stat().st_size > 0
     code, out, _ = _run(capsys, *args)
     assert json.loads(out)["reused"] == ["In", "Fe", "Qq"]
+    assert json.loads(out)["computed"] == []
+    # the failed candidate is computed again on request, the others stay in the store
+    code, out, _ = _run(capsys, *args, "--retry-failed")
+    doc = json.loads(out)
+    assert code == 0 and doc["computed"] == ["Qq"] and doc["reused"] == ["In", "Fe"]
+    assert [r["candidate"] for r in doc["rankings"]["reaction_energy_with_li"]] == [
+        "In", "Fe", "Qq"]

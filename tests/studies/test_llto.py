@@ -34,3 +34,32 @@ def test_llto_cell_has_empty_a_sites_for_li():
     for frac in vacant:
         assert min(structure.lattice.get_distance_and_image(frac, s.frac_coords)[0]
                    for s in structure) > 1.8
+
+
+def test_llto_li_flow_runs_resumes_and_reports(tmp_path):
+    """The llto-li study through the registry and the store (3 FIRE steps per relaxation:
+    this checks the cells, the bookkeeping and the report, not converged energies)."""
+    import json
+
+    from ssbflow.runtime.studies import resume_study, run_study
+    from ssbflow.studies.registry import get_study
+
+    defaults = get_study("llto-li").parse_options()
+    assert defaults.supercell == (3, 3, 1) and defaults.max_steps == 300
+    out, db = tmp_path / "run", tmp_path / "db"
+    results = run_study("llto-li", out, db=db, quiet=True, max_steps=3)
+    assert results["formula_host"] == "Li6La10Ti18O54"
+    energies = results["energies_eV"]
+    # one Li more / one O less than the host, each cell a few eV away from the host energy
+    assert energies["llto+Li"] < energies["llto"] < energies["llto-O"]
+    assert results["insertion_energy_eV_per_Li"] == pytest.approx(
+        energies["llto+Li"] - energies["llto"] - energies["Li (per atom)"])
+    assert results["settings"]["max_steps"] == 3 and results["settings"]["supercell"] == [3, 3, 1]
+    for name in ("results.json", "report.md", "llto_li.csv", "llto_li.json"):
+        assert (out / name).stat().st_size > 0
+    assert "O-vacancy formation energy" in (out / "report.md").read_text()
+    # every relaxation is its own job; a resume takes them all from the store
+    assert len(list((out / "jobs").iterdir())) == 6
+    again = resume_study(out, db=db, quiet=True)
+    assert again["energies_eV"] == energies
+    assert json.loads((out / "results.json").read_text())["ti3_host"] == results["ti3_host"]

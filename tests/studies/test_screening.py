@@ -1,4 +1,5 @@
-"""Screening: ranking, resume without recomputation, failures recorded per candidate."""
+"""Screening: a flow per screen; ranking, resume without recomputation, failures recorded
+per candidate."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import pytest
 
 import ssbflow.methods.phases as phases_module
 from ssbflow.errors import InputError
-from ssbflow.studies.screening.study import load_screen, ranking_rows, run_screen, write_ranking
+from ssbflow.runtime.execute import execute_study
+from ssbflow.studies.registry import get_study
+from ssbflow.studies.screening.report import ranking_rows, write_ranking
+from ssbflow.studies.screening.spec import load_screen
+
+STUDY = get_study("screening")
 
 
 def _write(tmp_path, text):
@@ -17,6 +23,16 @@ def _write(tmp_path, text):
     return path
 
 
+def _run(spec, out, db):
+    """Run (or resume) the screen in ``out``: its results document and what the call did."""
+    opts = STUDY.parse_options({"spec": spec})
+    output, timings, summary = execute_study(lambda: STUDY.make_flow(opts), STUDY.settings(opts),
+                                             out, db=db, quiet=True)
+    return STUDY.write_report(output, out, timings), summary
+
+
+def _candidates(names):
+    return sorted(n.removeprefix("candidate ") for n in names if n.startswith("candidate "))
 SCREEN = """
 name: resume-test
 metrics: [reaction_energy_with_li]
@@ -27,38 +43,38 @@ candidates:
 """
 
 
-class Interrupted(Exception):
-    pass
+class Killed(BaseException):
+    """Stands in for SIGKILL: no job catches it, the run stops where it is."""
 
 
 def test_screen_resumes_without_recomputing_and_isolates_failures(tmp_path, monkeypatch):
     spec = load_screen(_write(tmp_path, SCREEN))
-    db = tmp_path / "db"
+    db, out = tmp_path / "db", tmp_path / "run"
     relaxed: list[str] = []
     real_relax = phases_module.relax_structure_mlip
+    kill_at = ["Cu"]
 
     def counting_relax(structure, **kwargs):
-        relaxed.append(structure.composition.reduced_formula)
+        formula = structure.composition.reduced_formula
+        if formula in kill_at:
+            kill_at.remove(formula)
+            raise Killed  # the screen is killed while it relaxes Cu
+        relaxed.append(formula)
         return real_relax(structure, **kwargs)
 
     monkeypatch.setattr(phases_module, "relax_structure_mlip", counting_relax)
-
-    def stop_after_first(name, done, total):
-        if done == 1:
-            raise Interrupted  # the screen is killed after the first candidate
-
-    with pytest.raises(Interrupted):
-        run_screen(spec, db, progress=stop_after_first)
+    with pytest.raises(Killed):
+        _run(spec, out, db)
     assert sorted(relaxed) == ["Ag", "Li", "LiAg"]
 
     relaxed.clear()
-    result = run_screen(spec, db)
-    assert result.reused == ["Ag"]
-    assert result.computed == ["Xx3N", "Cu"]
-    # only Cu was relaxed: Ag, LiAg and Li came from the store
+    results, summary = _run(spec, out, db)
+    # only Cu was relaxed: Ag, LiAg and Li came from the store; each phase is one job
     assert relaxed == ["Cu"]
+    assert sorted(summary.reused) == ["relax ag", "relax li", "relax liag"]
+    assert _candidates(summary.ran) == ["Ag", "Cu", "Xx3N"]
 
-    docs = {d["name"]: d for d in result.documents}
+    docs = {d["name"]: d for d in results["candidates"]}
     assert docs["Ag"]["status"] == "ok"
     assert docs["Ag"]["metrics"]["reaction_energy_with_li"]["products"] == ["LiAg"]
     assert docs["Cu"]["metrics"]["reaction_energy_with_li"]["reaction"] == "no reaction"
@@ -66,15 +82,39 @@ def test_screen_resumes_without_recomputing_and_isolates_failures(tmp_path, monk
     assert "unknown element 'Xx'" in docs["Xx3N"]["errors"]["reaction_energy_with_li"]
 
     relaxed.clear()
-    again = run_screen(spec, db)
-    assert again.computed == [] and relaxed == []
+    again, summary = _run(spec, out, db)
+    assert summary.ran == [] and relaxed == []
+    assert _candidates(summary.reused) == ["Ag", "Cu", "Xx3N"]
 
-    rows = ranking_rows(again.documents, "reaction_energy_with_li")
+    rows = again["rankings"]["reaction_energy_with_li"]
+    assert rows == ranking_rows(again["candidates"], "reaction_energy_with_li")
     assert [r["candidate"] for r in rows] == ["Ag", "Cu", "Xx3N"]
     assert rows[0]["reaction_energy_eV_per_atom"] < 0 and rows[2]["rank"] == ""
+    for ext in ("csv", "md", "png"):
+        assert (out / f"reaction_energy_with_li.{ext}").stat().st_size > 0
+    assert "Xx3N" in (out / "reaction_energy_with_li.md").read_text()
+    assert "unknown element 'Xx'" in (out / "report.md").read_text()
     files = write_ranking(rows, "reaction_energy_with_li", tmp_path / "out", "test")
     assert all(p.stat().st_size > 0 for p in files)
-    assert "Xx3N" in (tmp_path / "out" / "reaction_energy_with_li.md").read_text()
+
+
+def test_a_failing_phase_is_recorded_with_its_candidates(tmp_path, monkeypatch):
+    """A relaxation that raises fails the candidates needing that phase, not the screen."""
+    spec = load_screen(_write(tmp_path, "name: f\ncandidates: [Ag, In]\n"))
+    real_relax = phases_module.relax_structure_mlip
+
+    def failing_for_in(structure, **kwargs):
+        if structure.composition.reduced_formula == "In":
+            raise RuntimeError("force field exploded")
+        return real_relax(structure, **kwargs)
+
+    monkeypatch.setattr(phases_module, "relax_structure_mlip", failing_for_in)
+    results, summary = _run(spec, tmp_path / "run", tmp_path / "db")
+    assert summary.ok
+    docs = {d["name"]: d for d in results["candidates"]}
+    assert docs["Ag"]["status"] == "ok"
+    assert docs["In"]["status"] == "failed"
+    assert "phase 'in' failed" in docs["In"]["errors"]["reaction_energy_with_li"]
 
 
 def test_shipped_examples_parse():
@@ -126,24 +166,32 @@ candidates:
         return real(slab, **kwargs)
 
     monkeypatch.setattr(adsorption_module, "mlip_relaxed_slab", counting)
+    adsorbed: list[str] = []
+    real_adsorption = adsorption_module.mlip_adsorption_energy
 
-    def stop_after_first(name, done, total):
-        if done == 1:
-            raise Interrupted
+    def killed_at_second(mol, **kwargs):
+        adsorbed.append(mol.composition.hill_formula)
+        if len(adsorbed) == 2:
+            raise Killed  # the screen is killed in its second candidate
+        return real_adsorption(mol, **kwargs)
 
-    db = tmp_path / "db"
-    with pytest.raises(Interrupted):
-        run_screen(spec, db, progress=stop_after_first)
-    result = run_screen(spec, db)
-    assert result.reused == ["acetonitrile"] and result.computed == ["malononitrile"]
+    monkeypatch.setattr(adsorption_module, "mlip_adsorption_energy", killed_at_second)
+    db, out = tmp_path / "db", tmp_path / "run"
+    with pytest.raises(Killed):
+        _run(spec, out, db)
+    results, summary = _run(spec, out, db)
+    # the first candidate and the slab come from the store; only the killed one is computed
+    assert len(_candidates(summary.reused)) == 1 and len(_candidates(summary.ran)) == 1
+    assert "relax slab" in summary.reused
     # one relaxation of the 16-atom slab for the whole screen, resume included
     assert slab_relaxations == [16]
-    docs = {d["name"]: d for d in result.documents}
+    docs = {d["name"]: d for d in results["candidates"]}
     assert all(d["status"] == "ok" for d in docs.values()), docs
     for d in docs.values():
         # a nitrile N lone pair on a surface Li+: bound, weaker than a covalent bond
         assert -2.5 < d["metrics"]["adsorption_energy_on_llzo"]["adsorption_energy_eV"] < 0.0
-    rows = ranking_rows(result.documents, "adsorption_energy_on_llzo")
+    rows = ranking_rows(results["candidates"], "adsorption_energy_on_llzo")
     assert [r["rank"] for r in rows] == [1, 2]
     energies = [r["adsorption_energy_eV"] for r in rows]
     assert energies == sorted(energies)
+    assert (out / "adsorption_energy_on_llzo.png").stat().st_size > 0

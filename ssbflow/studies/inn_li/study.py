@@ -1,26 +1,30 @@
 """The InN|Li study (``ssbflow run inn-li``): Li reactivity of metals and InN, reaction cell.
 
 Flow: one relaxation per library phase of the Li–M–N systems (engine's relax maker) →
-entries → reactivity of each candidate with Li (ranked CSV + Markdown + bar chart) and,
-in parallel, MLIP NVT MD of the InN|Li interface at 300 K → Li–N coordination and In–N bonds
-over time (PNG).
+entries → reactivity of each candidate with Li (ranked rows) and, in parallel, MLIP NVT MD of
+the InN|Li interface at 300 K with the Li–N coordination and In–N bonds of every frame →
+:class:`InnLiResult`. The report (ranked CSV + Markdown + bar chart, bond PNG) is written from
+that result by :func:`ssbflow.studies.inn_li.report.write_report`.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from jobflow import Flow, Maker, job
+from jobflow import Flow, job
+from pydantic import BaseModel, Field, field_validator
 from pymatgen.core import Composition, Structure
 
 from ssbflow.structures.phases import METALS, PHASE_LIBRARY, phases_for_elements
+from ssbflow.studies.base import Study, StudyOptions
+
+STUDY_NAME = "inn-li"
 
 #: Candidates of the source study, compared for their reaction with Li.
 INN_LI_CANDIDATES = (*(m.capitalize() for m in METALS), "InN")
 
+#: Trajectory of the reaction cell, in the MD job's own folder.
+TRAJECTORY = "inn_li_md.extxyz"
 
 #: Why some metals show no reaction with Li in this library.
 _NO_LI_PHASE_NOTES = {
@@ -34,6 +38,47 @@ _MODEL_NOTES = {
           "Li7Sn2, Li17Sn4 not in the library",
     "Mg": "Li–Mg is a bcc solid solution; modelled by the ordered B2 LiMg approximant",
 }
+
+
+class InnLiOptions(StudyOptions):
+    """Options of ``ssbflow run inn-li``."""
+
+    engine: str = Field("mlip", description="Engine of the phase relaxations.")
+    md_steps: int = Field(1000, ge=0, description=(
+        "MD steps (1 fs) of the InN|Li reaction cell; 0 = no MD."))
+    md_temperature_K: float = Field(300.0, gt=0, description="MD temperature (K).")
+    candidates: tuple[str, ...] = Field(INN_LI_CANDIDATES, min_length=1, description=(
+        "Formulas compared for their reaction with Li."))
+
+    @field_validator("candidates")
+    @classmethod
+    def _known_formulas(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from ssbflow.analysis.reactions import parse_formula
+
+        for formula in value:
+            parse_formula(formula)  # InputError (a ValueError) names the bad formula
+        return value
+
+
+class ReactionCell(BaseModel):
+    """Li–N coordination and In–N bonds of the InN|Li cell along the MD."""
+
+    time_fs: list[float]
+    li_per_n: list[float]
+    in_n_bonds: list[int]
+    li_n_cutoff_A: float
+    in_n_cutoff_A: float
+    md: dict[str, Any] = Field(description="MD summary (ssbflow.methods.md.MdSummary).")
+
+
+class InnLiResult(BaseModel):
+    """Output of the inn-li flow (its final job's ``output_schema``)."""
+
+    study: str = STUDY_NAME
+    settings: dict[str, Any]
+    ranking: list[dict[str, Any]] = Field(description=(
+        "One row per candidate, most negative reaction energy with Li first."))
+    reaction_cell: ReactionCell | None = None
 
 
 def library_note(formula: str) -> str:
@@ -62,136 +107,103 @@ def li_reactivity_rows(entries: list, candidates: list[str]) -> list[dict[str, A
     return rows
 
 
-def write_reactivity_report(rows: list[dict[str, Any]], out: Path, title: str) -> list[str]:
-    """CSV, Markdown and a bar chart (eV/atom and eV/Li) of the ranking in ``out``."""
-    import csv
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out.mkdir(parents=True, exist_ok=True)
-    cols = ["rank", "candidate", "reaction_energy_eV_per_atom", "reaction_energy_eV_per_Li",
-            "mixing_ratio", "reaction", "products", "note"]
-
-    def fmt(v: Any) -> str:
-        if isinstance(v, float):
-            return f"{v:.4f}"
-        if isinstance(v, dict):
-            return " ".join(f"{k}:{x:.3f}" for k, x in v.items())
-        return "" if v is None else str(v)
-
-    csv_path, md_path, png_path = (out / f"li_reactivity.{e}" for e in ("csv", "md", "png"))
-    with csv_path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(cols)
-        for row in rows:
-            writer.writerow([fmt(row.get(c)) for c in cols])
-    lines = [f"# {title}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(fmt(row.get(c)) for c in cols) + " |" for row in rows]
-    lines += ["", f"Energies: {rows[0]['energy_source'] if rows else ''}; most negative "
-              "reaction energy over mixing ratios on the convex hull (pymatgen "
-              "InterfacialReactivity), eV per atom of mixture and per Li atom."]
-    md_path.write_text("\n".join(lines) + "\n")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    names = [r["candidate"] for r in rows]
-    axes[0].bar(names, [r["reaction_energy_eV_per_atom"] for r in rows], color="tab:blue")
-    axes[0].set_ylabel("reaction energy with Li (eV/atom)")
-    axes[1].bar(names, [r["reaction_energy_eV_per_Li"] or 0.0 for r in rows], color="tab:red")
-    axes[1].set_ylabel("reaction energy (eV per Li)")
-    for ax in axes:
-        ax.axhline(0, color="k", lw=0.8)
-        ax.tick_params(axis="x", rotation=45)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(png_path, dpi=150)
-    plt.close(fig)
-    return [str(csv_path), str(md_path), str(png_path)]
-
-
 @job
-def li_reactivity_job(entry_dicts: list[dict], candidates: list[str], report_dir: str) -> dict:
-    """Rank the candidates by reaction energy with Li and write the report files."""
+def li_reactivity_job(entry_dicts: list[dict], candidates: list[str]) -> list[dict[str, Any]]:
+    """Rank the candidates by reaction energy with Li (rows of :func:`li_reactivity_rows`)."""
     from ssbflow.methods.phases import entries_from_dicts
 
-    entries = entries_from_dicts(entry_dicts)
-    rows = li_reactivity_rows(entries, candidates)
-    files = write_reactivity_report(rows, Path(report_dir), "Reactivity with Li metal")
-    return {"rows": rows, "files": files}
+    return li_reactivity_rows(entries_from_dicts(entry_dicts), list(candidates))
 
 
 @job
-def reaction_cell_analysis_job(md_summary: dict, report_dir: str) -> dict:
-    """Li–N coordination and In–N bonds over the MD trajectory, with a PNG."""
+def reaction_cell_md_job(structure: Structure, temperature_K: float, n_steps: int,
+                         save_every: int) -> dict[str, Any]:
+    """NVT MD of the reaction cell (trajectory in this job's folder) and its bond series.
+
+    The analysis runs in the MD job because it reads the trajectory: no job reads another
+    job's folder.
+    """
+    from dataclasses import asdict
+
     from ase.io import read
 
-    from ssbflow.analysis.reactions import bond_time_series, plot_bond_time_series
+    from ssbflow.analysis.reactions import bond_time_series
+    from ssbflow.methods.md import run_nvt_md
 
-    frames = read(md_summary["trajectory"], index=":", format="extxyz")
-    times = [float(a.info.get("time_fs", a.info.get("step", 0) * md_summary["timestep_fs"]))
+    summary = asdict(run_nvt_md(structure, TRAJECTORY, temperature_K, n_steps,
+                                timestep_fs=1.0, save_every=save_every, progress=False))
+    frames = read(TRAJECTORY, index=":", format="extxyz")
+    times = [float(a.info.get("time_fs", a.info.get("step", 0) * summary["timestep_fs"]))
              for a in frames]
-    series = bond_time_series(frames, times)
-    png = plot_bond_time_series(
-        series, str(Path(report_dir) / "inn_li_reaction_cell.png"),
-        f"InN|Li, MLIP NVT {md_summary['temperature_K']:.0f} K")
-    data = asdict(series)
-    (Path(report_dir) / "inn_li_reaction_cell.json").write_text(json.dumps(data, indent=1))
-    return {**data, "png": png, "md": md_summary}
+    return {**asdict(bond_time_series(frames, times)), "md": summary}
 
 
-@job
-def study_output(ranking: dict, reaction_cell: dict | None) -> dict:
-    """The study's output document: ranking and reaction-cell analysis."""
-    return {"ranking": ranking, "reaction_cell": reaction_cell}
+@job(output_schema=InnLiResult)
+def inn_li_result(ranking: list[dict[str, Any]], reaction_cell: dict[str, Any] | None,
+                  settings: dict[str, Any]) -> InnLiResult:
+    """The study's result: ranking and reaction-cell analysis."""
+    return InnLiResult(settings=settings, ranking=ranking,
+                       reaction_cell=ReactionCell(**reaction_cell) if reaction_cell else None)
 
 
-@dataclass
-class InnLiStudyMaker(Maker):
-    """``ssbflow run inn-li``.
+def make_inn_li_flow(options: InnLiOptions) -> Flow:
+    """The inn-li flow for validated ``options``."""
+    from ssbflow.methods.phases import PhaseEnergyMaker
 
-    Attributes
-    ----------
-    report_dir : folder of the report files (absolute).
-    engine : engine of the phase relaxations.
-    md_steps : MD steps of the reaction cell (0 = no MD); timestep 1 fs, 300 K.
-    candidates : formulas compared for their reaction with Li.
-    """
+    candidates = list(options.candidates)
+    elements = {el.symbol for f in candidates for el in Composition(f).elements}
+    names = [p.name for p in phases_for_elements(elements | {"Li", "N"})]
+    structures = {n: PHASE_LIBRARY[n].build() for n in names}
+    phases = PhaseEnergyMaker(engine=options.engine).make(structures)
+    ranking = li_reactivity_job(phases.output, candidates)
+    ranking.name = "li reactivity"
+    jobs: list = [phases, ranking]
+    cell_output = None
+    if options.md_steps > 0:
+        from ssbflow.structures.interfaces import inn_li_interface
 
-    name: str = "inn-li"
-    report_dir: str = "."
-    engine: str = "mlip"
-    md_steps: int = 1000
-    md_temperature_K: float = 300.0
-    candidates: list[str] = field(default_factory=lambda: list(INN_LI_CANDIDATES))
+        cell_structure = Structure.from_sites(inn_li_interface().get_sorted_structure())
+        save_every = 10 if options.md_steps % 10 == 0 else 1
+        md = reaction_cell_md_job(cell_structure, options.md_temperature_K, options.md_steps,
+                                  save_every)
+        md.name = "inn|li md"
+        jobs.append(md)
+        cell_output = md.output
+    final = inn_li_result(ranking.output, cell_output, options.model_dump(mode="json"))
+    final.name = "study output"
+    return Flow([*jobs, final], output=final.output, name=STUDY_NAME)
 
-    def make(self) -> Flow:
-        """The study flow."""
-        from ssbflow.methods.md import nvt_md_job
-        from ssbflow.methods.phases import PhaseEnergyMaker
 
-        elements = {el.symbol for f in self.candidates for el in Composition(f).elements}
-        names = [p.name for p in phases_for_elements(elements | {"Li", "N"})]
-        structures = {n: PHASE_LIBRARY[n].build() for n in names}
-        phases = PhaseEnergyMaker(engine=self.engine).make(structures)
-        ranking = li_reactivity_job(phases.output, self.candidates, self.report_dir)
-        ranking.name = "li reactivity"
-        jobs: list = [phases, ranking]
-        if self.md_steps > 0:
-            from ssbflow.structures.interfaces import inn_li_interface
+def summary_lines(results: dict[str, Any]) -> list[str]:
+    """What ``ssbflow run inn-li`` prints: the ranking, the files, the reaction cell."""
+    lines = []
+    for row in results["ranking"]:
+        per_li = row["reaction_energy_eV_per_Li"]
+        lines.append(f"{row['rank']:>2} {row['candidate']:<5} "
+                     f"{row['reaction_energy_eV_per_atom']:8.4f} eV/atom "
+                     f"{per_li if per_li is None else round(per_li, 4)!s:>8} eV/Li  "
+                     f"{row['reaction']}  {row['note']}")
+    lines.append("files: " + ", ".join(results["files"]))
+    cell = results.get("reaction_cell")
+    if cell:
+        lines.append(f"reaction cell: Li per N {cell['li_per_n'][0]:.2f} -> "
+                     f"{cell['li_per_n'][-1]:.2f}, In-N bonds {cell['in_n_bonds'][0]} -> "
+                     f"{cell['in_n_bonds'][-1]} over {cell['time_fs'][-1] / 1000:.2f} ps")
+    return lines
 
-            interface = inn_li_interface()
-            save_every = 10 if self.md_steps % 10 == 0 else 1
-            cell_structure = Structure.from_sites(interface.get_sorted_structure())
-            md = nvt_md_job(cell_structure, str(
-                Path(self.report_dir) / "inn_li_md.extxyz"), self.md_temperature_K,
-                self.md_steps, timestep_fs=1.0, save_every=save_every)
-            md.name = "inn|li md"
-            cell = reaction_cell_analysis_job(md.output, self.report_dir)
-            cell.name = "reaction cell analysis"
-            jobs += [md, cell]
-            final = study_output(ranking.output, cell.output)
-        else:
-            final = study_output(ranking.output, None)
-        final.name = "study output"
-        return Flow([*jobs, final], output=final.output, name=self.name)
+
+def _write_report(output: Any, out_dir, timings_s: dict[str, float]) -> dict:
+    from ssbflow.studies.inn_li.report import write_report
+
+    return write_report(output, out_dir, timings_s)
+
+
+STUDY = Study(
+    name=STUDY_NAME,
+    help="InN|Li: reactivity of Au, Zn, In, Fe, Ag, Sn, Mg, Al, Cu and InN with Li (ranked "
+         "table, bar chart) and MLIP MD of the InN|Li reaction cell at 300 K.",
+    options=InnLiOptions,
+    make_flow=make_inn_li_flow,
+    write_report=_write_report,
+    summary_lines=summary_lines,
+)

@@ -1,1 +1,1 @@
-"""ssbflow.studies.llto."""
+"""LLTO studies: reduction by Li metal (``ssbflow run llto-li``, :mod:`.reduction`)."""

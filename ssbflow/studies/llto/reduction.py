@@ -11,19 +11,27 @@ Quantities (all energies from one engine, every cell relaxed):
   Ti4+ is d0, ≈ 0 μB; Ti3+ is d1, ≈ 1 μB). Counted with a 0.5 μB threshold.
 
 Defect cells keep the relaxed host cell (positions relaxed only): dilute-defect convention.
+
+Flow: relax LLTO (cell + positions) → relax LLTO + Li and LLTO − O at the host cell; relax
+bcc Li and Li2O → :class:`LltoReductionResult` (the final job's ``output_schema``); the
+report folder is written from it by :func:`write_report`.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from jobflow import Flow, job
+from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
 from ssbflow.errors import InputError
+from ssbflow.io import write_json, write_table
+from ssbflow.studies.base import Study, StudyOptions
+
+STUDY_NAME = "llto-li"
 
 
 def insertion_energy_eV_per_li(e_host_eV: float, e_lithiated_eV: float,
@@ -79,10 +87,10 @@ def vacant_a_sites(structure: Structure, supercell: tuple[int, int, int]) -> lis
     return [f for _, f in sorted(vacant, key=lambda t: t[0])]
 
 
-@dataclass
-class LltoReductionResult:
-    """Results of :func:`llto_reduction`."""
+class LltoReductionResult(BaseModel):
+    """Output of the llto-li flow (its final job's ``output_schema``)."""
 
+    study: str = STUDY_NAME
     formula_host: str
     insertion_energy_eV_per_Li: float
     insertion_voltage_V: float
@@ -97,76 +105,154 @@ class LltoReductionResult:
     settings: dict[str, Any]
 
 
-def llto_reduction(supercell: tuple[int, int, int] = (3, 3, 1), *,
-                   fmax_eV_per_A: float = 0.05, max_steps: int = 300) -> LltoReductionResult:
-    """Relax LLTO, LLTO + Li (one Li in an empty A site), LLTO − O, Li and Li2O with CHGNet."""
-    from ssbflow.methods.phases import mlip_settings, relax_structure_mlip
-    from ssbflow.structures.perovskites import llto
-    from ssbflow.structures.phases import phase
+class LltoLiOptions(StudyOptions):
+    """Options of ``ssbflow run llto-li``."""
 
-    host0 = llto(supercell)
-    host0.remove_oxidation_states()
-    opts = {"fmax_eV_per_A": fmax_eV_per_A, "max_steps": max_steps}
-    host, e_host = relax_structure_mlip(host0, relax_cell=True, **opts)
+    supercell: tuple[int, int, int] = Field((3, 3, 1), description=(
+        "LLTO supercell of the doubled perovskite cell."))
+    fmax_eV_per_A: float = Field(0.05, gt=0, description="Relaxation force threshold (eV/Å).")
+    max_steps: int = Field(300, ge=1, description="Relaxation steps at most.")
+
+
+def lithiated_cell(host: Structure, supercell: tuple[int, int, int]) -> Structure:
+    """``host`` with one Li in its first empty A site (La-poor layer first)."""
     vacant = vacant_a_sites(host, supercell)
     if not vacant:
-        raise InputError(f"supercell {supercell}: LLTO cell has no empty A site for Li")
-    lithiated0 = host.copy()
-    lithiated0.remove_site_property("magmom")
-    lithiated0.append("Li", vacant[0])
-    lithiated, e_lith = relax_structure_mlip(lithiated0, relax_cell=False, **opts)
-    # O vacancy: the O shared by the two A layers' Ti octahedra nearest the cell centre
+        raise InputError(f"supercell {tuple(supercell)}: LLTO cell has no empty A site for Li")
+    cell = host.copy()
+    if "magmom" in cell.site_properties:
+        cell.remove_site_property("magmom")
+    cell.append("Li", vacant[0])
+    return cell
+
+
+def o_vacancy_cell(host: Structure) -> Structure:
+    """``host`` without the O nearest the cell centre (shared by the two A layers' Ti
+    octahedra)."""
     o_indices = [i for i, s in enumerate(host) if s.specie.symbol == "O"]
     centre = host.lattice.get_cartesian_coords([0.5, 0.5, 0.5])
     o_remove = min(o_indices, key=lambda i: np.linalg.norm(host[i].coords - centre))
-    vac0 = host.copy()
-    vac0.remove_site_property("magmom")
-    vac0.remove_sites([o_remove])
-    vacancy, e_vac = relax_structure_mlip(vac0, relax_cell=False, **opts)
-    li, e_li = relax_structure_mlip(phase("li"), **opts)
-    li2o, e_li2o = relax_structure_mlip(phase("li2o"), **opts)
-    e_li_atom = e_li / len(li)
-    e_li2o_fu = e_li2o / li2o.composition.get_reduced_composition_and_factor()[1]
+    cell = host.copy()
+    if "magmom" in cell.site_properties:
+        cell.remove_site_property("magmom")
+    cell.remove_sites([o_remove])
+    return cell
+
+
+def _relaxed(structure: Structure, relax_cell: bool, fmax_eV_per_A: float,
+             max_steps: int) -> dict[str, Any]:
+    from ssbflow.methods.phases import relax_structure_mlip
+
+    final, energy_eV = relax_structure_mlip(structure, relax_cell=relax_cell,
+                                            fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps)
+    return {"structure": final, "energy_eV": energy_eV}
+
+
+@job
+def relax_job(structure: Structure, relax_cell: bool, fmax_eV_per_A: float,
+              max_steps: int) -> dict[str, Any]:
+    """Relax ``structure`` with the force field: ``{"structure", "energy_eV"}`` (site
+    ``magmom`` kept on the structure)."""
+    return _relaxed(structure, relax_cell, fmax_eV_per_A, max_steps)
+
+
+@job
+def relax_defect_job(host: Structure, defect: str, supercell: tuple[int, int, int],
+                     fmax_eV_per_A: float, max_steps: int) -> dict[str, Any]:
+    """Build the ``"li"`` (one inserted Li) or ``"o_vacancy"`` cell from the relaxed host
+    and relax its positions at the host cell."""
+    cell = lithiated_cell(host, supercell) if defect == "li" else o_vacancy_cell(host)
+    return _relaxed(cell, False, fmax_eV_per_A, max_steps)
+
+
+@job(output_schema=LltoReductionResult)
+def reduction_result_job(host: dict, lithiated: dict, vacancy: dict, li: dict, li2o: dict,
+                         settings: dict[str, Any]) -> LltoReductionResult:
+    """Insertion energy and voltage, O-vacancy formation energy, Ti3+ counts."""
+    def structure(doc: dict) -> Structure:
+        s = doc["structure"]
+        return s if isinstance(s, Structure) else Structure.from_dict(s)
+
+    host_s, lith_s, vac_s = structure(host), structure(lithiated), structure(vacancy)
+    li_s, li2o_s = structure(li), structure(li2o)
+    e_host, e_lith, e_vac = host["energy_eV"], lithiated["energy_eV"], vacancy["energy_eV"]
+    e_li_atom = li["energy_eV"] / len(li_s)
+    e_li2o_fu = li2o["energy_eV"] / li2o_s.composition.get_reduced_composition_and_factor()[1]
     e_ins = insertion_energy_eV_per_li(e_host, e_lith, e_li_atom, 1)
     mu_o = mu_o_li_li2o_eV(e_li_atom, e_li2o_fu)
     return LltoReductionResult(
-        formula_host=host.composition.formula.replace(" ", ""),
+        formula_host=host_s.composition.formula.replace(" ", ""),
         insertion_energy_eV_per_Li=e_ins,
         insertion_voltage_V=insertion_voltage_V(e_ins),
         o_vacancy_formation_energy_eV=vacancy_formation_energy_eV(e_vac, e_host, mu_o),
         mu_o_eV=mu_o,
-        ti3_host=count_ti3(host),
-        ti3_lithiated=count_ti3(lithiated),
-        ti3_o_vacancy=count_ti3(vacancy),
-        ti_moments_lithiated_uB=sorted(ti_moments_uB(lithiated), reverse=True)[:4],
-        ti_moments_o_vacancy_uB=sorted(ti_moments_uB(vacancy), reverse=True)[:4],
+        ti3_host=count_ti3(host_s),
+        ti3_lithiated=count_ti3(lith_s),
+        ti3_o_vacancy=count_ti3(vac_s),
+        ti_moments_lithiated_uB=sorted(ti_moments_uB(lith_s), reverse=True)[:4],
+        ti_moments_o_vacancy_uB=sorted(ti_moments_uB(vac_s), reverse=True)[:4],
         energies_eV={"llto": e_host, "llto+Li": e_lith, "llto-O": e_vac,
                      "Li (per atom)": e_li_atom, "Li2O (per f.u.)": e_li2o_fu},
-        settings={**mlip_settings(fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps),
-                  "supercell": list(supercell),
-                  "defect_cells": "host cell fixed, positions relaxed"},
+        settings=settings,
     )
 
 
-def write_llto_report(result: LltoReductionResult, out: Path) -> list[str]:
-    """``llto_li.json`` and ``llto_li.md`` in ``out``."""
+def make_llto_li_flow(options: LltoLiOptions) -> Flow:
+    """Relax LLTO, LLTO + Li (one Li in an empty A site), LLTO − O, Li and Li2O (CHGNet)."""
+    from ssbflow.methods.phases import mlip_settings
+    from ssbflow.structures.perovskites import llto
+    from ssbflow.structures.phases import phase
+
+    supercell = tuple(options.supercell)
+    opts = {"fmax_eV_per_A": options.fmax_eV_per_A, "max_steps": options.max_steps}
+    host0 = llto(supercell)
+    host0.remove_oxidation_states()
+    host = relax_job(host0, True, **opts)
+    host.name = "relax llto"
+    lith = relax_defect_job(host.output["structure"], "li", supercell, **opts)
+    lith.name = "relax llto+Li"
+    vac = relax_defect_job(host.output["structure"], "o_vacancy", supercell, **opts)
+    vac.name = "relax llto-O"
+    li = relax_job(phase("li"), True, **opts)
+    li.name = "relax li"
+    li2o = relax_job(phase("li2o"), True, **opts)
+    li2o.name = "relax li2o"
+    settings = {**mlip_settings(**opts), "supercell": list(supercell),
+                "defect_cells": "host cell fixed, positions relaxed"}
+    final = reduction_result_job(host.output, lith.output, vac.output, li.output, li2o.output,
+                                 settings)
+    final.name = "llto reduction"
+    return Flow([host, lith, vac, li, li2o, final], output=final.output, name=STUDY_NAME)
+
+
+def write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) -> dict:
+    """``results.json``, ``llto_li.json``, ``report.md`` (= ``llto_li.md``) and
+    ``llto_li.csv`` in ``out_dir``; returns the results document."""
+    result = (output if isinstance(output, LltoReductionResult)
+              else LltoReductionResult.model_validate(output))
+    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    doc = asdict(result)
-    (out / "llto_li.json").write_text(json.dumps(doc, indent=1))
+    doc = result.model_dump(mode="json")
+    moments_li = ", ".join(f"{m:.2f}" for m in result.ti_moments_lithiated_uB)
+    moments_vac = ", ".join(f"{m:.2f}" for m in result.ti_moments_o_vacancy_uB)
+    rows = [
+        {"quantity": "Li insertion energy (eV/Li, vs bcc Li)",
+         "value": f"{result.insertion_energy_eV_per_Li:.3f}"},
+        {"quantity": "insertion voltage (V vs Li/Li+)",
+         "value": f"{result.insertion_voltage_V:.3f}"},
+        {"quantity": "μ_O at Li/Li2O (eV)", "value": f"{result.mu_o_eV:.3f}"},
+        {"quantity": "O-vacancy formation energy at Li/Li2O (eV)",
+         "value": f"{result.o_vacancy_formation_energy_eV:.3f}"},
+        {"quantity": "Ti with m > 0.5 μB: host / +Li / −O",
+         "value": f"{result.ti3_host} / {result.ti3_lithiated} / {result.ti3_o_vacancy}"},
+        {"quantity": "largest Ti moments +Li (μB)", "value": moments_li},
+        {"quantity": "largest Ti moments −O (μB)", "value": moments_vac},
+    ]
+    table = write_table(rows, out / "llto_li.csv")
     lines = [
         "# LLTO reduction by Li metal (MLIP)", "",
         f"Host: {result.formula_host} (relaxed cell); defect cells at the host cell.", "",
-        "| quantity | value |", "|---|---|",
-        f"| Li insertion energy (eV/Li, vs bcc Li) | {result.insertion_energy_eV_per_Li:.3f} |",
-        f"| insertion voltage (V vs Li/Li+) | {result.insertion_voltage_V:.3f} |",
-        f"| μ_O at Li/Li2O (eV) | {result.mu_o_eV:.3f} |",
-        f"| O-vacancy formation energy at Li/Li2O (eV) | "
-        f"{result.o_vacancy_formation_energy_eV:.3f} |",
-        f"| Ti with m > 0.5 μB: host / +Li / −O | {result.ti3_host} / {result.ti3_lithiated} / "
-        f"{result.ti3_o_vacancy} |",
-        f"| largest Ti moments +Li (μB) | {', '.join(f'{m:.2f}' for m in result.ti_moments_lithiated_uB)} |",  # noqa: E501
-        f"| largest Ti moments −O (μB) | {', '.join(f'{m:.2f}' for m in result.ti_moments_o_vacancy_uB)} |",  # noqa: E501
-        "",
+        table,
         "A positive voltage means Li metal inserts spontaneously (reduces Ti4+ to Ti3+); a "
         "negative vacancy formation energy means Li metal pulls O out of LLTO.",
     ]
@@ -174,5 +260,32 @@ def write_llto_report(result: LltoReductionResult, out: Path) -> list[str]:
         lines += ["", "No Ti carries a moment above 0.5 μB: the force field spreads the added "
                   "electrons instead of localising Ti3+; magnetic or Bader/Mulliken evidence of "
                   "Ti3+ needs spin-polarised DFT(+U)."]
-    (out / "llto_li.md").write_text("\n".join(lines) + "\n")
-    return [str(out / "llto_li.json"), str(out / "llto_li.md")]
+    text = "\n".join(lines) + "\n"
+    files = [write_json(out / "llto_li.json", doc), out / "llto_li.csv"]
+    for name in ("llto_li.md", "report.md"):
+        (out / name).write_text(text)
+        files.append(out / name)
+    results = {**doc, "files": [str(f) for f in files], "timings_s": dict(timings_s)}
+    write_json(out / "results.json", results)
+    return results
+
+
+def summary_lines(results: dict[str, Any]) -> list[str]:
+    """What ``ssbflow run llto-li`` prints."""
+    return [f"LLTO {results['formula_host']}: Li insertion "
+            f"{results['insertion_energy_eV_per_Li']:.3f} eV/Li "
+            f"({results['insertion_voltage_V']:.3f} V vs Li/Li+); O vacancy at Li/Li2O "
+            f"{results['o_vacancy_formation_energy_eV']:.3f} eV; Ti3+ (m > 0.5 μB) host/+Li/−O: "
+            f"{results['ti3_host']}/{results['ti3_lithiated']}/{results['ti3_o_vacancy']}",
+            "files: " + ", ".join(results["files"])]
+
+
+STUDY = Study(
+    name=STUDY_NAME,
+    help="LLTO reduction by Li (MLIP): Li insertion energy and voltage, O-vacancy formation "
+         "energy at Li/Li2O, Ti magnetic moments as Ti3+ evidence.",
+    options=LltoLiOptions,
+    make_flow=make_llto_li_flow,
+    write_report=write_report,
+    summary_lines=summary_lines,
+)
