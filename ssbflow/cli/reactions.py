@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -170,7 +172,8 @@ def screen_command(
     options = study.parse_options({"spec": load_screen(file)})
     out = out.absolute()
     reused = _stored_candidates(out, db, options, retry_failed)
-    results = run_study("screening", out, db=db, quiet=quiet or as_json, spec=options.spec)
+    with contextlib.redirect_stdout(sys.stderr):  # engines print; stdout is for the results
+        results = run_study("screening", out, db=db, quiet=quiet or as_json, spec=options.spec)
     computed = [c.name for c in options.spec.candidates if c.name not in reused]
     if as_json:
         typer.echo(json.dumps({"screen": results["screen"], "computed": computed,
@@ -188,7 +191,8 @@ def _run_and_print(name: str, out: Path, db: Path | None, as_json: bool, quiet: 
     from ssbflow.runtime.studies import run_study
     from ssbflow.studies.registry import get_study
 
-    results = run_study(name, out.absolute(), db=db, quiet=quiet or as_json, **options)
+    with contextlib.redirect_stdout(sys.stderr):  # engines print; stdout is for the results
+        results = run_study(name, out.absolute(), db=db, quiet=quiet or as_json, **options)
     if as_json:
         typer.echo(json.dumps(results, default=str))
         return

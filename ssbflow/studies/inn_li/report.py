@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ssbflow.io import write_json, write_table
-from ssbflow.studies.inn_li.study import InnLiResult
+from ssbflow.studies.inn_li.schema import InnLiResult
 
 #: Columns of the ranked table, in order.
 COLUMNS = ("rank", "candidate", "reaction_energy_eV_per_atom", "reaction_energy_eV_per_Li",
@@ -89,3 +89,21 @@ def write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) 
     results = {**doc, "files": files, "timings_s": dict(timings_s)}
     write_json(out / "results.json", results)
     return results
+
+
+def summary_lines(results: dict[str, Any]) -> list[str]:
+    """What ``ssbflow run inn-li`` prints: the ranking, the files, the reaction cell."""
+    lines = []
+    for row in results["ranking"]:
+        per_li = row["reaction_energy_eV_per_Li"]
+        lines.append(f"{row['rank']:>2} {row['candidate']:<5} "
+                     f"{row['reaction_energy_eV_per_atom']:8.4f} eV/atom "
+                     f"{per_li if per_li is None else round(per_li, 4)!s:>8} eV/Li  "
+                     f"{row['reaction']}  {row['note']}")
+    lines.append("files: " + ", ".join(results["files"]))
+    cell = results.get("reaction_cell")
+    if cell:
+        lines.append(f"reaction cell: Li per N {cell['li_per_n'][0]:.2f} -> "
+                     f"{cell['li_per_n'][-1]:.2f}, In-N bonds {cell['in_n_bonds'][0]} -> "
+                     f"{cell['in_n_bonds'][-1]} over {cell['time_fs'][-1] / 1000:.2f} ps")
+    return lines

@@ -12,16 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from jobflow import Flow, job
-from pydantic import BaseModel, Field, field_validator
 from pymatgen.core import Composition, Structure
 
-from ssbflow.structures.phases import METALS, PHASE_LIBRARY, phases_for_elements
-from ssbflow.studies.base import Study, StudyOptions
-
-STUDY_NAME = "inn-li"
-
-#: Candidates of the source study, compared for their reaction with Li.
-INN_LI_CANDIDATES = (*(m.capitalize() for m in METALS), "InN")
+from ssbflow.structures.phases import PHASE_LIBRARY, phases_for_elements
+from ssbflow.studies.base import Study
+from ssbflow.studies.inn_li.report import summary_lines, write_report
+from ssbflow.studies.inn_li.schema import (
+    STUDY_NAME,
+    InnLiOptions,
+    InnLiResult,
+    ReactionCell,
+)
 
 #: Trajectory of the reaction cell, in the MD job's own folder.
 TRAJECTORY = "inn_li_md.extxyz"
@@ -38,47 +39,6 @@ _MODEL_NOTES = {
           "Li7Sn2, Li17Sn4 not in the library",
     "Mg": "Li–Mg is a bcc solid solution; modelled by the ordered B2 LiMg approximant",
 }
-
-
-class InnLiOptions(StudyOptions):
-    """Options of ``ssbflow run inn-li``."""
-
-    engine: str = Field("mlip", description="Engine of the phase relaxations.")
-    md_steps: int = Field(1000, ge=0, description=(
-        "MD steps (1 fs) of the InN|Li reaction cell; 0 = no MD."))
-    md_temperature_K: float = Field(300.0, gt=0, description="MD temperature (K).")
-    candidates: tuple[str, ...] = Field(INN_LI_CANDIDATES, min_length=1, description=(
-        "Formulas compared for their reaction with Li."))
-
-    @field_validator("candidates")
-    @classmethod
-    def _known_formulas(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from ssbflow.analysis.reactions import parse_formula
-
-        for formula in value:
-            parse_formula(formula)  # InputError (a ValueError) names the bad formula
-        return value
-
-
-class ReactionCell(BaseModel):
-    """Li–N coordination and In–N bonds of the InN|Li cell along the MD."""
-
-    time_fs: list[float]
-    li_per_n: list[float]
-    in_n_bonds: list[int]
-    li_n_cutoff_A: float
-    in_n_cutoff_A: float
-    md: dict[str, Any] = Field(description="MD summary (ssbflow.methods.md.MdSummary).")
-
-
-class InnLiResult(BaseModel):
-    """Output of the inn-li flow (its final job's ``output_schema``)."""
-
-    study: str = STUDY_NAME
-    settings: dict[str, Any]
-    ranking: list[dict[str, Any]] = Field(description=(
-        "One row per candidate, most negative reaction energy with Li first."))
-    reaction_cell: ReactionCell | None = None
 
 
 def library_note(formula: str) -> str:
@@ -174,36 +134,12 @@ def make_inn_li_flow(options: InnLiOptions) -> Flow:
     return Flow([*jobs, final], output=final.output, name=STUDY_NAME)
 
 
-def summary_lines(results: dict[str, Any]) -> list[str]:
-    """What ``ssbflow run inn-li`` prints: the ranking, the files, the reaction cell."""
-    lines = []
-    for row in results["ranking"]:
-        per_li = row["reaction_energy_eV_per_Li"]
-        lines.append(f"{row['rank']:>2} {row['candidate']:<5} "
-                     f"{row['reaction_energy_eV_per_atom']:8.4f} eV/atom "
-                     f"{per_li if per_li is None else round(per_li, 4)!s:>8} eV/Li  "
-                     f"{row['reaction']}  {row['note']}")
-    lines.append("files: " + ", ".join(results["files"]))
-    cell = results.get("reaction_cell")
-    if cell:
-        lines.append(f"reaction cell: Li per N {cell['li_per_n'][0]:.2f} -> "
-                     f"{cell['li_per_n'][-1]:.2f}, In-N bonds {cell['in_n_bonds'][0]} -> "
-                     f"{cell['in_n_bonds'][-1]} over {cell['time_fs'][-1] / 1000:.2f} ps")
-    return lines
-
-
-def _write_report(output: Any, out_dir, timings_s: dict[str, float]) -> dict:
-    from ssbflow.studies.inn_li.report import write_report
-
-    return write_report(output, out_dir, timings_s)
-
-
 STUDY = Study(
     name=STUDY_NAME,
     help="InN|Li: reactivity of Au, Zn, In, Fe, Ag, Sn, Mg, Al, Cu and InN with Li (ranked "
          "table, bar chart) and MLIP MD of the InN|Li reaction cell at 300 K.",
     options=InnLiOptions,
     make_flow=make_inn_li_flow,
-    write_report=_write_report,
+    write_report=write_report,
     summary_lines=summary_lines,
 )

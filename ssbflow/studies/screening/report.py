@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ssbflow.io import write_json, write_table
-from ssbflow.studies.screening.spec import METRICS
+from ssbflow.studies.screening.spec import METRICS, ScreeningResult
 
 
 def ranking_rows(documents: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
@@ -75,8 +75,6 @@ def write_ranking(rows: list[dict[str, Any]], metric: str, out: Path, title: str
 
 def write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) -> dict:
     """Tables and charts per metric, ``report.md`` and ``results.json``; the results."""
-    from ssbflow.studies.screening.study import ScreeningResult
-
     result = (output if isinstance(output, ScreeningResult)
               else ScreeningResult.model_validate(output))
     out = Path(out_dir)

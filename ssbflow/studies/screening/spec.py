@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ssbflow.errors import InputError
+
+STUDY_NAME = "screening"
 
 #: metric -> (value key of its result, axis label).
 METRICS = {
@@ -70,6 +72,18 @@ class ScreenSpec(BaseModel):
         """What defines a result (engine, metrics, relaxation and adsorption settings)."""
         return {"screen": self.name, "engine": self.engine, "metrics": sorted(self.metrics),
                 **self.options, **({"adsorption": self.adsorption} if self.adsorption else {})}
+
+
+class ScreeningResult(BaseModel):
+    """Output of the screening flow (its final job's ``output_schema``)."""
+
+    study: str = STUDY_NAME
+    screen: str
+    settings: dict[str, Any]
+    candidates: list[dict[str, Any]] = Field(description=(
+        "One document per candidate: status, metrics, errors, seconds."))
+    rankings: dict[str, list[dict[str, Any]]] = Field(description=(
+        "Metric -> ranked rows (most negative first; failed candidates last, no rank)."))
 
 
 def applies(metric: str, candidate: Candidate) -> bool:

@@ -23,14 +23,21 @@ from pathlib import Path
 from typing import Any
 
 from jobflow import Flow, job
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from pymatgen.core import Composition, Structure
 
 from ssbflow.errors import InputError, SsbflowError
 from ssbflow.studies.base import Study, StudyOptions
-from ssbflow.studies.screening.spec import METRICS, Candidate, ScreenSpec, applies, load_screen
-
-STUDY_NAME = "screening"
+from ssbflow.studies.screening.report import ranking_rows, summary_lines, write_report
+from ssbflow.studies.screening.spec import (
+    METRICS,
+    STUDY_NAME,
+    Candidate,
+    ScreeningResult,
+    ScreenSpec,
+    applies,
+    load_screen,
+)
 
 
 class ScreeningOptions(StudyOptions):
@@ -42,18 +49,6 @@ class ScreeningOptions(StudyOptions):
     @classmethod
     def _read_file(cls, value: Any) -> Any:
         return load_screen(value) if isinstance(value, str | Path) else value
-
-
-class ScreeningResult(BaseModel):
-    """Output of the screening flow (its final job's ``output_schema``)."""
-
-    study: str = STUDY_NAME
-    screen: str
-    settings: dict[str, Any]
-    candidates: list[dict[str, Any]] = Field(description=(
-        "One document per candidate: status, metrics, errors, seconds."))
-    rankings: dict[str, list[dict[str, Any]]] = Field(description=(
-        "Metric -> ranked rows (most negative first; failed candidates last, no rank)."))
 
 
 def _error_text(exc: BaseException) -> str:
@@ -220,8 +215,6 @@ def candidate_job(candidate: dict[str, Any], spec: dict[str, Any], key: str | No
 @job(output_schema=ScreeningResult)
 def ranking_job(documents: list[dict[str, Any]], spec: dict[str, Any]) -> ScreeningResult:
     """Rank the candidates per metric (the screen's result)."""
-    from ssbflow.studies.screening.report import ranking_rows
-
     spec = ScreenSpec.model_validate(spec)
     rankings = {m: rows for m in spec.metrics if (rows := ranking_rows(documents, m))}
     return ScreeningResult(screen=spec.name, settings=spec.settings(), candidates=documents,
@@ -303,24 +296,12 @@ def forget_failed(flow: Flow, store: Any) -> list[str]:
     return forgotten
 
 
-def _write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) -> dict:
-    from ssbflow.studies.screening.report import write_report
-
-    return write_report(output, out_dir, timings_s)
-
-
-def _summary_lines(results: dict[str, Any]) -> list[str]:
-    from ssbflow.studies.screening.report import summary_lines
-
-    return summary_lines(results)
-
-
 STUDY = Study(
     name=STUDY_NAME,
     help="Screen candidates (coatings, molecules) of a screening YAML file; rank them per "
          "metric (" + ", ".join(METRICS) + ").",
     options=ScreeningOptions,
     make_flow=make_screening_flow,
-    write_report=_write_report,
-    summary_lines=_summary_lines,
+    write_report=write_report,
+    summary_lines=summary_lines,
 )
