@@ -2,7 +2,7 @@
 
 Steps timed (the same for both): read three density cubes (AB, A, B), Δρ = ρ_AB − ρ_A − ρ_B,
 write Δρ as a cube and as a CHGCAR. pymatgen: ``VolumetricData.from_cube``, array arithmetic,
-``to_cube`` and ``Chgcar.write_file``; ssbflow: ``ssbflow.analysis.volumetric``.
+``to_cube`` and ``Chgcar.write_file``; ssbflow: ``ssbflow.analysis.volumetric_io``.
 Target: >= 5x faster end to end, with identical numbers (same Δρ; files that read back to the
 same values within their printed precision).
 
@@ -25,7 +25,8 @@ from pymatgen.core import Lattice, Structure
 from pymatgen.io.common import VolumetricData
 from pymatgen.io.vasp.outputs import Chgcar  # imported up front: import time is not timed
 
-from ssbflow.analysis.volumetric import BOHR_A, VolumetricGrid, read_cube, write_chgcar, write_cube
+from ssbflow.analysis.volumetric import BOHR_A, VolumetricGrid
+from ssbflow.analysis.volumetric_io import read_cube, write_chgcar, write_cube
 
 
 def _density(structure: Structure, shape: tuple[int, int, int], seed: int) -> np.ndarray:

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 from pymatgen.core import Structure
 
-from ssbflow.analysis.volumetric import VolumetricGrid, read_volumetric, write_chgcar, write_cube
+from ssbflow.analysis.volumetric import VolumetricGrid
+from ssbflow.analysis.volumetric_io import read_volumetric, write_chgcar, write_cube
 from ssbflow.errors import InputError
 
 AXES = {"x": 0, "y": 1, "z": 2, "a": 0, "b": 1, "c": 2}
@@ -252,12 +253,14 @@ def write_cdd(result: CddResult, out_dir: str | Path, stem: str = "cdd") -> dict
         "chgcar": str(write_chgcar(result.delta, out / f"{stem}_CHGCAR.vasp",
                                    "charge density difference")),
     }
-    table = np.column_stack([result.z_A, result.plane_average_e_per_A3,
-                             result.line_density_e_per_A, result.cumulative_e])
+    from ssbflow.io import write_table
+
+    columns = {"z_A": result.z_A, "plane_average_e_per_A3": result.plane_average_e_per_A3,
+               "line_density_e_per_A": result.line_density_e_per_A,
+               "cumulative_e": result.cumulative_e}
     csv = out / f"{stem}_profile.csv"
-    np.savetxt(csv, table, delimiter=",", fmt="%.8e",
-               header="z_A,plane_average_e_per_A3,line_density_e_per_A,cumulative_e",
-               comments="")
+    write_table([dict(zip(columns, row, strict=True)) for row in zip(*columns.values(),
+                                                                     strict=True)], csv)
     files["profile_csv"] = str(csv)
     result.files.update(files)
     return files
@@ -287,7 +290,7 @@ def plot_cdd_slice(
 ) -> Path:
     """PNG of Δρ on the plane through three atoms of the AB structure (``<stem>_slice.png``)."""
     from ssbflow.analysis.plots import plot_plane
-    from ssbflow.analysis.volumetric import plane_slice
+    from ssbflow.analysis.slices import plane_slice
 
     plane = plane_slice(result.delta, atoms)
     path = plot_plane(plane, Path(out_dir) / f"{stem}_slice_{'-'.join(map(str, atoms))}.png",

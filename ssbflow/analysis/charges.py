@@ -11,8 +11,7 @@ for atoms chosen by index in AB (:func:`charge_changes`).
 
 from __future__ import annotations
 
-import csv
-import json
+import gzip
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -62,13 +61,54 @@ class AtomicCharges:
         return float(np.sum(self.charges_e))
 
 
+def _read_cp2k_output(path: Path) -> list[str]:
+    """Lines of a CP2K output: a file, its gzipped copy (``.gz``, as atomate2 leaves it), or a
+    run folder holding ``cp2k.out``/``cp2k.out.gz``."""
+    if path.is_dir():
+        path = path / "cp2k.out"
+    if not path.is_file() and path.with_name(path.name + ".gz").is_file():
+        path = path.with_name(path.name + ".gz")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (nor {path.name}.gz)")
+    if path.suffix == ".gz":
+        with gzip.open(path, "rt", encoding="utf-8", errors="replace") as handle:
+            return handle.read().splitlines()
+    return path.read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+def _columns(header: str, method: str, n_numbers: int) -> tuple[int, int | None]:
+    """Positions (from the end of a row) of the net charge and of the spin moment.
+
+    Read from the table's ``#`` header where there is one: CP2K prints Mulliken UKS rows as
+    pop α, pop β, net charge, spin moment and Hirshfeld UKS rows as ref, pop α, pop β, spin
+    moment, net charge. Without a header, the number of values decides (UKS rows have one
+    population more and a spin column).
+    """
+    if "Net charge" in header:
+        if "Spin moment" not in header:
+            return -1, None
+        if header.index("Spin moment") < header.index("Net charge"):
+            return -1, -2
+        return -2, -1
+    spin_polarised = n_numbers >= (5 if method == "hirshfeld" else 4)
+    if not spin_polarised:
+        return -1, None
+    return (-1, -2) if method == "hirshfeld" else (-2, -1)
+
+
 def parse_cp2k_charges(path: str | Path, method: Method = "hirshfeld") -> AtomicCharges:
     """Mulliken or Hirshfeld charges from a CP2K output (the last analysis printed).
+
+    Closed-shell (RKS) and spin-polarised (UKS/LSD) tables are both read; for UKS the net
+    charge column is taken and the per-atom spin moments are kept. pymatgen's ``Cp2kOutput``
+    reads neither Mulliken charges nor UKS Hirshfeld tables, hence this parser.
 
     Parameters
     ----------
     path
-        CP2K output file.
+        CP2K output file; ``cp2k.out.gz`` is read too (given, or found next to a missing
+        ``cp2k.out``), and a run folder means its ``cp2k.out``. Atom order is the order of the
+        input coordinates.
     method
         ``"hirshfeld"`` (needs ``&DFT/&PRINT/&HIRSHFELD``) or ``"mulliken"``.
 
@@ -76,15 +116,15 @@ def parse_cp2k_charges(path: str | Path, method: Method = "hirshfeld") -> Atomic
     ------
     InputError
         The analysis is not in the file.
+    FileNotFoundError
+        No such file (nor a gzipped copy).
     """
     path = Path(path)
     if method not in _HEADERS:
         raise InputError(
             f"method: expected hirshfeld or mulliken for a CP2K output, got {method!r}"
         )
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    lines = path.read_text(errors="replace").splitlines()
+    lines = _read_cp2k_output(path)
     starts = [k for k, line in enumerate(lines) if _HEADERS[method].search(line)]
     if not starts:
         hint = "&HIRSHFELD with SHAPE_FUNCTION DENSITY" if method == "hirshfeld" else "&MULLIKEN"
@@ -92,24 +132,22 @@ def parse_cp2k_charges(path: str | Path, method: Method = "hirshfeld") -> Atomic
     symbols: list[str] = []
     charges: list[float] = []
     spins: list[float] = []
+    header = ""
     started = False
     for line in lines[starts[-1] + 1:]:
         match = _ROW.match(line)
         if match:
             started = True
             numbers = [float(x) for x in match.group(3).split()]
+            net, spin = _columns(header, method, len(numbers))
             symbols.append(match.group(2))
-            spin_polarised = len(numbers) >= (5 if method == "hirshfeld" else 4)
-            if spin_polarised and method == "hirshfeld":  # ref, pop α, pop β, spin, net
-                charges.append(numbers[-1])
-                spins.append(numbers[-2])
-            elif spin_polarised:  # Mulliken: pop α, pop β, net charge, spin moment
-                charges.append(numbers[-2])
-                spins.append(numbers[-1])
-            else:  # closed shell: (ref,) population, net charge
-                charges.append(numbers[-1])
+            charges.append(numbers[net])
+            if spin is not None:
+                spins.append(numbers[spin])
         elif started and ("Total" in line or not line.strip()):
             break
+        elif not started and line.lstrip().startswith("#"):
+            header = line
     if not symbols:
         raise InputError(f"{path}: could not read the {method} table")
     return AtomicCharges(symbols, np.array(charges), method, str(path),
@@ -241,6 +279,8 @@ def write_charges(
     table: AtomicCharges | ChargeChange, out_dir: str | Path, stem: str = "charges"
 ) -> dict[str, str]:
     """Write a per-atom table as ``<stem>.csv`` and ``<stem>.json``; return the paths."""
+    from ssbflow.io import write_json, write_table
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if isinstance(table, ChargeChange):
@@ -249,12 +289,8 @@ def write_charges(
         rows = [{"index": i, "element": s, "charge_e": float(q)}
                 for i, (s, q) in enumerate(zip(table.symbols, table.charges_e, strict=True))]
     csv_path = out / f"{stem}.csv"
-    with open(csv_path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    json_path = out / f"{stem}.json"
-    json_path.write_text(json.dumps({"method": table.method, "atoms": rows}, indent=1))
+    write_table(rows, csv_path)
+    json_path = write_json(out / f"{stem}.json", {"method": table.method, "atoms": rows})
     files = {"csv": str(csv_path), "json": str(json_path)}
     if isinstance(table, ChargeChange):
         table.files.update(files)

@@ -12,16 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-
-from ssbflow.analysis.volumetric import (
-    LineProfile,
-    PlaneSlice,
-    VolumetricGrid,
-    line_profile,
-    plane_slice,
-    read_volumetric,
-)
+from ssbflow.analysis.slices import LineProfile, PlaneSlice, line_profile, plane_slice
+from ssbflow.analysis.volumetric import VolumetricGrid
+from ssbflow.analysis.volumetric_io import read_volumetric
 from ssbflow.errors import InputError
 
 
@@ -139,9 +132,12 @@ def write_elf_plots(result: ElfResult, out_dir: str | Path, stem: str = "elf") -
                                             vmin=0.0, vmax=1.0, title=result.grid.source))
     if result.line is not None:
         files["line_png"] = str(plot_line(result.line, out / f"{stem}_line.png", ylabel="ELF"))
+        from ssbflow.io import write_table
+
         csv = out / f"{stem}_line.csv"
-        np.savetxt(csv, np.column_stack([result.line.distance_A, result.line.values]),
-                   delimiter=",", header="distance_A,elf", comments="", fmt="%.6f")
+        write_table([{"distance_A": float(d), "elf": float(v)}
+                     for d, v in zip(result.line.distance_A, result.line.values, strict=True)],
+                    csv)
         files["line_csv"] = str(csv)
     result.files.update(files)
     return files

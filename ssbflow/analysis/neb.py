@@ -201,12 +201,10 @@ def analyze_neb(path: str | Path) -> NebResult:
 
 def plot_profiles(results: dict[str, NebResult], path: str | Path) -> Path:
     """Overlay the spline profiles (and image energies) of several bands in one PNG."""
-    import matplotlib
+    from ssbflow.analysis.plots import new_figure, save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, axes = new_figure(1, 1, (5.5, 4.0))
+    ax = axes[0, 0]
     for label, res in results.items():
         (line,) = ax.plot(res.fit_path_A, res.fit_energies_eV, "-",
                           label=f"{label}: {res.barrier_eV:.2f} eV")
@@ -215,15 +213,11 @@ def plot_profiles(results: dict[str, NebResult], path: str | Path) -> Path:
     ax.set_xlabel("reaction coordinate (Å)")
     ax.set_ylabel("E − E(initial) (eV)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return path
+    return save_png(fig, path)
 
 
 def write_result(result: NebResult, path: str | Path) -> Path:
     """Write the result (with the fitted profile) as JSON."""
-    path = Path(path)
-    path.write_text(json.dumps(result.to_dict(include_fit=True), indent=2))
-    return path
+    from ssbflow.io import write_json
+
+    return write_json(path, result.to_dict(include_fit=True), indent=2)

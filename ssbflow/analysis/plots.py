@@ -1,4 +1,7 @@
-"""Shared matplotlib helpers (Agg backend, PNG files) for the analysis modules."""
+"""Shared matplotlib helpers (Agg backend, PNG files) for the analysis modules.
+
+:func:`save_png` is the one place a PNG is written; figures come from :func:`new_figure`.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +14,20 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ssbflow.analysis.volumetric import LineProfile, PlaneSlice
+    from ssbflow.analysis.slices import LineProfile, PlaneSlice
 
 
-def new_figure(n_rows: int = 1, n_cols: int = 1, size_in: tuple[float, float] = (6.0, 4.0)):
-    """A matplotlib figure and axes on the Agg backend (no display needed)."""
+def new_figure(n_rows: int = 1, n_cols: int = 1, size_in: tuple[float, float] = (6.0, 4.0),
+               sharex: bool = False):
+    """A matplotlib figure and its (n_rows, n_cols) axes array on the Agg backend (no display
+    needed); ``sharex`` shares the x axis between the panels. Save it with :func:`save_png`."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=size_in, layout="constrained")
-    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=sharex)
     return fig, axes
 
 
@@ -95,7 +100,7 @@ def plot_plane(
     symmetric: bool = False,
     title: str = "",
 ) -> Path:
-    """Colour map of a :class:`~ssbflow.analysis.volumetric.PlaneSlice` with atoms marked.
+    """Colour map of a :class:`~ssbflow.analysis.slices.PlaneSlice` with atoms marked.
 
     ``symmetric`` centres the colour scale on zero (diverging map, for Δρ); otherwise
     ``vmin``/``vmax`` fix the range (0 and 1 for ELF).

@@ -44,6 +44,30 @@ def parse_formula(formula: str) -> Composition:
     return Composition(text)
 
 
+def check_same_source(entries: Iterable[ComputedEntry]) -> str:
+    """The common energy source of ``entries``.
+
+    Raises
+    ------
+    InputError
+        Entries come from different sources (e.g. CHGNet and MP-corrected DFT): their
+        energies cannot share a phase diagram.
+    """
+    sources: dict[str, str] = {}
+    for e in entries:
+        source = (e.data or {}).get("energy_source", "unknown")
+        sources.setdefault(source, e.composition.reduced_formula)
+    if len(sources) > 1:
+        detail = "; ".join(f"{s} (e.g. {f})" for s, f in sources.items())
+        raise InputError(
+            "entries mix energies from different sources, which cannot be compared "
+            f"(never mix raw and MP-corrected energies): {detail}"
+        )
+    if not sources:
+        raise InputError("no entries given")
+    return next(iter(sources))
+
+
 def phase_diagram(entries: Sequence[ComputedEntry]) -> PhaseDiagram:
     """A phase diagram of ``entries`` (all from one energy source).
 
@@ -52,8 +76,6 @@ def phase_diagram(entries: Sequence[ComputedEntry]) -> PhaseDiagram:
     InputError
         Mixed energy sources, or an element without an elemental entry.
     """
-    from ssbflow.methods.phases import check_same_source
-
     check_same_source(entries)
     elements = {el for e in entries for el in e.composition.elements}
     present = {e.composition.elements[0] for e in entries if e.composition.is_element}
@@ -145,8 +167,6 @@ def reactivity(entries: Sequence[ComputedEntry], a: str, b: str) -> ReactivityRe
     InputError
         Unknown formula or no entry for a reactant.
     """
-    from ssbflow.methods.phases import check_same_source
-
     source = check_same_source(entries)
     comps = [parse_formula(a), parse_formula(b)]
     names = [c.reduced_formula for c in comps]
@@ -260,8 +280,6 @@ def named_reaction_energy(entries: Sequence[ComputedEntry], text: str) -> NamedR
     InputError
         Unbalanced or unreadable reaction, or a phase without a computed entry.
     """
-    from ssbflow.methods.phases import check_same_source
-
     source = check_same_source(entries)
     reactants, products = parse_reaction(text)
     energies: dict[str, float] = {}
@@ -357,13 +375,11 @@ def bond_time_series(frames: Sequence, time_fs: Sequence[float], *, li_n_cutoff_
 
 def plot_bond_time_series(series: BondTimeSeries, path: str, title: str = "") -> str:
     """Two-panel PNG: Li per N and In–N bonds against time."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ssbflow.analysis.plots import new_figure, save_png
 
     t_ps = np.asarray(series.time_fs) / 1000.0
-    fig, (ax1, ax2) = plt.subplots(2, 1, sharex=True, figsize=(5.5, 4.5))
+    fig, axes = new_figure(2, 1, (5.5, 4.5), sharex=True)
+    ax1, ax2 = axes[0, 0], axes[1, 0]
     ax1.plot(t_ps, series.li_per_n, color="tab:green")
     ax1.set_ylabel(f"Li per N (< {series.li_n_cutoff_A} Å)")
     ax2.plot(t_ps, series.in_n_bonds, color="tab:purple")
@@ -371,7 +387,5 @@ def plot_bond_time_series(series: BondTimeSeries, path: str, title: str = "") ->
     ax2.set_xlabel("time (ps)")
     if title:
         ax1.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    save_png(fig, path)
     return path

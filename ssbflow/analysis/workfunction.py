@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ssbflow.analysis.volumetric import HARTREE_EV, VolumetricGrid, read_volumetric
+from ssbflow.analysis.volumetric import HARTREE_EV, VolumetricGrid
+from ssbflow.analysis.volumetric_io import read_volumetric
 from ssbflow.errors import InputError
 
 _FLOAT = r"[-+]?\d+\.\d*(?:[EeDd][-+]?\d+)?"

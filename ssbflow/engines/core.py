@@ -487,7 +487,7 @@ class Cp2kEngine(Engine):
         (Bohr, e/Bohr³, Hartree). The V_HARTREE cube holds the electron's electrostatic
         potential energy, −φ (higher on the negative side of a dipole; see the H2O test
         in ``tests/workflows/test_engines.py``), so V_vac − E_F needs no sign flip.
-        Charges: :func:`ssbflow.engines.cp2k.sets.read_cp2k_charges`. ``slab=True``
+        Charges: :func:`ssbflow.analysis.charges.parse_cp2k_charges`. ``slab=True``
         adds ``SURFACE_DIPOLE_CORRECTION`` along z (flat vacuum levels on both sides).
         """
         gen = cp2k_inputs.make_generator("electronic", self.preset, slab=slab, cubes=cubes,

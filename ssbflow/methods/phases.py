@@ -30,6 +30,7 @@ from monty.json import MontyDecoder
 from pymatgen.core import Structure
 from pymatgen.entries.computed_entries import ComputedEntry, ComputedStructureEntry
 
+from ssbflow.analysis.reactions import check_same_source  # noqa: F401  (public name kept here)
 from ssbflow.errors import InputError, SsbflowError
 from ssbflow.structures.phases import PHASE_LIBRARY
 
@@ -218,30 +219,6 @@ def read_mp_entries(path: str | Path) -> list[ComputedEntry]:
                      "energy_source": MP_CORRECTED if corrected else MP_RAW}
         entries.append(item)
     return entries
-
-
-def check_same_source(entries: Iterable[ComputedEntry]) -> str:
-    """The common energy source of ``entries``.
-
-    Raises
-    ------
-    InputError
-        Entries come from different sources (e.g. CHGNet and MP-corrected DFT): their
-        energies cannot share a phase diagram.
-    """
-    sources: dict[str, str] = {}
-    for e in entries:
-        source = (e.data or {}).get("energy_source", "unknown")
-        sources.setdefault(source, e.composition.reduced_formula)
-    if len(sources) > 1:
-        detail = "; ".join(f"{s} (e.g. {f})" for s, f in sources.items())
-        raise InputError(
-            "entries mix energies from different sources, which cannot be compared "
-            f"(never mix raw and MP-corrected energies): {detail}"
-        )
-    if not sources:
-        raise InputError("no entries given")
-    return next(iter(sources))
 
 
 # --- jobflow path ------------------------------------------------------------------------

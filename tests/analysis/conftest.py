@@ -8,6 +8,7 @@ a few minutes on two cores:
   ("slab", below) and NH3 ("molecule", above) in the identical cell and grid; density and ELF
   cubes, Mulliken/Hirshfeld charges.
 - ``cp2k_n2``: N2 in a box; ELF, density and Hartree-potential cubes and MO eigenvalues.
+- ``cp2k_oh``: the OH radical (UKS, doublet): spin-polarised Mulliken/Hirshfeld tables.
 - ``cp2k_al111``: a 4-layer Al(111) 1x1 slab with 8x8x1 k-points, Fermi smearing and
   CP2K's SURFACE_DIPOLE_CORRECTION; Hartree-potential cube and the Fermi energy.
 """
@@ -53,7 +54,7 @@ def _coord_block(atoms: list[tuple[str, np.ndarray]]) -> str:
 
 
 def _kinds(symbols: set[str]) -> str:
-    valence = {"H": 1, "B": 3, "N": 5, "Al": 3}
+    valence = {"H": 1, "B": 3, "N": 5, "O": 6, "Al": 3}
     basis = {"Al": "DZVP-MOLOPT-SR-GTH", "B": "DZVP-MOLOPT-SR-GTH"}  # B: only SR in the file
     return "\n".join(
         f"    &KIND {s}\n      BASIS_SET {basis.get(s, 'DZVP-MOLOPT-GTH')}-q{valence[s]}\n"
@@ -64,10 +65,11 @@ def _kinds(symbols: set[str]) -> str:
 
 def molecule_input(
     project: str, atoms: list[tuple[str, np.ndarray]], box_A: tuple[float, float, float],
-    prints: str, cutoff_Ry: int = 250,
+    prints: str, cutoff_Ry: int = 250, dft_extra: str = "",
 ) -> str:
-    """CP2K input for a closed-shell molecule in a periodic box (Γ only, diagonalisation so
-    that the printed MO energies are eigenvalues)."""
+    """CP2K input for a molecule in a periodic box (Γ only, diagonalisation so that the
+    printed MO energies are eigenvalues); closed shell unless ``dft_extra`` (lines for &DFT,
+    e.g. ``UKS`` and ``MULTIPLICITY 2``) says otherwise."""
     return f"""&GLOBAL
   PROJECT {project}
   RUN_TYPE ENERGY
@@ -78,7 +80,7 @@ def molecule_input(
   &DFT
     BASIS_SET_FILE_NAME BASIS_MOLOPT
     POTENTIAL_FILE_NAME GTH_POTENTIALS
-    &MGRID
+{dft_extra + chr(10) if dft_extra else ""}    &MGRID
       CUTOFF {cutoff_Ry}
       REL_CUTOFF 40
     &END MGRID
@@ -327,6 +329,23 @@ def cp2k_n2(cp2k_exe: str, tmp_path_factory: pytest.TempPathFactory) -> N2Run:
         next(folder.glob("*v_hartree*.cube")), log, center,
     )
     return _RUNS["n2"]  # type: ignore[return-value]
+
+
+OH_BOND_A = 0.97
+OH_BOX_A = (6.0, 6.0, 7.0)
+
+
+@pytest.fixture(scope="session")
+def cp2k_oh(cp2k_exe: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Output log of the OH radical (UKS, multiplicity 2) with Mulliken and Hirshfeld charges."""
+    if "oh" not in _RUNS:
+        root = tmp_path_factory.mktemp("cp2k_oh")
+        center = np.array(OH_BOX_A) / 2
+        atoms = [("O", center), ("H", center + np.array([0.0, 0.0, OH_BOND_A]))]
+        _RUNS["oh"] = run_cp2k(cp2k_exe, root, molecule_input(
+            "oh", atoms, OH_BOX_A, CHARGES_PRINT, cutoff_Ry=200,
+            dft_extra="    UKS\n    MULTIPLICITY 2"))
+    return _RUNS["oh"]  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

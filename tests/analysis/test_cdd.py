@@ -12,7 +12,8 @@ from ssbflow.analysis.cdd import (
     plot_cdd_slice,
     write_cdd,
 )
-from ssbflow.analysis.volumetric import read_volumetric, sample_points
+from ssbflow.analysis.slices import sample_points
+from ssbflow.analysis.volumetric_io import read_volumetric
 from ssbflow.errors import InputError
 
 pytestmark = pytest.mark.cp2k

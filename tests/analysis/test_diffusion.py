@@ -13,11 +13,9 @@ from ssbflow.analysis.diffusion import (
     analyze_msd,
     analyze_trajectory,
     find_diffusive_range,
-    msd_fft,
     nernst_einstein_sigma_mS_cm,
-    read_trajectory,
-    unwrap_positions,
 )
+from ssbflow.analysis.msd import msd_fft, read_trajectory, unwrap_positions
 from ssbflow.cli import main
 
 

@@ -12,7 +12,7 @@ from ssbflow.analysis.elf import (
     read_elf,
     write_elf_plots,
 )
-from ssbflow.analysis.volumetric import sample_points
+from ssbflow.analysis.slices import sample_points
 from ssbflow.errors import InputError
 
 pytestmark = pytest.mark.cp2k

@@ -7,12 +7,10 @@ import pytest
 from pymatgen.io.common import VolumetricData
 from pymatgen.io.vasp.outputs import Chgcar, Elfcar, Locpot
 
-from ssbflow.analysis.volumetric import (
-    BOHR_A,
-    HARTREE_EV,
+from ssbflow.analysis.slices import line_profile, plane_slice
+from ssbflow.analysis.volumetric import BOHR_A, HARTREE_EV
+from ssbflow.analysis.volumetric_io import (
     format_scientific,
-    line_profile,
-    plane_slice,
     read_cube,
     read_volumetric,
     write_chgcar,

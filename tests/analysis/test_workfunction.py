@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ssbflow.analysis.volumetric import HARTREE_EV, read_volumetric
+from ssbflow.analysis.volumetric import HARTREE_EV
+from ssbflow.analysis.volumetric_io import read_volumetric
 from ssbflow.analysis.workfunction import (
     molecular_vacuum_gap,
     parse_cp2k_homo_eV,

@@ -171,30 +171,3 @@ def test_md_input_runs_nvt_at_the_requested_temperature():
     assert md["STEPS"].values[0] == 40
     assert md["TIMESTEP"].values[0] == 0.5
     assert "&E_DENSITY_CUBE" not in cp2k_input.get_str()  # no cubes every MD step
-
-
-# Population tables as CP2K 2023.1 prints them for a spin-polarised run (OH radical,
-# SZV-MOLOPT-SR-GTH, UKS): the Mulliken net charge is the second-to-last column there.
-_UKS_TABLES = """
-                     Mulliken Population Analysis
-
- #  Atom  Element  Kind  Atomic population (alpha,beta) Net charge  Spin moment
-       1     O        1         3.701642     2.670160    -0.371801     1.031482
-       2     H        2         0.298358     0.329840     0.371801    -0.031482
- # Total charge and spin        4.000000     3.000000     0.000000     1.000000
-
-                           Hirshfeld Charges
-
-  #Atom  Element  Kind  Ref Charge     Population       Spin moment  Net charge
-      1       O      1       6.000    3.562   2.603            0.959     -0.165
-      2       H      2       1.000    0.438   0.397            0.041      0.165
-
-  Total Charge                                                           -0.000
-"""
-
-
-def test_charges_of_spin_polarised_output_take_the_net_charge_column(tmp_path):
-    (tmp_path / "cp2k.out").write_text(_UKS_TABLES)
-    charges = ci.read_cp2k_charges(tmp_path)
-    assert charges["mulliken_e"] == pytest.approx([-0.371801, 0.371801])
-    assert charges["hirshfeld_e"] == pytest.approx([-0.165, 0.165])

@@ -11,8 +11,8 @@ from pymatgen.core import Lattice, Molecule, Structure
 from pymatgen.core.surface import SlabGenerator
 from pymatgen.io.common import VolumetricData
 
+from ssbflow.analysis.charges import parse_cp2k_charges
 from ssbflow.engines.core import get_engine, local_dir
-from ssbflow.engines.cp2k.sets import read_cp2k_charges
 from ssbflow.errors import EngineUnavailableError
 
 BOHR_A = 0.529177210903
@@ -197,9 +197,9 @@ def test_cp2k_electronic_writes_cubes_that_hold_the_valence_electrons(cp2k_water
 @pytest.mark.cp2k
 def test_cp2k_electronic_charges_have_water_polarity(cp2k_water):
     _, _, electronic = cp2k_water
-    charges = read_cp2k_charges(Path(local_dir(electronic.dir_name)) / "cp2k.out")
-    for key in ("mulliken_e", "hirshfeld_e"):
-        o, h1, h2 = charges[key]
+    output = Path(local_dir(electronic.dir_name)) / "cp2k.out"  # or cp2k.out.gz
+    for method in ("mulliken", "hirshfeld"):
+        o, h1, h2 = parse_cp2k_charges(output, method).charges_e
         assert o < -0.2 and h1 > 0.1 and h2 > 0.1
         assert h1 == pytest.approx(h2, abs=1e-3)  # symmetric molecule
         assert o + h1 + h2 == pytest.approx(0.0, abs=2e-3)  # neutral

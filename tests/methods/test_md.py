@@ -8,7 +8,7 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.io import read
 from pymatgen.core import Lattice, Structure
 
-from ssbflow.analysis.diffusion import read_trajectory
+from ssbflow.analysis.msd import read_trajectory
 from ssbflow.methods.md import mlip_calculator, run_nvt_md
 
 

@@ -26,7 +26,6 @@ needs:
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import shutil
@@ -549,61 +548,3 @@ def find_cp2k_executable() -> str | None:
         if exe:
             return exe
     return None
-
-
-def _open_text(path: Path):
-    """Open a text file that atomate2 may have gzipped."""
-    if path.is_file():
-        return path.open(encoding="utf-8", errors="replace")
-    gz = path.with_name(path.name + ".gz")
-    if gz.is_file():
-        return gzip.open(gz, "rt", encoding="utf-8", errors="replace")
-    raise FileNotFoundError(f"{path} (or {gz.name}) not found")
-
-
-_MULLIKEN_RE = re.compile(r"Mulliken Population Analysis")
-_HIRSHFELD_RE = re.compile(r"Hirshfeld Charges")
-
-
-def read_cp2k_charges(cp2k_out: str | Path) -> dict[str, list[float]]:
-    """Mulliken and Hirshfeld net atomic charges (e) of the last step in a CP2K output.
-
-    pymatgen's ``Cp2kOutput`` does not parse Mulliken charges (and only RKS Hirshfeld), so
-    the tables are read here. Atom order is the order of the input coordinates.
-
-    Parameters
-    ----------
-    cp2k_out
-        ``cp2k.out`` (``cp2k.out.gz`` is found too) or the run folder.
-
-    Returns
-    -------
-    dict
-        ``{"mulliken_e": [...], "hirshfeld_e": [...]}`` (keys present when printed).
-    """
-    path = Path(cp2k_out)
-    if path.is_dir():
-        path = path / "cp2k.out"
-    with _open_text(path) as fh:
-        lines = fh.read().splitlines()
-    tables: dict[str, list[float]] = {}
-    for key, pattern in (("mulliken_e", _MULLIKEN_RE), ("hirshfeld_e", _HIRSHFELD_RE)):
-        starts = [i for i, line in enumerate(lines) if pattern.search(line)]
-        if not starts:
-            continue
-        charges: list[float] = []
-        column = -1  # net charge is last, unless a spin-moment column follows it (UKS)
-        started = False
-        for line in lines[starts[-1] + 1:]:
-            if line.lstrip().startswith("#") and "Net charge" in line and not started:
-                if "Spin moment" in line and line.index("Spin moment") > line.index("Net charge"):
-                    column = -2
-                continue
-            parts = line.split()
-            if len(parts) >= 5 and parts[0].isdigit() and parts[2].isdigit():
-                started = True
-                charges.append(float(parts[column]))
-            elif started:
-                break
-        tables[key] = charges
-    return tables

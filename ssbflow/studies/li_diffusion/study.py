@@ -132,7 +132,8 @@ def run_diffusion_study(
         plot_msd({f"{t:.0f} K": r for t, r in per_t.items()}, out / f"msd_{label}.png")
         temps = [t for t, r in per_t.items() if r.D_cm2_s > 0]
         if len(temps) >= 2:
-            fits[label] = fit_arrhenius(temps, [per_t[t].D_cm2_s for t in temps], form="D")
+            fits[label] = fit_arrhenius(temps, [per_t[t].D_cm2_s for t in temps], form="D",
+                                        stderr=[per_t[t].D_stderr_cm2_s for t in temps])
             fit_diffusive[label] = all(per_t[t].diffusive for t in temps)
     arrhenius_rows = [{"system": k, "Ea_eV": f.Ea_eV, "Ea_stderr_eV": f.Ea_stderr_eV,
                        "D0_cm2_s": f.prefactor, "D_300K_cm2_s": f.predict(300.0),
