@@ -6,6 +6,11 @@ write Δρ as a cube and as a CHGCAR. pymatgen: ``VolumetricData.from_cube``, ar
 Target: >= 5x faster end to end, with identical numbers (same Δρ; files that read back to the
 same values within their printed precision).
 
+Measured 2026-12-04 on the shared 2-core VM under load (pymatgen 2026.10.16), 160x160x400:
+read 3 cubes 6.8 vs 7.8 s (1.1x: pymatgen's from_cube is vectorised now), write cube 6.5 vs
+13.3 s (2.1x), write CHGCAR 10.1 vs 40.4 s (4.0x), end to end 23.5 vs 61.7 s (2.6x; 4.8x was
+measured earlier on an idle machine with an older pymatgen); same Δρ to 3e-17 e/Bohr³.
+
 Steps are timed alternately (ssbflow, then pymatgen, step by step) so that a changing machine
 load affects both alike. Run on demand (not part of the tests)::
 

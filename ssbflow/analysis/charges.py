@@ -96,12 +96,13 @@ def _columns(header: str, method: str, n_numbers: int) -> tuple[int, int | None]
     return (-1, -2) if method == "hirshfeld" else (-2, -1)
 
 
+# Own parser, not pymatgen's Cp2kOutput (2026.10.16, checked): its parse_mulliken only prints
+# "not yet implemented" and its Hirshfeld row pattern matches atom indices 1-9 only.
 def parse_cp2k_charges(path: str | Path, method: Method = "hirshfeld") -> AtomicCharges:
     """Mulliken or Hirshfeld charges from a CP2K output (the last analysis printed).
 
     Closed-shell (RKS) and spin-polarised (UKS/LSD) tables are both read; for UKS the net
-    charge column is taken and the per-atom spin moments are kept. pymatgen's ``Cp2kOutput``
-    reads neither Mulliken charges nor UKS Hirshfeld tables, hence this parser.
+    charge column is taken and the per-atom spin moments are kept.
 
     Parameters
     ----------

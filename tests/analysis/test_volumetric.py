@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import numpy as np
 import pytest
 from pymatgen.io.common import VolumetricData
@@ -38,6 +40,15 @@ def test_reader_agrees_with_pymatgen_cube_reader(cp2k_n2):
     np.testing.assert_allclose(ours.data * BOHR_A**3, theirs.data["total"], rtol=1e-12)
     np.testing.assert_allclose(ours.structure.cart_coords, theirs.structure.cart_coords,
                                atol=1e-5)
+
+
+def test_gzipped_cube_as_atomate2_leaves_it_reads_the_same(cp2k_n2, tmp_path):
+    gz = tmp_path / cp2k_n2.density.with_suffix(".cube.gz").name
+    gz.write_bytes(gzip.compress(cp2k_n2.density.read_bytes()))
+    plain, packed = read_volumetric(cp2k_n2.density), read_volumetric(gz)
+    assert packed.kind == "density"
+    assert np.array_equal(packed.data, plain.data)
+    np.testing.assert_array_equal(packed.structure.cart_coords, plain.structure.cart_coords)
 
 
 def test_round_trip_cube_chgcar_cube_keeps_the_integral(cp2k_n2, tmp_path):
