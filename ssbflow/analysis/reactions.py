@@ -301,7 +301,7 @@ def named_reaction_free_energy_eV(result: NamedReactionResult,
     """ΔG(T) = ΔE + Σ ν n_atoms F_vib(T) for a named reaction (harmonic phonons).
 
     ``vibrational_eV_per_atom``: F_vib(T) per atom of each formula of the reaction (e.g. from
-    :func:`ssbflow.methods.phases.harmonic_free_energy_eV_per_atom`).
+    harmonic phonons in ``ssbflow.methods.phonons``).
     """
     reactants, products = parse_reaction(result.reaction)
     missing = sorted((set(reactants) | set(products)) - set(vibrational_eV_per_atom))
