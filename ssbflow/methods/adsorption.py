@@ -144,7 +144,7 @@ def split_fragments(structure_ab: Structure, n_atoms_slab: int) -> dict:
     above the surface" when the slab or molecule crosses the top of the cell).
     """
     from ssbflow.structures.adsorption import with_vacuum_above
-    from ssbflow.structures.slabs import put_vacuum_on_top, vacuum_gap_z
+    from ssbflow.structures.slab_frame import put_vacuum_on_top, vacuum_gap_z
 
     structure_ab = put_vacuum_on_top(structure_ab, BOTTOM_MARGIN_A)
     low, high = vacuum_gap_z(structure_ab)

@@ -1,28 +1,18 @@
 """Named structures for ``ssbflow build``.
 
-Each builder module may define ``CATALOG``: a tuple of :class:`CatalogEntry`. This module
-collects them; it holds no state of its own.
+Each module of :mod:`ssbflow.structures` may define ``CATALOG``: a tuple of
+:class:`CatalogEntry`. :func:`all_entries` finds them by importing every module of the
+package (nothing to register); this module holds no state of its own.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pymatgen.core import Molecule, Structure
-
-BUILDER_MODULES = (
-    "garnet",
-    "slabs",
-    "molecules",
-    "adsorption",
-    "cathodes",
-    "polymers",
-    "phases",
-    "interfaces",
-    "perovskites",
-)
 
 #: Options a catalog entry may accept; the CLI passes only those an entry declares.
 KNOWN_OPTIONS = frozenset({"miller", "thickness", "vacuum", "termination", "supercell"})
@@ -67,16 +57,18 @@ class CatalogEntry:
             raise ValueError(f"catalog entry {self.name!r}: unknown options {sorted(unknown)}")
 
 
+def builder_modules() -> list[str]:
+    """Names of the modules of :mod:`ssbflow.structures` (sorted)."""
+    import ssbflow.structures as package
+
+    return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.ispkg)
+
+
 def all_entries() -> dict[str, CatalogEntry]:
     """Every catalog entry of every builder module, by name (sorted)."""
     entries: dict[str, CatalogEntry] = {}
-    for module_name in BUILDER_MODULES:
-        try:
-            module = importlib.import_module(f"ssbflow.structures.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"ssbflow.structures.{module_name}":
-                continue  # builder module not written yet
-            raise
+    for module_name in builder_modules():
+        module = importlib.import_module(f"ssbflow.structures.{module_name}")
         for entry in getattr(module, "CATALOG", ()):
             if entry.name in entries:
                 raise RuntimeError(f"catalog name {entry.name!r} defined twice")

@@ -1,4 +1,6 @@
-"""Layered oxide cathodes: LiCoO2 (LCO) and LiNi0.8Co0.1Mn0.1O2 (NCM811), bulk and slabs.
+"""Layered oxide cathodes: LiCoO2 (LCO) and LiNi0.8Co0.1Mn0.1O2 (NCM811) bulk; TM ordering.
+
+NCM811 slabs: :mod:`ssbflow.structures.cathode_slabs`.
 
 Both are alpha-NaFeO2-type, space group R-3m (hexagonal setting): transition metal (TM) on
 3a (0, 0, 0), Li on 3b (0, 0, 1/2), O on 6c (0, 0, z ~ 0.26).
@@ -22,7 +24,7 @@ TM ordering
 NCM811 needs a cell of 10k TM for the exact 8:1:1 ratio; the smallest is 10 TM (40 atoms).
 The arrangement of Ni2+/Ni3+/Co3+/Mn4+ over the TM sites is the one of lowest Ewald energy:
 all arrangements are enumerated when there are at most ``MAX_EXHAUSTIVE`` (10 TM: 720), else
-randomly sampled arrangements are refined by swaps (see :mod:`ssbflow.structures._ordering`).
+randomly sampled arrangements are refined by swaps (see :mod:`ssbflow.structures.ordering`).
 Co3+ and Ni3+ carry the same charge, so the Ewald energy cannot tell where Co sits among the
 3+ sites. Among arrangements of equal (lowest) Ewald energy the one with the dopants (Co, Mn)
 farthest apart is kept (largest shortest Co/Mn-Co/Mn distance): in the 10-TM cell the four
@@ -44,13 +46,13 @@ from importlib import resources
 import numpy as np
 from pymatgen.core import Lattice, Species, Structure
 
-from ssbflow.structures._ordering import (
+from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+from ssbflow.structures.ordering import (
     Group,
     OrderingResult,
+    ewald_matrix_per_unit_charge,
     lowest_ewald_ordering,
-    unit_charge_ewald_matrix,
 )
-from ssbflow.structures.catalog import BuildOptions, CatalogEntry
 
 #: Reference CIF of LiCoO2 (package data; see data/structures/SOURCES.md).
 LCO_CIF = "LiCoO2_R-3m_MP-relaxed_pymatgen-tests-chgden.cif"
@@ -80,7 +82,7 @@ INITIAL_MAGMOM_MU_B = {
 _TM = ("Ni", "Co", "Mn")
 
 
-def _check_positive_ints(name: str, value: Sequence[int], length: int) -> tuple[int, ...]:
+def check_positive_ints(name: str, value: Sequence[int], length: int) -> tuple[int, ...]:
     try:
         values = tuple(int(v) for v in value)
     except (TypeError, ValueError) as exc:
@@ -120,7 +122,7 @@ def lco(supercell: Sequence[int] = (1, 1, 1)) -> Structure:
     Structure
         Li+ Co3+ O2- with ``magmom`` site property; e.g. Li3Co3O6 for (1, 1, 1).
     """
-    reps = _check_positive_ints("supercell", supercell, 3)
+    reps = check_positive_ints("supercell", supercell, 3)
     with resources.as_file(
         resources.files("ssbflow.data.structures").joinpath(LCO_CIF)
     ) as path:
@@ -220,7 +222,7 @@ def layered_cell(
     if supercell is None:
         matrix = _compact_supercell_matrix(prim.lattice, NCM811_TM_UNIT)
     else:
-        reps = _check_positive_ints("supercell", supercell, 3)
+        reps = check_positive_ints("supercell", supercell, 3)
         if math.prod(reps) % NCM811_TM_UNIT:
             raise ValueError(
                 f"supercell {reps} holds {math.prod(reps)} TM sites; NCM811 (8:1:1) needs a "
@@ -232,7 +234,7 @@ def layered_cell(
     return cell.get_sorted_structure()
 
 
-def _tm_indices(structure: Structure) -> list[int]:
+def tm_indices(structure: Structure) -> list[int]:
     return [i for i, s in enumerate(structure) if s.specie.symbol in _TM]
 
 
@@ -271,7 +273,7 @@ def order_ncm811_tm(
     (Structure, OrderingResult)
         The decorated cell (with ``magmom``; other site properties kept) and the search record.
     """
-    tm = _tm_indices(cell)
+    tm = tm_indices(cell)
     if len(tm) == 0 or len(tm) % NCM811_TM_UNIT:
         raise ValueError(
             f"cell has {len(tm)} TM sites; NCM811 (8:1:1) needs a multiple of {NCM811_TM_UNIT}"
@@ -284,7 +286,7 @@ def order_ncm811_tm(
     charges = {"Ni2+": 2.0, "Ni3+": 3.0, "Co3+": 3.0, "Mn4+": 4.0}
     fixed = np.array([0.0 if i in set(tm) else float(s.specie.oxi_state)
                       for i, s in enumerate(cell)])
-    matrix = unit_charge_ewald_matrix(cell)
+    matrix = ewald_matrix_per_unit_charge(cell)
     if ordering is None:
         groups = [Group(tuple(tm), {lab: n for lab, n in labels.items() if n})]
         result = _dispersed_first(
@@ -414,103 +416,6 @@ def ncm811_candidates(
     return [(e, by_element(_set_magmoms(s))) for e, s, _ in chosen]
 
 
-def _in_plane_widths_A(lattice: Lattice) -> tuple[float, float]:
-    """Perpendicular widths (Å) of a slab cell across its a and b faces (in the xy plane)."""
-    a, b = lattice.matrix[0][:2], lattice.matrix[1][:2]
-    area = abs(a[0] * b[1] - a[1] * b[0])
-    return area / float(np.linalg.norm(b)), area / float(np.linalg.norm(a))
-
-
-def _slab_supercell(slab: Structure, min_width_A: float | Sequence[float]) -> tuple[int, int]:
-    """Smallest in-plane repetition giving a multiple of 10 TM and the requested widths.
-
-    ``min_width_A``: one width (Å) for both in-plane directions, or two (long, short) that
-    may go either way round.
-    """
-    widths = (min_width_A, min_width_A) if np.isscalar(min_width_A) else tuple(min_width_A)
-    if len(widths) != 2 or min(widths) < 0:
-        raise ValueError(f"min_width_A must be one or two widths >= 0 Å, got {min_width_A!r}")
-    n_tm = len(_tm_indices(slab))
-    w_a, w_b = _in_plane_widths_A(slab.lattice)
-    candidates = []
-    for na, nb in itertools.product(range(1, 31), repeat=2):
-        wa, wb = na * w_a, nb * w_b
-        fits = (wa >= widths[0] and wb >= widths[1]) or (wa >= widths[1] and wb >= widths[0])
-        if (n_tm * na * nb) % NCM811_TM_UNIT or not fits:
-            continue
-        candidates.append((na * nb, -min(wa, wb), (na, nb)))
-    if not candidates:
-        raise ValueError(f"no in-plane supercell up to 30x30 fits min_width_A={min_width_A}")
-    return min(candidates)[2]
-
-
-def ncm811_slab(
-    miller: Sequence[int] = (1, 0, 4),
-    thickness: float = 10.0,
-    vacuum: float = 15.0,
-    termination: int | str = 0,
-    supercell: Sequence[int] | None = None,
-    symmetric: bool = False,
-    fix_bottom: float = 0.5,
-    min_width_A: float | Sequence[float] = 0.0,
-    n_samples: int = 2000,
-    seed: int = 0,
-) -> Structure:
-    """NCM811 slab: cut the R-3m cell (hexagonal Miller indices), then order the TM sites.
-
-    The slab is cut from the LiNiO2-type prototype (a = 2.87, c = 14.20 Å) with
-    :func:`ssbflow.structures.slabs.make_slab` (c along z, ``vacuum`` Å of vacuum, bottom
-    fraction ``fix_bottom`` fixed by selective dynamics); the in-plane cell is repeated until
-    it holds a multiple of 10 TM, then Ni2+/Ni3+/Co3+/Mn4+ are placed by lowest Ewald energy
-    (Ni2+ count from the slab's charge balance).
-
-    Parameters
-    ----------
-    miller : hexagonal Miller indices; (1, 0, 4) is the non-polar, stoichiometric surface,
-        (0, 0, 3) the polar basal plane.
-    thickness, vacuum : minimum slab thickness and vacuum (Å).
-    termination : index or name of the termination (see ``slabs.list_terminations`` of
-        :func:`layered_prototype`); names refer to the prototype, where Ni stands for any TM:
-        ``"o-rich"``, ``"li-rich"``, ``"ni-rich"`` (alias ``"tm-rich"``).
-    supercell : in-plane repetitions (A, B) or (A, B, 1); ``None``: the smallest giving a
-        multiple of 10 TM with both widths >= ``min_width_A``.
-    symmetric, fix_bottom : passed to ``make_slab``.
-    min_width_A : minimum in-plane widths (Å) when ``supercell`` is ``None``: one value, or
-        (long, short) in either orientation.
-    n_samples, seed : sampling of TM arrangements when there are too many to enumerate.
-    """
-    from ssbflow.structures.slabs import make_slab
-
-    miller_t = tuple(int(h) for h in miller)
-    if len(miller_t) != 3 or not any(miller_t):
-        raise ValueError(f"miller must be three integers, not all zero; got {tuple(miller)}")
-    if thickness <= 0:
-        raise ValueError(f"thickness must be > 0 Å, got {thickness}")
-    if vacuum <= 0:
-        raise ValueError(f"vacuum must be > 0 Å, got {vacuum}")
-    if isinstance(termination, str) and termination.lower() == "tm-rich":
-        termination = "ni-rich"
-    slab = make_slab(layered_prototype(), miller_t, thickness=thickness, vacuum=vacuum,
-                     termination=termination, symmetric=symmetric, fix_bottom=fix_bottom)
-    if supercell is None:
-        reps = _slab_supercell(slab, min_width_A)
-    else:
-        reps3 = tuple(supercell) + (1,) * (3 - len(tuple(supercell)))
-        full = _check_positive_ints("supercell", reps3, 3)
-        if full[2] != 1:
-            raise ValueError(f"supercell of a slab repeats in-plane only; got C = {full[2]}")
-        reps = full[:2]
-        n_tm = len(_tm_indices(slab)) * reps[0] * reps[1]
-        if n_tm % NCM811_TM_UNIT:
-            raise ValueError(
-                f"supercell {reps} gives {n_tm} TM sites; NCM811 (8:1:1) needs a multiple of "
-                f"{NCM811_TM_UNIT}"
-            )
-    slab.make_supercell([reps[0], reps[1], 1])
-    decorated, _ = order_ncm811_tm(slab, None, n_samples, seed)
-    return by_element(decorated)
-
-
 def _build_lco(options: BuildOptions) -> Structure:
     return lco(options.supercell or (1, 1, 1))
 
@@ -519,17 +424,9 @@ def _build_ncm811(options: BuildOptions) -> Structure:
     return ncm811(options.supercell)
 
 
-def _build_ncm811_slab(options: BuildOptions) -> Structure:
-    kwargs = {k: v for k, v in options.given().items()}
-    return ncm811_slab(**kwargs)
-
-
 CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("lco", "LiCoO2, R-3m (hexagonal cell, 3 f.u.; --supercell repeats it)",
                  _build_lco, frozenset({"supercell"})),
     CatalogEntry("ncm811", "LiNi0.8Co0.1Mn0.1O2, R-3m, 10-TM cell, lowest-Ewald TM order",
                  _build_ncm811, frozenset({"supercell"})),
-    CatalogEntry("ncm811-slab", "NCM811 slab, default (104), TM ordered, bottom fixed",
-                 _build_ncm811_slab,
-                 frozenset({"miller", "thickness", "vacuum", "termination", "supercell"})),
 )

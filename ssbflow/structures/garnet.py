@@ -7,10 +7,8 @@ ordered model must pick 56 of the 120 sites per cell without occupying two sites
 :data:`LI_LI_MIN_A` (face-sharing 24d/96h pairs and the two 96h halves of one octahedral
 cage). :func:`llzo_cubic` picks the ordering of lowest Ewald energy found by simulated
 annealing from several random starts; :func:`llzto` does the same for the Ta and Li-vacancy
-arrangement. Pymatgen's ``EwaldMinimizer`` (used by ``OrderDisorderedStructureTransformation``)
-cannot impose the Li-Li exclusion rule and its exact search does not scale to choosing 56 of
-120 sites, hence the small annealer written here on top of pymatgen's ``EwaldSummation``
-interaction matrix.
+arrangement. Both use :func:`ssbflow.structures.ordering.lowest_ewald_ordering` (which says
+why not pymatgen's ``EwaldMinimizer``).
 """
 
 from __future__ import annotations
@@ -18,14 +16,19 @@ from __future__ import annotations
 import copy
 import functools
 import warnings
-from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
 from pymatgen.core import Lattice, Structure
-from pymatgen.core.ewald import EwaldSummation
 
 from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+from ssbflow.structures.ordering import (
+    Anneal,
+    Group,
+    OrderingResult,
+    ewald_matrix_per_unit_charge,
+    lowest_ewald_ordering,
+)
 
 #: Reference CIF of ordered tetragonal LLZO (package data; see data/structures/SOURCES.md).
 LLZO_TETRAGONAL_CIF = "LLZO_tetragonal_I41acd_hofmann.cif"
@@ -53,6 +56,9 @@ LI_LI_MIN_A = 1.7
 
 #: Li atoms per cubic cell of Li7La3Zr2O12 (Z = 8).
 LI_PER_CELL = 56
+
+#: Point charges (e) of the labels the Ewald ordering places ("Vac": empty Li site).
+_LABEL_CHARGES = {"Li": 1.0, "Vac": 0.0, "Zr": 4.0, "Ta": 5.0}
 
 
 def _decorate(structure: Structure) -> Structure:
@@ -115,159 +121,6 @@ def cubic_llzo_sites(a_A: float = LLZO_CUBIC_A_A) -> Structure:
     return _decorate(structure)
 
 
-def unit_charge_ewald_matrix(structure: Structure) -> np.ndarray:
-    """Ewald interaction matrix ``A`` (eV per e²) of the sites of ``structure``.
-
-    For any charge vector ``q`` on these sites with ``sum(q) == 0`` (a vacancy is ``q = 0``),
-    ``q @ A @ q`` is the Ewald energy in eV. Built from pymatgen's ``EwaldSummation``
-    (real + reciprocal + self terms) of ``structure``'s own oxidation states, divided by
-    ``q_i q_j``; every site must carry a non-zero oxidation state.
-    """
-    charges = np.array([site.specie.oxi_state for site in structure], dtype=float)
-    if np.any(charges == 0):
-        raise ValueError("structure: every site needs a non-zero oxidation state")
-    matrix = EwaldSummation(structure).total_energy_matrix
-    return matrix / np.outer(charges, charges)
-
-
-@dataclass
-class AnnealResult:
-    """Outcome of :func:`anneal_occupation`.
-
-    Attributes
-    ----------
-    occupied : bool mask over the candidate sites.
-    energy_eV : Ewald energy of the best arrangement found.
-    start_energies_eV : Ewald energies of the random starting arrangements.
-    """
-
-    occupied: np.ndarray
-    energy_eV: float
-    start_energies_eV: list[float]
-
-
-def random_valid_occupation(
-    start: np.ndarray,
-    conflicts: np.ndarray,
-    rng: np.random.Generator,
-    n_moves: int = 3000,
-) -> np.ndarray:
-    """A random arrangement reached by ``n_moves`` random conflict-free swaps from ``start``.
-
-    Infinite-temperature random walk over the same moves as :func:`anneal_occupation`
-    (empty one occupied site, fill one empty site that conflicts with no other occupied
-    site); ``start`` must itself be conflict-free.
-    """
-    occ = np.asarray(start, dtype=bool).copy()
-    n_block = conflicts[:, occ].sum(axis=1)
-    for _ in range(n_moves):
-        i = rng.choice(np.flatnonzero(occ))
-        j = rng.choice(np.flatnonzero(~occ))
-        if n_block[j] - int(conflicts[j, i]) > 0:
-            continue
-        occ[i], occ[j] = False, True
-        n_block += conflicts[:, j].astype(int) - conflicts[:, i].astype(int)
-    return occ
-
-
-def _greedy_occupation(
-    n_sites: int, n_occupied: int, conflicts: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
-    """A random conflict-free set of ``n_occupied`` sites by greedy filling (with retries)."""
-    for _ in range(200):
-        occupied = np.zeros(n_sites, dtype=bool)
-        blocked = np.zeros(n_sites, dtype=bool)
-        for i in rng.permutation(n_sites):
-            if not blocked[i]:
-                occupied[i] = True
-                blocked |= conflicts[i]
-                blocked[i] = True
-                if occupied.sum() == n_occupied:
-                    return occupied
-    raise ValueError(
-        f"cannot place {n_occupied} ions on {n_sites} sites without a forbidden close pair"
-    )
-
-
-def anneal_occupation(
-    interaction_eV: np.ndarray,
-    field_eV: np.ndarray,
-    n_occupied: int,
-    conflicts: np.ndarray | None = None,
-    n_starts: int = 6,
-    n_steps: int = 6000,
-    kT_start_eV: float = 1.0,
-    kT_end_eV: float = 0.005,
-    seed: int = 0,
-    initial: list[np.ndarray] | None = None,
-) -> AnnealResult:
-    """Choose ``n_occupied`` of ``n`` sites minimising ``E = Σ h_i n_i + Σ_ij A_ij n_i n_j``.
-
-    Metropolis swaps (one occupied site emptied, one empty site filled) with a geometric
-    temperature schedule, from the ``initial`` arrangements (or one greedy random filling)
-    and ``n_starts`` random arrangements made from the first of them by
-    :func:`random_valid_occupation`; the lowest arrangement over all runs is returned.
-
-    Parameters
-    ----------
-    interaction_eV
-        Symmetric (n, n) matrix ``A`` (diagonal = self energy of a site).
-    field_eV
-        (n,) linear term ``h`` (interaction with the fixed part of the cell, both orders).
-    n_occupied
-        Number of sites to occupy.
-    conflicts
-        (n, n) bool matrix of pairs that may not both be occupied.
-    n_starts, n_steps, kT_start_eV, kT_end_eV, seed
-        Annealing parameters (independent starts, swap attempts per start, temperatures).
-    initial
-        Extra starting arrangements (bool masks), e.g. a known ordering.
-    """
-    n_sites = len(field_eV)
-    if not 0 < n_occupied <= n_sites:
-        raise ValueError(f"n_occupied must be in 1..{n_sites}, got {n_occupied}")
-    if conflicts is None:
-        conflicts = np.zeros((n_sites, n_sites), dtype=bool)
-    rng = np.random.default_rng(seed)
-    diag = np.diag(interaction_eV)
-
-    def energy(occ: np.ndarray) -> float:
-        idx = np.flatnonzero(occ)
-        return float(field_eV[idx].sum() + interaction_eV[np.ix_(idx, idx)].sum())
-
-    starts = [np.asarray(m, dtype=bool).copy() for m in (initial or [])]
-    if not starts:
-        starts.append(_greedy_occupation(n_sites, n_occupied, conflicts, rng))
-    starts += [random_valid_occupation(starts[0], conflicts, rng) for _ in range(n_starts)]
-    start_energies = [energy(s) for s in starts]
-    best_occ, best_e = starts[0].copy(), start_energies[0]
-    temps = np.geomspace(kT_start_eV, kT_end_eV, n_steps)
-    for occ in starts:
-        occ = occ.copy()
-        potential = interaction_eV[:, occ].sum(axis=1)  # Σ_{l occupied} A_kl
-        n_block = conflicts[:, occ].sum(axis=1)  # occupied conflicting neighbours
-        e_now = energy(occ)
-        for kT in temps:
-            i = rng.choice(np.flatnonzero(occ))
-            j = rng.choice(np.flatnonzero(~occ))
-            # j may not conflict with any occupied site other than i
-            if n_block[j] - int(conflicts[j, i]) > 0:
-                continue
-            delta = (
-                field_eV[j] + diag[j] + 2.0 * (potential[j] - interaction_eV[j, i])
-                - field_eV[i] - diag[i] - 2.0 * (potential[i] - diag[i])
-            )
-            if delta <= 0 or rng.random() < np.exp(-delta / kT):
-                occ[i], occ[j] = False, True
-                potential += interaction_eV[:, j] - interaction_eV[:, i]
-                n_block += conflicts[:, j].astype(int) - conflicts[:, i].astype(int)
-                e_now += delta
-                if e_now < best_e - 1e-9:
-                    best_e, best_occ = e_now, occ.copy()
-    return AnnealResult(occupied=best_occ, energy_eV=energy(best_occ),
-                        start_energies_eV=start_energies)
-
-
 def _tetragonal_ordering_on_cubic_sites(sites: Structure) -> np.ndarray:
     """Mask of the cubic Li sites nearest to the Li of the tetragonal reference cell.
 
@@ -286,7 +139,7 @@ def _tetragonal_ordering_on_cubic_sites(sites: Structure) -> np.ndarray:
 
 def order_cubic_llzo(
     a_A: float = LLZO_CUBIC_A_A, n_starts: int = 6, n_steps: int = 6000, seed: int = 0
-) -> tuple[Structure, AnnealResult]:
+) -> tuple[Structure, OrderingResult]:
     """Cubic LLZO ordering of lowest Ewald energy; returns the structure and the search record.
 
     See :func:`llzo_cubic`. The search is deterministic, so results are cached per
@@ -302,28 +155,25 @@ def order_cubic_llzo(
 @functools.lru_cache(maxsize=4)
 def _order_cubic_llzo_cached(
     a_A: float, n_starts: int, n_steps: int, seed: int
-) -> tuple[Structure, AnnealResult]:
+) -> tuple[Structure, OrderingResult]:
     sites = cubic_llzo_sites(a_A)
     charges = np.array([s.specie.oxi_state for s in sites])
-    matrix = unit_charge_ewald_matrix(sites)
-    li = np.array([s.specie.symbol == "Li" for s in sites])
-    li_idx, fw_idx = np.flatnonzero(li), np.flatnonzero(~li)
-    dist = sites.distance_matrix[np.ix_(li_idx, li_idx)]
-    conflicts = (dist < LI_LI_MIN_A) & ~np.eye(len(li_idx), dtype=bool)
-    field = 2.0 * matrix[np.ix_(li_idx, fw_idx)] @ charges[fw_idx]
-    interaction = matrix[np.ix_(li_idx, li_idx)]
+    li_idx = np.array([i for i, s in enumerate(sites) if s.specie.symbol == "Li"])
+    exclusive = (sites.distance_matrix < LI_LI_MIN_A) & ~np.eye(len(sites), dtype=bool)
+    group = Group(tuple(int(i) for i in li_idx),
+                  {"Li": LI_PER_CELL, "Vac": len(li_idx) - LI_PER_CELL})
     initial = []
     tet_mask = _tetragonal_ordering_on_cubic_sites(sites)
-    if tet_mask.sum() == LI_PER_CELL and not (conflicts & np.outer(tet_mask, tet_mask)).any():
-        initial.append(tet_mask)
-    result = anneal_occupation(interaction, field, LI_PER_CELL, conflicts, n_starts=n_starts,
-                               n_steps=n_steps, seed=seed, initial=initial)
-    constant = float(charges[fw_idx] @ matrix[np.ix_(fw_idx, fw_idx)] @ charges[fw_idx])
-    result.energy_eV += constant
-    result.start_energies_eV = [e + constant for e in result.start_energies_eV]
-    empty = li_idx[~result.occupied]
+    if tet_mask.sum() == LI_PER_CELL and not (
+            exclusive[np.ix_(li_idx, li_idx)] & np.outer(tet_mask, tet_mask)).any():
+        initial.append({int(i): "Li" if m else "Vac" for i, m in zip(li_idx, tet_mask,
+                                                                      strict=True)})
+    result = lowest_ewald_ordering(
+        ewald_matrix_per_unit_charge(sites), charges, [group], _LABEL_CHARGES, seed=seed,
+        anneal=Anneal(n_starts=n_starts, n_steps=n_steps), exclusive=exclusive,
+        initial=initial)
     ordered = sites.copy()
-    ordered.remove_sites(list(empty))
+    ordered.remove_sites([i for i, lab in result.labels.items() if lab == "Vac"])
     return ordered, result
 
 
@@ -409,89 +259,25 @@ def llzto(
     if n_ta == 0:
         cell.properties["x_Ta"] = 0.0
         return cell
+    if n_ta > min(len(zr_idx), len(li_idx)):
+        raise ValueError(f"x: cannot substitute {n_ta} Ta and remove {n_ta} Li in this cell")
     charges = np.array([s.specie.oxi_state for s in cell])
-    matrix = unit_charge_ewald_matrix(cell)
-    # Variables: Ta occupation on Zr sites (adds +1 e each) and vacancies on Li (adds -1 e).
-    # With delta-charge d on variable sites, E = E0 + 2 d·(A q0) + d^T A d.
-    var = np.concatenate([zr_idx, li_idx])
-    sign = np.concatenate([np.ones(len(zr_idx)), -np.ones(len(li_idx))])
-    base_potential = matrix[var] @ charges
-    # Two independent groups of equal size n_ta: anneal them jointly by treating the choice
-    # as occupation of 2*n_ta "defects"; swaps stay inside a group (see _anneal_two_groups).
-    occupied, energy, starts = _anneal_two_groups(
-        matrix[np.ix_(var, var)] * np.outer(sign, sign),
-        2.0 * sign * base_potential,
-        len(zr_idx), n_ta, n_starts, n_steps, seed,
-    )
-    e0 = float(charges @ matrix @ charges)
-    ta_sites = zr_idx[occupied[: len(zr_idx)]]
-    vac_sites = li_idx[occupied[len(zr_idx):]]
+    # Ta on Zr sites and vacancies on Li sites, two groups annealed together (the last
+    # label of each group, Zr and Li, is the host the moving Ta / vacancy swaps with).
+    groups = [Group(tuple(int(i) for i in zr_idx), {"Ta": n_ta, "Zr": len(zr_idx) - n_ta}),
+              Group(tuple(int(i) for i in li_idx), {"Vac": n_ta, "Li": len(li_idx) - n_ta})]
+    result = lowest_ewald_ordering(
+        ewald_matrix_per_unit_charge(cell), charges, groups, _LABEL_CHARGES, seed=seed,
+        anneal=Anneal(n_starts=n_starts, n_steps=n_steps))
     doped = cell.copy()
-    for i in ta_sites:
-        doped.replace(int(i), "Ta5+", properties=dict(doped[int(i)].properties))
-    doped.remove_sites([int(i) for i in vac_sites])
+    for i, lab in result.labels.items():
+        if lab == "Ta":
+            doped.replace(i, "Ta5+", properties=dict(doped[i].properties))
+    doped.remove_sites([i for i, lab in result.labels.items() if lab == "Vac"])
     doped.properties["x_Ta"] = x_real
-    doped.properties["ewald_energy_eV"] = energy + e0
-    doped.properties["ewald_start_energies_eV"] = [e + e0 for e in starts]
+    doped.properties["ewald_energy_eV"] = result.energy_eV
+    doped.properties["ewald_start_energies_eV"] = result.sampled_energies_eV.tolist()
     return doped
-
-
-def _anneal_two_groups(
-    interaction: np.ndarray,
-    field: np.ndarray,
-    n_first: int,
-    n_each: int,
-    n_starts: int,
-    n_steps: int,
-    seed: int,
-) -> tuple[np.ndarray, float, list[float]]:
-    """Choose ``n_each`` sites in ``[0, n_first)`` and ``n_each`` in ``[n_first, n)``.
-
-    Minimises ``field·m + m^T interaction m`` over 0/1 masks ``m`` by Metropolis swaps
-    inside each group, geometric temperature schedule 1 eV -> 5 meV.
-    """
-    n = len(field)
-    rng = np.random.default_rng(seed)
-    groups = [np.arange(n_first), np.arange(n_first, n)]
-    if n_each > len(groups[0]) or n_each > len(groups[1]):
-        raise ValueError(f"x: cannot substitute {n_each} sites in this cell")
-    diag = np.diag(interaction)
-
-    def energy(mask: np.ndarray) -> float:
-        idx = np.flatnonzero(mask)
-        return float(field[idx].sum() + interaction[np.ix_(idx, idx)].sum())
-
-    starts = []
-    for _ in range(n_starts):
-        mask = np.zeros(n, dtype=bool)
-        for g in groups:
-            mask[rng.choice(g, n_each, replace=False)] = True
-        starts.append(mask)
-    start_energies = [energy(m) for m in starts]
-    best_mask, best_e = starts[0].copy(), start_energies[0]
-    temps = np.geomspace(1.0, 0.005, n_steps)
-    for mask in starts:
-        mask = mask.copy()
-        potential = interaction[:, mask].sum(axis=1)
-        e_now = energy(mask)
-        for kT in temps:
-            g = groups[int(rng.integers(2))]
-            in_g = mask[g]
-            if in_g.all():
-                continue
-            i = rng.choice(g[in_g])
-            j = rng.choice(g[~in_g])
-            delta = (
-                field[j] + diag[j] + 2.0 * (potential[j] - interaction[j, i])
-                - field[i] - diag[i] - 2.0 * (potential[i] - diag[i])
-            )
-            if delta <= 0 or rng.random() < np.exp(-delta / kT):
-                mask[i], mask[j] = False, True
-                potential += interaction[:, j] - interaction[:, i]
-                e_now += delta
-                if e_now < best_e - 1e-9:
-                    best_e, best_mask = e_now, mask.copy()
-    return best_mask, energy(best_mask), start_energies
 
 
 def bulk_supercell(structure: Structure, supercell: tuple[int, int, int]) -> Structure:

@@ -29,13 +29,13 @@ from collections.abc import Sequence
 import numpy as np
 from pymatgen.core import Lattice, Species, Structure
 
-from ssbflow.structures._ordering import (
+from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+from ssbflow.structures.ordering import (
     Group,
     OrderingResult,
+    ewald_matrix_per_unit_charge,
     lowest_ewald_ordering,
-    unit_charge_ewald_matrix,
 )
-from ssbflow.structures.catalog import BuildOptions, CatalogEntry
 
 #: Doubled-perovskite lattice parameters of Li0.33La0.56TiO3 (Å).
 LLTO_A_A = 3.87
@@ -108,7 +108,7 @@ def llto_with_ordering(
     n_sites = len(rich) + len(poor)
     n_li, n_la = llto_site_counts(n_sites)
     n_vac = n_sites - n_li - n_la
-    matrix = unit_charge_ewald_matrix(frame)
+    matrix = ewald_matrix_per_unit_charge(frame)
     fixed = np.array([0.0 if lab else float(s.specie.oxi_state)
                       for s, lab in zip(frame, layer, strict=True)])
     if la_poor_share is None:

@@ -5,21 +5,19 @@ What is added on top of the generator:
 - Miller indices refer to the bulk *as given* (e.g. the conventional cell), but the slab is
   cut from the primitive cell, so a body-centred crystal gets the thinnest repeat unit
   (half a conventional cell for LLZO (001)).
-- The slab is re-expressed with the in-plane cell Gauss-reduced (most orthogonal), the surface
-  normal along +z and ``c`` perpendicular to the surface; the vacuum is exactly what was
-  asked: the gap between the top atom and the periodic image of the bottom atom.
+- The slab is re-expressed (:mod:`ssbflow.structures.slab_frame`) with the in-plane cell
+  Gauss-reduced (most orthogonal), the surface normal along +z and ``c`` perpendicular to
+  the surface; the vacuum is exactly what was asked: the gap between the top atom and the
+  periodic image of the bottom atom.
   (The generator's own padding is a whole number of bulk repeats and its ``c`` is oblique.)
 - The thickness is the measured distance between the top and the bottom atom, at least
   ``thickness``: whole repeat units are added until it is.
 - Terminations are listed with the composition of their top layer and the dipole along the
   normal, and can be chosen by index or by name (``"la-rich"``: the termination whose top
   layer holds the most La).
-- Optional dipole compensation (``compensate_with="Li"``): a stoichiometric slab whose two
-  surfaces differ carries a dipole along the normal; above a few e·Å its potential step closes
-  the gap (the "polar catastrophe") and a DFT SCF does not converge. The outermost ions of one
-  element are moved by one repeat vector of the bulk to the equivalent bulk sites beyond the
-  opposite surface, as many as make the dipole smallest (a Tasker-type reconstruction;
-  pymatgen's ``Slab.get_tasker2_slabs`` needs a symmetric slab and moves half of a layer).
+- Optional dipole compensation (``compensate_with="Li"``, see
+  :mod:`ssbflow.structures.slab_dipole`): the outermost ions of one element move to their
+  bulk sites beyond the opposite surface until the dipole along the normal is smallest.
 - Selective dynamics (site property ``selective_dynamics``) fix the bottom ``fix_bottom``
   fraction of the thickness; site property ``surface_layer`` marks the top layer.
 """
@@ -34,16 +32,23 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from pymatgen.core import Composition, Lattice, Structure
+from pymatgen.core import Composition, Structure
 from pymatgen.core.surface import Slab, SlabGenerator
 
 from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+from ssbflow.structures.slab_dipole import (
+    compensate_dipole,
+    dipole_eA,
+    guessed_element_charges,
+)
+from ssbflow.structures.slab_frame import (
+    rebox,
+    top_layer_mask,
+    z_extent_A,
+)
 
 #: A slab whose dipole along the normal exceeds this (e·Å) is reported as polar.
 POLAR_TOL_EA = 0.1
-
-#: Atoms within this height (Å) of the topmost atom form the "top layer".
-SURFACE_LAYER_DEPTH_A = 1.0
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,8 @@ class Termination:
     Attributes
     ----------
     index : position in the list; pass it to :func:`make_slab` as ``termination``.
-    surface_composition : formula of the top layer (atoms within
-        :data:`SURFACE_LAYER_DEPTH_A` of the topmost atom), e.g. ``"Li4La2O4"``.
+    surface_composition : formula of the top layer (atoms within ``SURFACE_LAYER_DEPTH_A``
+        of :mod:`~ssbflow.structures.slab_frame` of the topmost atom), e.g. ``"Li4La2O4"``.
     dipole_eA : dipole moment along the surface normal (e·Å) from the oxidation states
         (``nan`` when the bulk has none and none can be guessed).
     symmetric : top and bottom surfaces related by symmetry (pymatgen ``Slab.is_symmetric``).
@@ -120,148 +125,6 @@ def _primitive_miller(bulk: Structure, prim: Structure, miller: tuple[int, int, 
     raise ValueError(f"miller {miller} could not be expressed in the primitive cell")
 
 
-def _gauss_reduce(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lagrange-Gauss reduction of a 2D lattice basis (shortest, most orthogonal pair).
-
-    Written here because pymatgen's LLL reduction acts on all three slab vectors and may
-    move ``c`` into the surface plane.
-    """
-    a, b = a.copy(), b.copy()
-    for _ in range(100):
-        if np.dot(b, b) < np.dot(a, a):
-            a, b = b, a
-        m = round(float(np.dot(a, b) / np.dot(a, a)))
-        if m == 0:
-            break
-        b = b - m * a
-    return a, b
-
-
-def _orient(slab: Structure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """In-plane vectors and Cartesian positions with the surface normal along +z.
-
-    Returns (a, b, cart) in a frame where a is along x, b in the xy plane and the slab's
-    c direction (away from the bottom surface) has positive z.
-    """
-    a0, b0, c0 = slab.lattice.matrix
-    a, b = _gauss_reduce(a0, b0)
-    normal = np.cross(a, b)
-    if np.dot(normal, c0) < 0:
-        b = -b
-        normal = -normal
-    ez = normal / np.linalg.norm(normal)
-    ex = a / np.linalg.norm(a)
-    ey = np.cross(ez, ex)
-    rot = np.array([ex, ey, ez])
-    a_r, b_r = rot @ a, rot @ b
-    a_r[2] = b_r[2] = 0.0
-    # unwrap along the normal: the generator's slab is contiguous in fractional c
-    frac_c = slab.frac_coords[:, 2]
-    frac_c = frac_c - np.floor(frac_c.min())
-    cart = (slab.frac_coords[:, :2] @ slab.lattice.matrix[:2] + np.outer(frac_c, c0)) @ rot.T
-    return a_r, b_r, cart
-
-
-def _rebox(slab: Structure, vacuum: float) -> Structure:
-    """Orthogonal cell: c along z with exactly ``vacuum`` Å between the slab and its image."""
-    a, b, cart = _orient(slab)
-    z = cart[:, 2]
-    extent = float(z.max() - z.min())
-    cart[:, 2] = z - z.min() + vacuum / 2.0
-    lattice = Lattice([a, b, [0.0, 0.0, extent + vacuum]])
-    frac = lattice.get_fractional_coords(cart)
-    frac[:, :2] -= np.floor(frac[:, :2])
-    props = {k: v for k, v in slab.site_properties.items() if k == "magmom"}
-    return Structure(lattice, slab.species, frac, site_properties=props or None)
-
-
-def _extent(structure: Structure) -> float:
-    z = structure.cart_coords[:, 2]
-    return float(z.max() - z.min())
-
-
-def _top_layer(structure: Structure, depth_A: float = SURFACE_LAYER_DEPTH_A) -> np.ndarray:
-    z = structure.cart_coords[:, 2]
-    return z >= z.max() - depth_A
-
-
-def _site_charges(structure: Structure,
-                  element_charges: dict[str, float] | None) -> np.ndarray | None:
-    """Formal charge of every site (oxidation states, else ``element_charges``)."""
-    charges = []
-    for site in structure:
-        q = getattr(site.specie, "oxi_state", None)
-        if q is None and element_charges is not None:
-            q = element_charges.get(site.specie.symbol)
-        if q is None:
-            return None
-        charges.append(float(q))
-    return np.array(charges)
-
-
-def _dipole_eA(structure: Structure, element_charges: dict[str, float] | None = None) -> float:
-    """Dipole along z (e·Å) from the sites' oxidation states, else ``element_charges``."""
-    charges = _site_charges(structure, element_charges)
-    if charges is None:
-        return float("nan")
-    z = structure.cart_coords[:, 2]
-    return float(np.sum(charges * (z - z.mean())))
-
-
-def _compensate_dipole(slab: Slab, element: str,
-                       element_charges: dict[str, float] | None) -> tuple[Structure, dict]:
-    """Move the outermost ``element`` ions to their bulk-equivalent sites beyond the opposite
-    surface (one bulk repeat vector away) until the dipole along the normal is smallest.
-
-    Returns the new structure (same lattice and species, ``magmom`` kept) and a record
-    ``{"element", "moved", "dipole_before_eA", "dipole_after_eA"}``.
-    """
-    charges = _site_charges(slab, element_charges)
-    if charges is None:
-        raise ValueError(f"compensate_with={element!r}: the bulk has no oxidation states and "
-                         "none could be guessed, so the slab dipole is unknown")
-    members = np.array([site.specie.symbol == element for site in slab])
-    if not members.any():
-        raise ValueError(f"compensate_with={element!r}: the slab has no {element}")
-    q = float(charges[members][0])
-    # one bulk repeat along the normal: the oriented unit cell's c (parallel to the slab's c)
-    repeat = slab.oriented_unit_cell.lattice.matrix[2]
-    a, b, _ = slab.lattice.matrix
-    normal = np.cross(a, b)
-    height = abs(float(np.dot(repeat, normal / np.linalg.norm(normal))))
-    z = _orient(slab)[2][:, 2]  # heights along the outward normal, slab unwrapped
-    frac = slab.frac_coords.copy()
-    before = float(np.sum(charges * (z - z.mean())))
-    # each ion moved from the side its charge sign points to changes the dipole by -|q| h
-    n_move = round(abs(before) / (abs(q) * height))
-    down = (before > 0) == (q > 0)
-    candidates = np.flatnonzero(members)
-    order = candidates[np.argsort(-z[candidates] if down else z[candidates], kind="stable")]
-    moved = order[:min(n_move, len(order) // 2)]
-    step = slab.lattice.get_fractional_coords(repeat) * (-1.0 if down else 1.0)
-    frac[moved] += step
-    z_new = z.copy()
-    z_new[moved] += -height if down else height
-    after = float(np.sum(charges * (z_new - z_new.mean())))
-    props = {k: v for k, v in slab.site_properties.items() if k == "magmom"}
-    result = Structure(slab.lattice, slab.species, frac, site_properties=props or None)
-    record = {"element": element, "moved": len(moved),
-              "dipole_before_eA": before, "dipole_after_eA": after}
-    return result, record
-
-
-def _element_charges(bulk: Structure) -> dict[str, float] | None:
-    """Guessed charge per element when the bulk carries no oxidation states (for dipoles
-    only; the slab keeps the bulk's species as given). ``None`` when no guess exists."""
-    if all(getattr(sp, "oxi_state", None) is not None for sp in bulk.species):
-        return None
-    try:
-        guesses = bulk.composition.oxi_state_guesses()
-    except (ValueError, KeyError):
-        return None
-    return {str(el): float(q) for el, q in guesses[0].items()} if guesses else None
-
-
 @contextlib.contextmanager
 def _quiet_spglib():
     """Silence spglib's deprecation chatter emitted through pymatgen's symmetry finder."""
@@ -301,7 +164,7 @@ def _slabs_for(
     n_units = max(1, math.ceil(thickness / height))
     for _ in range(4):
         slabs, _ = _generate(key, miller, n_units, symmetric)
-        if slabs and min(_extent(_rebox(s, 10.0)) for s in slabs) >= thickness - 1e-6:
+        if slabs and min(z_extent_A(rebox(s, 10.0)) for s in slabs) >= thickness - 1e-6:
             return list(slabs), n_units
         if not slabs:
             break
@@ -311,8 +174,8 @@ def _slabs_for(
 
 def _describe(index: int, slab: Slab, vacuum: float,
               element_charges: dict[str, float] | None = None) -> Termination:
-    boxed = _rebox(slab, vacuum)
-    top = _top_layer(boxed)
+    boxed = rebox(slab, vacuum)
+    top = top_layer_mask(boxed)
     symbols = [boxed[i].specie.symbol for i in np.flatnonzero(top)]
     z = boxed.cart_coords[:, 2]
     depths = tuple(
@@ -325,7 +188,7 @@ def _describe(index: int, slab: Slab, vacuum: float,
             symmetric = bool(slab.is_symmetric())
     except Exception:  # symmetry-finder failure: report as not symmetric
         symmetric = False
-    dipole = _dipole_eA(boxed, element_charges)
+    dipole = dipole_eA(boxed, element_charges)
     if np.isfinite(dipole):
         polar = abs(dipole) > POLAR_TOL_EA
     else:  # no charges known: pymatgen's own test
@@ -375,7 +238,7 @@ def list_terminations(
     miller = _check_miller(miller)
     thickness = _check_positive("thickness", thickness)
     vacuum = _check_positive("vacuum", vacuum)
-    charges = _element_charges(bulk)
+    charges = guessed_element_charges(bulk)
     slabs, _ = _slabs_for(bulk, miller, thickness, False)
     return [_describe(i, s, vacuum, charges) for i, s in enumerate(slabs)]
 
@@ -476,7 +339,7 @@ def make_slab(
         raise ValueError(f"supercell must be two integers (na, nb), got {supercell!r}") from None
     if na < 1 or nb < 1:
         raise ValueError(f"supercell must be two integers >= 1, got {supercell!r}")
-    charges = _element_charges(bulk)
+    charges = guessed_element_charges(bulk)
     slabs, _ = _slabs_for(bulk, miller, thickness, False)
     terms = [_describe(i, s, vacuum, charges) for i, s in enumerate(slabs)]
     index = _choose(terms, termination)
@@ -499,17 +362,17 @@ def make_slab(
             )
     compensation = None
     if compensate_with is not None and not is_symmetric:
-        slab, compensation = _compensate_dipole(slab, str(compensate_with), charges)
-    result = _rebox(slab, vacuum)
+        slab, compensation = compensate_dipole(slab, str(compensate_with), charges)
+    result = rebox(slab, vacuum)
     if (na, nb) != (1, 1):
         result.make_supercell([na, nb, 1])
     z = result.cart_coords[:, 2]
     z_fix = z.min() + float(fix_bottom) * (z.max() - z.min())
     fixed = (z < z_fix - 1e-6) if fix_bottom > 0 else np.zeros(len(z), dtype=bool)
     result.add_site_property("selective_dynamics", [[not f] * 3 for f in fixed])
-    result.add_site_property("surface_layer", [bool(t) for t in _top_layer(result)])
+    result.add_site_property("surface_layer", [bool(t) for t in top_layer_mask(result)])
     result.properties.update(
-        miller=list(miller), termination=index, thickness_A=_extent(result),
+        miller=list(miller), termination=index, thickness_A=z_extent_A(result),
         vacuum_A=vacuum, symmetric=is_symmetric, dipole_compensation=compensation,
     )
     return result
@@ -573,31 +436,3 @@ CATALOG: tuple[CatalogEntry, ...] = (
         frozenset({"miller", "thickness", "vacuum", "termination", "supercell"}),
     ),
 )
-
-
-def vacuum_gap_z(structure: Structure) -> tuple[float, float]:
-    """The widest empty gap along z of a slab (c along z), periodic.
-
-    Returns
-    -------
-    (z_low, z_high)
-        Cartesian z (Å) of the atom below the gap and of the atom above it; ``z_high`` may
-        exceed ``c`` when the gap crosses the cell boundary.
-    """
-    c_z = float(structure.lattice.matrix[2, 2])
-    z = np.sort(np.mod(structure.cart_coords[:, 2], c_z))
-    gaps = np.diff(np.append(z, z[0] + c_z))
-    widest = int(np.argmax(gaps))
-    return float(z[widest]), float(z[widest] + gaps[widest])
-
-
-def put_vacuum_on_top(structure: Structure, margin: float = 1.0) -> Structure:
-    """The slab shifted along z so that its lowest atom is ``margin`` Å above the cell's
-    origin plane and the vacuum gap lies at the top of the cell (site properties kept)."""
-    if margin < 0:
-        raise ValueError(f"margin must be >= 0 Å, got {margin}")
-    _, z_high = vacuum_gap_z(structure)
-    shifted = structure.copy()
-    shifted.translate_sites(list(range(len(shifted))), [0, 0, margin - z_high],
-                            frac_coords=False, to_unit_cell=True)
-    return shifted

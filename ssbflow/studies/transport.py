@@ -433,8 +433,8 @@ def run_ncm_pvdf(out: str | Path, settings: NcmPvdfSettings | None = None) -> di
     from ssbflow.io import write_structure
     from ssbflow.methods.md import mlip_calculator
     from ssbflow.methods.neb import _atoms, vacancy_hop_endpoints
-    from ssbflow.structures.cathodes import ncm811_slab
-    from ssbflow.structures.polymers import polymer_on_slab
+    from ssbflow.structures.cathode_slabs import ncm811_slab
+    from ssbflow.structures.polymer_packing import polymer_on_slab
 
     cfg = settings or NcmPvdfSettings()
     out = Path(out)

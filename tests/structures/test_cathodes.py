@@ -140,7 +140,7 @@ def test_ncm811_bad_input(kwargs, word):
 @pytest.fixture(scope="module")
 def slab104():
     pytest.importorskip("ssbflow.structures.slabs")
-    from ssbflow.structures.cathodes import ncm811_slab
+    from ssbflow.structures.cathode_slabs import ncm811_slab
 
     return ncm811_slab((1, 0, 4), thickness=10.0, vacuum=15.0)
 
@@ -169,7 +169,7 @@ def test_ncm811_104_slab_ratio_neutral_vacuum(slab104):
 
 def test_ncm811_003_slab_is_neutral():
     pytest.importorskip("ssbflow.structures.slabs")
-    from ssbflow.structures.cathodes import ncm811_slab
+    from ssbflow.structures.cathode_slabs import ncm811_slab
 
     slab = ncm811_slab((0, 0, 3), thickness=10.0, vacuum=12.0)
     assert _charge(slab) == 0
@@ -185,7 +185,7 @@ def test_ncm811_003_slab_is_neutral():
      ({"thickness": 0.0}, "thickness")],
 )
 def test_ncm811_slab_bad_input(kwargs, word):
-    from ssbflow.structures.cathodes import ncm811_slab
+    from ssbflow.structures.cathode_slabs import ncm811_slab
 
     with pytest.raises(ValueError, match=word):
         ncm811_slab(**kwargs)
@@ -232,7 +232,7 @@ def test_ncm811_candidates_are_distinct_and_ranked(ncm):
 @pytest.mark.parametrize(("termination", "top"), [("tm-rich", TM), ("o-rich", ("O",))])
 def test_ncm811_003_named_terminations(termination, top):
     pytest.importorskip("ssbflow.structures.slabs")
-    from ssbflow.structures.cathodes import ncm811_slab
+    from ssbflow.structures.cathode_slabs import ncm811_slab
 
     slab = ncm811_slab((0, 0, 3), termination=termination)
     z = slab.cart_coords[:, 2]

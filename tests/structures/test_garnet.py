@@ -12,6 +12,7 @@ from pymatgen.core.ewald import EwaldSummation
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from ssbflow.structures import garnet
+from ssbflow.structures.ordering import Group, random_walk
 
 OXI = {"Li": 1, "La": 3, "Zr": 4, "Ta": 5, "O": -2}
 
@@ -91,16 +92,19 @@ def test_ewald_matrix_energy_equals_direct_ewald(cubic, cubic_and_record):
 def test_ewald_chosen_cubic_ordering_is_lower_than_random_orderings(cubic):
     sites = garnet.cubic_llzo_sites()
     li_idx = np.array([i for i, s in enumerate(sites) if s.specie.symbol == "Li"])
-    dist = sites.distance_matrix[np.ix_(li_idx, li_idx)]
-    conflicts = (dist < garnet.LI_LI_MIN_A) & ~np.eye(len(li_idx), dtype=bool)
+    exclusive = (sites.distance_matrix < garnet.LI_LI_MIN_A) & ~np.eye(len(sites), dtype=bool)
     start = garnet._tetragonal_ordering_on_cubic_sites(sites)
+    group = Group(tuple(int(i) for i in li_idx), {"Li": garnet.LI_PER_CELL,
+                                                  "Vac": len(li_idx) - garnet.LI_PER_CELL})
+    start_labels = {int(i): "Li" if m else "Vac" for i, m in zip(li_idx, start, strict=True)}
     rng = np.random.default_rng(12345)
     chosen = EwaldSummation(cubic).total_energy
     for _ in range(5):
-        occ = garnet.random_valid_occupation(start, conflicts, rng, n_moves=4000)
-        assert occ.sum() == garnet.LI_PER_CELL
+        labels = random_walk([group], {"Li": 1.0, "Vac": 0.0}, start_labels, rng,
+                             exclusive=exclusive, n_moves=4000)
+        assert sum(lab == "Li" for lab in labels.values()) == garnet.LI_PER_CELL
         random_cell = sites.copy()
-        random_cell.remove_sites(list(li_idx[~occ]))
+        random_cell.remove_sites([i for i, lab in labels.items() if lab == "Vac"])
         assert min_distance(random_cell, "Li") >= 1.7
         assert charge_sum(random_cell) == 0
         assert chosen < EwaldSummation(random_cell).total_energy

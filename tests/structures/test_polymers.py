@@ -18,12 +18,10 @@ from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from ssbflow.structures.catalog import build
 from ssbflow.structures.cathodes import lco
+from ssbflow.structures.polymer_packing import fsi_anion, polymer_li_box, polymer_on_slab
 from ssbflow.structures.polymers import (
     beta_pvdf_crystal,
     dehydrofluorinated_pvdf_oligomer,
-    fsi_anion,
-    polymer_li_box,
-    polymer_on_slab,
     pvdf_chain_periodic,
     pvdf_oligomer,
 )

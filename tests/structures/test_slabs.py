@@ -11,6 +11,7 @@ from pymatgen.core import Composition, Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from ssbflow.structures import garnet, slabs
+from ssbflow.structures.slab_frame import SURFACE_LAYER_DEPTH_A
 
 OXI = {"Li": 1, "La": 3, "Zr": 4, "O": -2, "Co": 3}
 
@@ -90,7 +91,7 @@ def test_selective_dynamics_fix_bottom_half(llzo_default_slab):
     assert np.all(z[~fixed] >= cut - 1e-6)
     assert 0 < fixed.sum() < len(s)
     top = np.array(s.site_properties["surface_layer"])
-    assert np.all(z[top] >= z.max() - slabs.SURFACE_LAYER_DEPTH_A - 1e-9)
+    assert np.all(z[top] >= z.max() - SURFACE_LAYER_DEPTH_A - 1e-9)
     assert not np.any(fixed & top)
 
 
@@ -173,7 +174,7 @@ def test_terminations_listed_with_composition_and_dipole(llzo):
         assert q.sum() == 0
         assert t.dipole_eA == pytest.approx(float(q @ z), abs=1e-6)  # neutral: origin-free
         assert t.polar == (abs(t.dipole_eA) > slabs.POLAR_TOL_EA)
-        top = z >= z.max() - slabs.SURFACE_LAYER_DEPTH_A
+        top = z >= z.max() - SURFACE_LAYER_DEPTH_A
         counts = {el: sum(1 for i in np.flatnonzero(top) if s[i].specie.symbol == el)
                   for el in ("Li", "La", "Zr", "O")}
         assert Composition(t.surface_composition) == Composition(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pymatgen.core import Lattice, Structure
 
-from ssbflow.structures.slabs import put_vacuum_on_top, vacuum_gap_z
+from ssbflow.structures.slab_frame import put_vacuum_on_top, vacuum_gap_z
 
 
 def _slab_across_boundary() -> Structure:

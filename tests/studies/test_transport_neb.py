@@ -10,8 +10,8 @@ from pymatgen.core import Lattice, Structure
 
 from ssbflow.methods.md import mlip_calculator
 from ssbflow.methods.neb import _atoms, vacancy_hop_endpoints
-from ssbflow.structures.cathodes import ncm811_slab
-from ssbflow.structures.polymers import polymer_on_slab
+from ssbflow.structures.cathode_slabs import ncm811_slab
+from ssbflow.structures.polymer_packing import polymer_on_slab
 from ssbflow.studies.transport import (
     choose_subsurface_hop,
     energy_forces_calculator,

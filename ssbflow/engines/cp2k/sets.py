@@ -333,7 +333,7 @@ def _fix_components(flags: Any) -> str | bool:
 
 def vacuum_midpoint_z_A(structure: Structure) -> float:
     """Cartesian z (Å) of the middle of the widest empty gap along c (periodic)."""
-    from ssbflow.structures.slabs import vacuum_gap_z
+    from ssbflow.structures.slab_frame import vacuum_gap_z
 
     low, high = vacuum_gap_z(structure)
     return float(np.mod((low + high) / 2, structure.lattice.matrix[2, 2]))

@@ -188,7 +188,7 @@ def run_polymer_li_diffusion(out: str | Path, settings: DiffusionStudySettings |
     """Li+ (LiFSI) in amorphous PVDF vs dehydrofluorinated PVDF boxes (same composition
     of salt, same packing settings). The NCM811 study reports Li+ MSD slopes of
     0.20e-3 (PVDF) and 1.23e-3 Å²/ps (dehydrofluorinated PVDF)."""
-    from ssbflow.structures.polymers import polymer_li_box
+    from ssbflow.structures.polymer_packing import polymer_li_box
 
     systems = {kind: polymer_li_box(kind, n_chains=n_chains, n_units=n_units, n_li=n_li,
                                     seed=seed)
