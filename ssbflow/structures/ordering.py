@@ -314,6 +314,7 @@ class _Walker:
         self.p, self.rng = problem, rng
         self.code = np.array(code, dtype=int)
         self.excl = exclusive
+        self.ion = [bool(c != 0) for c in problem.code_charge]  # label code -> charged
         if exclusive is not None:
             self.n_block = exclusive[:, self.charged()].sum(axis=1)
 
@@ -330,7 +331,7 @@ class _Walker:
         i = int(self.rng.choice(pos[moving]))
         j = int(self.rng.choice(pos[self.code[pos] != self.code[i]]))
         if self.excl is not None:
-            ci, cj = (self.p.code_charge[self.code[[i, j]]] != 0).tolist()
+            ci, cj = self.ion[self.code[i]], self.ion[self.code[j]]
             if ci and self.n_block[j] - (0 if cj else int(self.excl[j, i])) > 0:
                 return None
             if cj and self.n_block[i] - (0 if ci else int(self.excl[i, j])) > 0:
@@ -339,7 +340,7 @@ class _Walker:
 
     def swap(self, i: int, j: int) -> None:
         if self.excl is not None:
-            ci, cj = (self.p.code_charge[self.code[[i, j]]] != 0).astype(int).tolist()
+            ci, cj = int(self.ion[self.code[i]]), int(self.ion[self.code[j]])
             self.n_block += (cj - ci) * self.excl[:, i] + (ci - cj) * self.excl[:, j]
         self.code[[i, j]] = self.code[[j, i]]
 
