@@ -302,6 +302,7 @@ def write_report(output: LltoResult | dict, out_dir: Path, timings_s: dict[str, 
     out = Path(out_dir)
     doc = as_document(output)
     cfg, row, res = doc["settings"], doc["barriers"][0], doc["neb"]
+    (out / "structures").mkdir(parents=True, exist_ok=True)
     structures = doc.pop("structures")
     for name, structure in structures.items():
         write_json(out / "structures" / f"{name}.json", structure.as_dict())

@@ -83,6 +83,7 @@ def write_report(output: NcmPvdfResult | dict, out_dir: Path,
     out = Path(out_dir)
     doc = as_document(output)
     cfg, hop = doc["settings"], doc["hop"]
+    (out / "structures").mkdir(parents=True, exist_ok=True)
     for tag, structure in doc.pop("structures").items():
         write_structure(structure, out / "structures" / f"{tag}.cif")
         if tag == "bare":
