@@ -24,6 +24,7 @@ import numpy as np
 from ase.io import write
 from jobflow import job
 from pymatgen.core import Structure
+from scipy.constants import physical_constants
 
 from ssbflow.analysis.neb import (
     IMAGES_FILE,
@@ -37,7 +38,8 @@ from ssbflow.io import write_json
 from ssbflow.methods.md import energy_forces_calculator, engine_settings, mlip_calculator
 from ssbflow.methods.relax import as_atoms, relax, single_point
 
-_KB_EV_PER_K = 8.617333262e-5
+_KB_EV_PER_K = physical_constants["Boltzmann constant in eV/K"][0]
+_H_EV_PS = physical_constants["Planck constant in eV/Hz"][0] * 1e12  # h in eV·ps
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,7 +368,7 @@ def _frequencies_THz(atoms: Any, calc: Any, indices: list[int], name: Path) -> n
     energies = vib.get_energies()  # eV, complex for imaginary modes
     vib.clean()
     thz = np.where(np.abs(energies.imag) > np.abs(energies.real), -np.abs(energies.imag),
-                   energies.real) / 4.135667696e-3  # h in eV·ps
+                   energies.real) / _H_EV_PS
     return np.sort(thz)
 
 
