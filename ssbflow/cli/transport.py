@@ -172,13 +172,12 @@ def run_ncm_pvdf_command(
     as_json: _JSON = False,
 ) -> None:
     """Li vacancy hop in NCM811 bare / under PVDF / under dehydrofluorinated PVDF (CI-NEB)."""
-    from ssbflow.studies.transport import NcmPvdfSettings, run_ncm_pvdf
+    from ssbflow.runtime.studies import run_study
 
     if n_images < 1 or fmax <= 0 or max_steps < 1 or thickness <= 0:
         raise InputError("--n-images >= 1, --fmax > 0, --max-steps >= 1, --thickness > 0")
-    doc = run_ncm_pvdf(out, NcmPvdfSettings(thickness_A=thickness, n_images=n_images,
-                                            fmax_eV_per_A=fmax, max_steps=max_steps,
-                                            mlip_model=mlip_model, hop=hop))
+    doc = run_study("ncm-pvdf", out, quiet=as_json, thickness_A=thickness, n_images=n_images,
+                    fmax_eV_per_A=fmax, max_steps=max_steps, mlip_model=mlip_model, hop=hop)
     _print_study(doc, as_json, "barriers", ["system", "barrier_eV", "reaction_energy_eV",
                                             "converged"])
 
@@ -257,12 +256,12 @@ def run_llto_li_migration_command(
     as_json: _JSON = False,
 ) -> None:
     """CI-NEB of a Li hop between A sites of ordered LLTO (88-atom cell)."""
-    from ssbflow.studies.transport import LltoSettings, run_llto_li_migration
+    from ssbflow.runtime.studies import run_study
 
     if n_images < 1 or fmax <= 0 or max_steps < 1:
         raise InputError("--n-images >= 1, --fmax > 0, --max-steps >= 1")
-    doc = run_llto_li_migration(out, LltoSettings(n_images=n_images, fmax_eV_per_A=fmax,
-                                                  max_steps=max_steps, mlip_model=mlip_model))
+    doc = run_study("llto-li-migration", out, quiet=as_json, n_images=n_images,
+                    fmax_eV_per_A=fmax, max_steps=max_steps, mlip_model=mlip_model)
     _print_study(doc, as_json, "barriers", ["hop", "barrier_eV", "reaction_energy_eV",
                                             "converged"])
 

@@ -13,14 +13,18 @@ Files written to ``out_dir``: ``initial.extxyz``, ``final.extxyz`` (relaxed endp
 
 from __future__ import annotations
 
+import json
 import math
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from ase.io import write
 from jobflow import job
 from pymatgen.core import Structure
+from scipy.constants import physical_constants
 
 from ssbflow.analysis.neb import (
     IMAGES_FILE,
@@ -30,9 +34,12 @@ from ssbflow.analysis.neb import (
     write_result,
 )
 from ssbflow.errors import InputError, SsbflowError
-from ssbflow.methods.md import engine_settings, mlip_calculator
+from ssbflow.io import write_json
+from ssbflow.methods.md import energy_forces_calculator, engine_settings, mlip_calculator
+from ssbflow.methods.relax import as_atoms, relax, single_point
 
-_KB_EV_PER_K = 8.617333262e-5
+_KB_EV_PER_K = physical_constants["Boltzmann constant in eV/K"][0]
+_H_EV_PS = physical_constants["Planck constant in eV/Hz"][0] * 1e12  # h in eV·ps
 
 
 # --------------------------------------------------------------------------------------------
@@ -101,41 +108,8 @@ def moving_index(initial: Any, final: Any) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# Relaxation and NEB
+# The CI-NEB driver
 # --------------------------------------------------------------------------------------------
-def _atoms(structure: Structure | Any) -> Any:
-    from ase import Atoms
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    if isinstance(structure, Atoms):
-        return structure.copy()
-    return AseAtomsAdaptor.get_atoms(structure)
-
-
-def _single_point(atoms: Any, calc: Any) -> Any:
-    """Copy of ``atoms`` carrying its energy and forces (no live calculator)."""
-    from ase.calculators.singlepoint import SinglePointCalculator
-
-    probe = atoms.copy()
-    probe.calc = calc
-    energy = float(probe.get_potential_energy())
-    forces = probe.get_forces(apply_constraint=False)
-    out = atoms.copy()
-    out.calc = SinglePointCalculator(out, energy=energy, forces=forces)
-    return out
-
-
-def relax_atoms(atoms: Any, calc: Any, fmax_eV_per_A: float = 0.05, max_steps: int = 300) -> Any:
-    """Fixed-cell relaxation (ASE FIRE); returns a copy with energy and forces attached."""
-    from ase.optimize import FIRE
-
-    work = atoms.copy()
-    work.calc = calc
-    opt = FIRE(work, logfile=None)
-    opt.run(fmax=fmax_eV_per_A, steps=max_steps)
-    return _single_point(work, calc)
-
-
 @dataclass
 class NebSettings:
     """Settings recorded with every NEB result."""
@@ -150,6 +124,7 @@ class NebSettings:
     engine: str = "mlip"
     mlip_model: str = "CHGNet"
     optimizer: str = "FIRE"
+    climb_start_eV_per_A: float | None = None
 
 
 def run_neb(
@@ -168,21 +143,35 @@ def run_neb(
     label: str = "NEB",
     require_convergence: bool = True,
     engine_options: dict[str, Any] | None = None,
+    climb_start_eV_per_A: float | None = None,
+    climb_optimizer: str = "FIRE",
 ) -> NebResult:
-    """Relax the endpoints, interpolate with IDPP and run a climbing-image NEB.
+    """CI-NEB (improved tangent, IDPP under the minimum image) between two endpoints,
+    checkpointed so that an interrupted band continues where it stopped.
+
+    Stage 1 is a plain band with FIRE (robust far from the path) down to
+    ``climb_start_eV_per_A``; stage 2 switches the climbing image on and converges to
+    ``fmax_eV_per_A`` with ``climb_optimizer``: FIRE (the default), or BFGS (``maxstep``
+    0.1 Å: quasi-Newton steps once the band is near the path; measured faster on slabs with
+    chains). The band is written to ``band_checkpoint.extxyz`` every 5 steps and read back
+    by a later call in the same folder (same image count); each stage logs its steps
+    (``neb_stage1.log``, ``neb_stage2.log``).
 
     Parameters
     ----------
     initial, final
-        Endpoints (pymatgen Structures or ASE Atoms) with the same atoms in the same order.
+        Endpoints (pymatgen Structures or ASE Atoms) with the same atoms in the same order;
+        constraints (selective dynamics) hold in every image.
     out_dir
-        Folder for the band, saddle, profile and result files.
+        Folder for the band, saddle, profile, checkpoint and result files.
     n_images
         Intermediate images (the band has ``n_images + 2``).
     fmax_eV_per_A, max_steps
         Force criterion for endpoints and band, and the step limit of each stage.
+    relax_endpoints
+        Relax the endpoints first (FIRE, fixed cell); otherwise they are evaluated as given.
     climb
-        Climbing image (switched on after a first, non-climbing stage to 4 × fmax).
+        Climbing image in stage 2 (without it, stage 1 runs to ``fmax_eV_per_A``).
     engine, mlip_model, device, calculator
         ``mlip`` (ASE NEB with a force field; ``calculator`` overrides it), ``cp2k``
         (CP2K ``&BAND`` CI-NEB) or ``vasp`` (inputs only): see
@@ -193,17 +182,17 @@ def run_neb(
     require_convergence
         Raise :class:`SsbflowError` when the band does not converge (the files are written
         first); otherwise return the result with ``converged=False``.
+    climb_start_eV_per_A
+        Force at which the climbing image starts; default ``max(4 fmax, 0.2)``.
+    climb_optimizer
+        ``FIRE`` or ``BFGS`` for stage 2.
 
     Returns
     -------
     NebResult
-        With ``files`` naming what was written. ``settings`` and convergence go to
-        ``neb_result.json``.
+        With ``converged``, ``optimizer_steps`` and ``files`` set; ``neb_result.json``
+        also holds the settings, the engine and the wall time.
     """
-    from ase.io import write
-    from ase.mep import NEB
-    from ase.optimize import FIRE
-
     if engine != "mlip":  # cp2k runs a CP2K &BAND; vasp writes inputs (neb_dft)
         from ssbflow.engines.dft_neb import run_dft_neb
 
@@ -213,54 +202,101 @@ def run_neb(
                            require_convergence=require_convergence, **(engine_options or {}))
     if n_images < 1:
         raise InputError(f"n_images must be >= 1, got {n_images}")
+    if climb_optimizer not in ("FIRE", "BFGS"):
+        raise InputError(f"climb_optimizer must be FIRE or BFGS, got {climb_optimizer!r}")
+    t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    calc = calculator if calculator is not None else mlip_calculator(mlip_model, device)
-    a0, a1 = _atoms(initial), _atoms(final)
+    calc = energy_forces_calculator(
+        calculator if calculator is not None else mlip_calculator(mlip_model, device))
+    a0, a1 = as_atoms(initial), as_atoms(final)
     if a0.get_chemical_symbols() != a1.get_chemical_symbols():
         raise InputError("initial and final hold different atoms (order must match)")
     if relax_endpoints:
-        a0 = relax_atoms(a0, calc, fmax_eV_per_A, max_steps)
-        a1 = relax_atoms(a1, calc, fmax_eV_per_A, max_steps)
+        a0, a1 = (relax(a, calc, fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps).atoms
+                  for a in (a0, a1))
     else:
-        a0, a1 = _single_point(a0, calc), _single_point(a1, calc)
+        a0, a1 = single_point(a0, calc), single_point(a1, calc)
     write(out / "initial.extxyz", a0)
     write(out / "final.extxyz", a1)
-
-    images = [a0]
-    for _ in range(n_images):
-        img = a0.copy()
-        img.calc = calc
-        images.append(img)
-    images.append(a1)
-    band = NEB(images, climb=False, method="improvedtangent", allow_shared_calculator=True)
-    band.interpolate(method="idpp", mic=True)
-    opt = FIRE(band, logfile=None)
-    converged = bool(opt.run(fmax=max(4 * fmax_eV_per_A, 0.2) if climb else fmax_eV_per_A,
-                             steps=max_steps))
-    steps = opt.nsteps
-    if climb:
-        band.climb = True
-        opt = FIRE(band, logfile=None)
-        converged = bool(opt.run(fmax=fmax_eV_per_A, steps=max_steps))
-        steps += opt.nsteps
-
-    final_band = [images[0]] + [_single_point(img, calc) for img in images[1:-1]] + [images[-1]]
-    result = write_band_outputs(final_band, out, label, converged, steps)
-    _add_to_json(out / "neb_result.json", {
-        "label": label,
-        "moving_index": moving_index(a0, a1),
-        "settings": asdict(NebSettings(n_images, fmax_eV_per_A, max_steps, relax_endpoints,
-                                       climb, "idpp", "improvedtangent", engine, mlip_model)),
-        "engine_settings": (engine_settings(mlip_model, device) if calculator is None
-                            else {"calculator": type(calculator).__name__}),
-    })
+    climb_start = (max(4 * fmax_eV_per_A, 0.2) if climb_start_eV_per_A is None
+                   else max(climb_start_eV_per_A, fmax_eV_per_A))
+    images, converged, steps = _drive_band(a0, a1, calc, out, n_images, fmax_eV_per_A,
+                                           max_steps, climb, climb_start, climb_optimizer)
+    band = [images[0]] + [single_point(img, calc) for img in images[1:-1]] + [images[-1]]
+    result = write_band_outputs(band, out, label, converged, steps)
+    settings = NebSettings(n_images, fmax_eV_per_A, max_steps, relax_endpoints, climb, "idpp",
+                           "improvedtangent", engine, mlip_model,
+                           f"FIRE (plain band) then {climb_optimizer} (climbing image)"
+                           if climb else "FIRE", climb_start if climb else None)
+    record = json.loads((out / "neb_result.json").read_text())
+    record.update(label=label, moving_index=moving_index(a0, a1), settings=asdict(settings),
+                  engine_settings=(engine_settings(mlip_model, device) if calculator is None
+                                   else {"calculator": type(calculator).__name__}),
+                  wall_time_s=time.perf_counter() - t0)
+    write_json(out / "neb_result.json", record, indent=2)
     if not converged and require_convergence:
         raise SsbflowError(
             f"NEB '{label}' did not reach fmax {fmax_eV_per_A} eV/Å in {max_steps} steps "
             f"(band kept in {out}); raise max_steps or loosen fmax"
         )
     return result
+
+
+def _drive_band(a0: Any, a1: Any, calc: Any, out: Path, n_images: int, fmax: float,
+                max_steps: int, climb: bool, climb_start: float,
+                climb_optimizer: str) -> tuple[list, bool, int]:
+    """Stages 1 and 2 of :func:`run_neb` with the checkpoint; returns images, convergence
+    and optimiser steps."""
+    from ase.io import read
+    from ase.mep import NEB
+    from ase.optimize import BFGS, FIRE
+
+    images = [a0] + [a0.copy() for _ in range(n_images)] + [a1]
+    for img in images[1:-1]:
+        img.calc = calc
+    checkpoint = out / "band_checkpoint.extxyz"
+    stage, steps_done, resumed = 1, 0, False
+    if checkpoint.is_file():
+        saved = read(checkpoint, index=":")
+        if len(saved) == len(images):  # a band with another image count is started afresh
+            for img, frame in zip(images[1:-1], saved[1:-1], strict=True):
+                img.positions = frame.positions
+            stage = int(saved[0].info.get("stage", 1))
+            steps_done = int(saved[0].info.get("steps", 0))
+            resumed = True
+    band = NEB(images, climb=climb and stage == 2, method="improvedtangent",
+               allow_shared_calculator=True)
+    if not resumed:
+        band.interpolate(method="idpp", mic=True)
+
+    def save(stage_now: int, steps_now: int) -> None:
+        frames = [img.copy() for img in images]
+        frames[0].info.update(stage=stage_now, steps=steps_now)
+        tmp = checkpoint.with_suffix(".tmp.extxyz")
+        write(tmp, frames)
+        tmp.replace(checkpoint)
+
+    def run_stage(opt: Any, stage_now: int, fmax_now: float) -> bool:
+        before = steps_done
+        opt.attach(lambda: save(stage_now, before + opt.nsteps), interval=5)
+        ok = bool(opt.run(fmax=fmax_now, steps=max_steps))
+        save(stage_now, before + opt.nsteps)
+        return ok
+
+    converged = False
+    if stage == 1 or not climb:
+        opt = FIRE(band, logfile=str(out / "neb_stage1.log"))
+        converged = run_stage(opt, 1, climb_start if climb else fmax)
+        steps_done += opt.nsteps
+    if climb:
+        band.climb = True
+        log = str(out / "neb_stage2.log")
+        opt = BFGS(band, logfile=log, maxstep=0.1) if climb_optimizer == "BFGS" else FIRE(
+            band, logfile=log)
+        converged = run_stage(opt, 2, fmax)
+        steps_done += opt.nsteps
+    return images, converged, steps_done
 
 
 def write_band_outputs(band: list, out: Path, label: str, converged: bool, steps: int,
@@ -294,14 +330,6 @@ def write_band_outputs(band: list, out: Path, label: str, converged: bool, steps
     result.optimizer_steps = int(steps)
     write_result(result, out / "neb_result.json")
     return result
-
-
-def _add_to_json(path: Path, extra: dict) -> None:
-    import json
-
-    data = json.loads(path.read_text())
-    data.update(extra)
-    path.write_text(json.dumps(data, indent=2))
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,7 +368,7 @@ def _frequencies_THz(atoms: Any, calc: Any, indices: list[int], name: Path) -> n
     energies = vib.get_energies()  # eV, complex for imaginary modes
     vib.clean()
     thz = np.where(np.abs(energies.imag) > np.abs(energies.real), -np.abs(energies.imag),
-                   energies.real) / 4.135667696e-3  # h in eV·ps
+                   energies.real) / _H_EV_PS
     return np.sort(thz)
 
 
@@ -385,17 +413,51 @@ def vineyard_rate(
                         nu_min.tolist(), nu_sad.tolist())
 
 
-@job
+@job(data="band")
 def neb_job(
     initial: Structure,
     final: Structure,
-    out_dir: str,
     n_images: int = 5,
     fmax_eV_per_A: float = 0.05,
+    max_steps: int = 400,
     mlip_model: str = "CHGNet",
     label: str = "NEB",
+    relax_endpoints: bool = True,
+    climb_start_eV_per_A: float | None = None,
+    climb_optimizer: str = "FIRE",
+    require_convergence: bool = True,
 ) -> dict:
-    """jobflow job around :func:`run_neb`; returns the result dictionary."""
-    result = run_neb(initial, final, out_dir, n_images=n_images, fmax_eV_per_A=fmax_eV_per_A,
-                     mlip_model=mlip_model, label=label)
-    return result.to_dict()
+    """One CI-NEB as a jobflow job: :func:`run_neb` in the job's own folder.
+
+    Returns
+    -------
+    dict
+        ``result``: the :class:`NebResult` as a dictionary (with the fitted profile, the
+        settings and the wall time); ``band``: the final images as Structures (stored in the
+        ``data`` store). The band files and the checkpoint stay in the job folder.
+    """
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    out = Path.cwd()
+    result = run_neb(initial, final, out, n_images=n_images, fmax_eV_per_A=fmax_eV_per_A,
+                     max_steps=max_steps, relax_endpoints=relax_endpoints,
+                     mlip_model=mlip_model, label=label,
+                     require_convergence=require_convergence,
+                     climb_start_eV_per_A=climb_start_eV_per_A,
+                     climb_optimizer=climb_optimizer)
+    record = json.loads((out / "neb_result.json").read_text())
+    from ase.io import read
+
+    band = [AseAtomsAdaptor.get_structure(a) for a in read(out / IMAGES_FILE, index=":")]
+    return {"result": {**result.to_dict(include_fit=True), "label": label,
+                       "settings": record["settings"], "wall_time_s": record["wall_time_s"]},
+            "band": band}
+
+
+def neb_result_from_dict(doc: dict) -> NebResult:
+    """The :class:`NebResult` of a dictionary written by ``NebResult.to_dict``."""
+    fields = NebResult.__dataclass_fields__
+    values = {k: v for k, v in doc.items() if k in fields}
+    if values.get("max_perp_force_eV_per_A") is None:
+        values["max_perp_force_eV_per_A"] = math.nan
+    return NebResult(**values)

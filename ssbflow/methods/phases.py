@@ -71,25 +71,24 @@ def _chgnet():
 def relax_structure_mlip(structure: Structure, *, relax_cell: bool = True,
                          fmax_eV_per_A: float = 0.05,
                          max_steps: int = 500) -> tuple[Structure, float]:
-    """Relax with CHGNet (ASE FIRE, FrechetCellFilter when ``relax_cell``).
+    """Relax with CHGNet (:func:`ssbflow.methods.relax.relax`: FIRE, FrechetCellFilter when
+    ``relax_cell``).
 
     Returns
     -------
     structure, energy_eV
         Relaxed structure and its total energy (eV).
     """
-    from chgnet.model import StructOptimizer
+    from pymatgen.io.ase import AseAtomsAdaptor
 
-    model = _chgnet()
-    # CHGNet prints its device on stdout; keep stdout clean for --json output
-    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
-        warnings.simplefilter("ignore")
-        optimizer = StructOptimizer(model=model, optimizer_class="FIRE")
-        result = optimizer.relax(structure, fmax=fmax_eV_per_A, steps=max_steps,
-                                 relax_cell=relax_cell, verbose=False)
-    final = result["final_structure"]
-    energy_eV = float(result["trajectory"].energies[-1])
-    return final, energy_eV
+    from ssbflow.methods.md import energy_forces_calculator, mlip_calculator
+    from ssbflow.methods.relax import relax
+
+    calc = mlip_calculator("CHGNet")
+    done = relax(structure, calc if relax_cell else energy_forces_calculator(calc),
+                 fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps, optimizer="FIRE",
+                 relax_cell=relax_cell)
+    return AseAtomsAdaptor.get_structure(done.atoms), done.energy_eV
 
 
 def make_entry(name: str, structure: Structure, energy_eV: float,

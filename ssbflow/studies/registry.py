@@ -16,6 +16,8 @@ STUDIES: dict[str, str] = {
     "inn-li": "ssbflow.studies.inn_li.study:STUDY",
     "llto-li": "ssbflow.studies.llto.reduction:STUDY",
     "screening": "ssbflow.studies.screening.study:STUDY",
+    "ncm-pvdf": "ssbflow.studies.ncm_pvdf:NCM_PVDF",
+    "llto-li-migration": "ssbflow.studies.llto.migration:LLTO_LI_MIGRATION",
 }
 
 

@@ -58,6 +58,25 @@ def test_neb_files_and_cli(li2o_neb, capsys) -> None:
     assert {"barrier_eV", "reaction_energy_eV", "files"} <= set(data)
 
 
+def test_band_checkpoint_resumes_a_band(li2o_neb, tmp_path) -> None:
+    """The band is checkpointed; a second call in a folder holding the checkpoint of a
+    finished band continues from it (no new band steps) and gives the same barrier."""
+    import shutil
+
+    from ase.io import read
+
+    result, out = li2o_neb
+    saved = read(out / "band_checkpoint.extxyz", index=":")
+    assert len(saved) == 5 and saved[0].info["stage"] == 2
+    assert saved[0].info["steps"] == result.optimizer_steps
+    shutil.copy(out / "band_checkpoint.extxyz", tmp_path / "band_checkpoint.extxyz")
+    s = _li2o()
+    initial, final = vacancy_hop_endpoints(s, *_nearest_li_pair(s))
+    again = run_neb(initial, final, tmp_path, n_images=3, fmax_eV_per_A=0.05, max_steps=300)
+    assert again.optimizer_steps == result.optimizer_steps
+    assert again.barrier_eV == pytest.approx(result.barrier_eV, abs=1e-4)
+
+
 def test_endpoint_builders() -> None:
     s = _li2o()
     i, j = _nearest_li_pair(s)

@@ -1,5 +1,6 @@
-"""NEB studies of ``ssbflow.studies.transport``: the NCM811 subsurface hop, endpoint
-relaxation that shares one host configuration, and the LLTO A-site hop (real CHGNet)."""
+"""NEB studies: the NCM811 subsurface hop (``ssbflow.studies.ncm_pvdf``), endpoint relaxation
+that shares one host configuration (``ssbflow.methods.relax``), and the LLTO A-site hop
+(``ssbflow.studies.llto.migration``, run as a flow through ``run_study``; real CHGNet)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,13 @@ import pytest
 from ase.geometry import find_mic
 from pymatgen.core import Lattice, Structure
 
-from ssbflow.methods.md import mlip_calculator
-from ssbflow.methods.neb import _atoms, vacancy_hop_endpoints
+from ssbflow.methods.md import energy_forces_calculator, mlip_calculator
+from ssbflow.methods.neb import vacancy_hop_endpoints
+from ssbflow.methods.relax import as_atoms as _atoms
+from ssbflow.methods.relax import relaxed_hop_endpoints
 from ssbflow.structures.cathode_slabs import ncm811_slab
 from ssbflow.structures.polymer_packing import polymer_on_slab
-from ssbflow.studies.transport import (
-    choose_subsurface_hop,
-    energy_forces_calculator,
-    relaxed_hop_endpoints,
-)
+from ssbflow.studies.ncm_pvdf.hop import choose_subsurface_hop
 
 
 @pytest.fixture(scope="module")
@@ -78,17 +77,15 @@ def test_relaxed_hop_endpoints_of_a_symmetric_hop_are_equivalent_minima(calc, tm
     initial, final = vacancy_hop_endpoints(s, li[0], j)
     moving = li[0] if li[0] < j else li[0] - 1
     a0, a1, info = relaxed_hop_endpoints(initial, moving, _atoms(final).positions[moving],
-                                         calc, tmp_path, fmax_eV_per_A=0.02, max_steps=200)
+                                         calc, fmax_eV_per_A=0.02, max_steps=200,
+                                         logdir=tmp_path)
     assert info["initial_converged"] and info["final_converged"]
     assert np.abs(a0.get_forces()).max() < 0.03 and np.abs(a1.get_forces()).max() < 0.03
     assert a1.get_potential_energy() == pytest.approx(a0.get_potential_energy(), abs=0.01)
     assert info["hop_length_A"] == pytest.approx(4.63 / 2, abs=0.3)
-    # resume: a second call reads the relaxed frames back without relaxing again
-    mtime = (tmp_path / "final_relaxed.extxyz").stat().st_mtime
-    b0, _, _ = relaxed_hop_endpoints(initial, moving, _atoms(final).positions[moving], calc,
-                                     tmp_path, fmax_eV_per_A=0.02, max_steps=200)
-    assert (tmp_path / "final_relaxed.extxyz").stat().st_mtime == mtime
-    assert b0.get_potential_energy() == pytest.approx(a0.get_potential_energy(), abs=1e-6)
+    # the BFGS logs go where asked; the steps are recorded (resume is the store's job now)
+    assert (tmp_path / "initial_relax.log").is_file() and (tmp_path / "final_relax.log").is_file()
+    assert info["initial_relax_steps"] >= 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,7 +97,7 @@ def test_mirrored_target_maps_the_cage_onto_its_neighbour() -> None:
     plane is carried over by the whole site-to-site vector."""
     from ase import Atoms
 
-    from ssbflow.studies.transport import mirrored_target_A
+    from ssbflow.studies.llto.migration import mirrored_target_A
 
     a_A = 3.9
     atoms = Atoms("Li", positions=[[0.8, 0.3, 0.1]], cell=[3 * a_A, 3 * a_A, 2 * a_A], pbc=True)
@@ -112,37 +109,61 @@ def test_mirrored_target_maps_the_cage_onto_its_neighbour() -> None:
                        [1.5 * a_A, 0.3, 0.1])
 
 
+_LLTO_TINY = {"supercell": (3, 2, 1), "n_images": 1, "fmax_eV_per_A": 0.1, "max_steps": 100,
+              "relax_cell": False}
+
+
 @pytest.fixture(scope="module")
 def llto_run(tmp_path_factory):
     """The LLTO study, reduced: a 3x2x1 cell (58 atoms, Li0.25La0.58TiO3: two empty A sites
-    in the La-poor layer), positions-only host relaxation, fmax 0.1 eV/Å, one moving image."""
-    from ssbflow.studies.transport import LltoSettings, run_llto_li_migration
+    in the La-poor layer), positions-only host relaxation, fmax 0.1 eV/Å, one moving image;
+    run as a flow through ``run_study`` with its own store."""
+    from ssbflow.runtime.studies import run_study
 
     out = tmp_path_factory.mktemp("llto")
+    db = tmp_path_factory.mktemp("llto-db")
     with pytest.warns(UserWarning, match="Li0.333La0.556TiO3 needs"):
-        doc = run_llto_li_migration(out, LltoSettings(
-            supercell=(3, 2, 1), n_images=1, fmax_eV_per_A=0.1, max_steps=100,
-            relax_cell=False))
-    return doc, out
+        doc = run_study("llto-li-migration", out / "run", db=db, quiet=True, **_LLTO_TINY)
+    return doc, out / "run", db
+
+
+def test_llto_flow_resumes_from_the_store(llto_run, capsys) -> None:
+    """A second ``run_study`` with the same folder takes every job from the store (no job
+    runs again) and writes the same report; the band images sit in the ``data`` store."""
+    from ssbflow.runtime.store import get_job_store
+    from ssbflow.runtime.studies import resume_study, run_study
+
+    doc, out, db = llto_run
+    jobs_before = sorted(p.name for p in (out / "jobs").iterdir())
+    again = run_study("llto-li-migration", out, db=db, **_LLTO_TINY)
+    err = capsys.readouterr().err
+    for name in ("llto host", "llto endpoints", "neb llto", "llto-li-migration results"):
+        assert f"reused from store: {name}" in err
+    assert sorted(p.name for p in (out / "jobs").iterdir()) == jobs_before
+    assert again["barriers"] == doc["barriers"]
+    assert resume_study(out, db=db, quiet=True)["barriers"] == doc["barriers"]
+    store = get_job_store(db)
+    store.connect()
+    assert store.additional_stores["data"].count() >= 1  # the band, not in the documents
+    with pytest.raises(ValueError, match="other settings"):
+        run_study("llto-li-migration", out, db=db, quiet=True, **{**_LLTO_TINY, "seed": 1})
 
 
 def test_llto_a_site_centre_is_not_a_minimum_for_li(llto_run, calc) -> None:
     """Why the endpoints must be relaxed off-centre: in the ideal cell, Li on an A-site centre
     gains energy when it is pushed towards the window (a saddle by symmetry), while in the
     relaxed initial state any small push costs energy."""
-    from ase.io import read
-
-    doc, out = llto_run
+    doc, out, _ = llto_run
     hop = doc["hop"]
     k = hop["index"]
-    ideal = _atoms(Structure.from_file(out / "llto_ideal.json"))
+    ideal = _atoms(Structure.from_file(out / "structures" / "ideal.json"))
     ideal.calc = energy_forces_calculator(calc)
     e_centre = ideal.get_potential_energy()
     step = (np.asarray(hop["to_frac"]) - np.asarray(hop["from_frac"])) @ ideal.cell.array
     step = find_mic(step, ideal.cell, ideal.pbc)[0]
     ideal.positions[k] += 0.2 * step  # ~0.8 Å towards the window
     assert ideal.get_potential_energy() < e_centre - 0.02
-    initial = read(out / "endpoints" / "initial_relaxed.extxyz")
+    initial = _atoms(Structure.from_file(out / "structures" / "initial.json"))
     initial.calc = energy_forces_calculator(calc)
     e0 = initial.get_potential_energy()
     for axis in range(3):
@@ -157,7 +178,7 @@ def test_llto_band_lies_above_relaxed_endpoints(llto_run) -> None:
     """The old failure was a band 0.5 eV below its endpoints (Li left on the A-site
     centres). With relaxed off-centre endpoints no image is below the lower endpoint, the
     barrier is positive and at least the reaction energy."""
-    doc, out = llto_run
+    doc, out, _ = llto_run
     row = doc["barriers"][0]
     energies = np.array(doc["neb"]["image_energies_eV"])
     assert row["converged"]
@@ -166,5 +187,5 @@ def test_llto_band_lies_above_relaxed_endpoints(llto_run) -> None:
     assert row["barrier_eV"] > 0.02
     assert row["barrier_eV"] >= row["reaction_energy_eV"] - 1e-6
     assert 1.0 < row["hop_length_A"] < 3.9  # one window crossing, less than the site spacing
-    for name in ("report.md", "results.json", "barriers.csv", "neb/neb_profile.png"):
+    for name in ("report.md", "results.json", "barriers.csv", "neb_profile.png"):
         assert (out / name).is_file()

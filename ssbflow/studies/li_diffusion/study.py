@@ -19,7 +19,7 @@ from ssbflow.errors import InputError
 from ssbflow.io import write_json as _write_json
 from ssbflow.io import write_table as _write_table
 from ssbflow.methods.md import engine_settings
-from ssbflow.studies.transport import _relaxed_energy
+from ssbflow.methods.relax import relaxed_frame
 
 
 # --------------------------------------------------------------------------------------------
@@ -101,9 +101,10 @@ def run_diffusion_study(
         if cfg.pre_relax_steps > 0:
             from ssbflow.methods.md import energy_forces_calculator, mlip_calculator
 
-            _, relaxed = _relaxed_energy(structure, out / "structures" / f"{label}_relaxed.extxyz",
-                                         energy_forces_calculator(mlip_calculator(cfg.mlip_model)),
-                                         0.1, cfg.pre_relax_steps)
+            _, relaxed = relaxed_frame(structure,
+                                       energy_forces_calculator(mlip_calculator(cfg.mlip_model)),
+                                       out / "structures" / f"{label}_relaxed.extxyz",
+                                       0.1, cfg.pre_relax_steps)
             structure = relaxed
         per_t = {}
         for temp in cfg.temperatures_K:

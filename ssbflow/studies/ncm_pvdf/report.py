@@ -1,0 +1,125 @@
+"""Result model and report folder of the ncm-pvdf study (written from the flow's output)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+#: Report label -> system tag (job names, structure files).
+SYSTEMS = {"bare": "bare", "PVDF": "pvdf", "dehydrofluorinated PVDF": "dpvdf"}
+
+
+class NcmPvdfResult(BaseModel):
+    """What the ncm-pvdf flow returns (the final job's ``output_schema``)."""
+
+    study: str = "ncm-pvdf"
+    settings: dict[str, Any] = Field(description="The study's options.")
+    engine: dict[str, Any] = Field(description="Force field, versions, device.")
+    hop: dict[str, Any] = Field(description="Li FROM -> vacancy at TO; moving index; length (Å).")
+    barriers: list[dict[str, Any]] = Field(description="One row per system (eV).")
+    binding: list[dict[str, Any]] = Field(description="Binding energy (eV), contacts (Å).")
+    endpoints: dict[str, dict[str, Any]] = Field(description="Endpoint relaxation records.")
+    neb: dict[str, dict[str, Any]] = Field(description="NebResult of each band, with fit.")
+    structures: dict[str, Any] = Field(description="Bare vacancy-free slab and coated cells.")
+
+
+def clean(value: Any) -> Any:
+    """Non-finite floats to None, recursively (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value
+
+
+def convergence_note(rows: list[dict]) -> str:
+    """Markdown lines on unconverged bands and minima inside a band."""
+    def name(r: dict) -> str:
+        return str(r["system"] if "system" in r else r.get("hop", "NEB"))
+
+    bad = [name(r) for r in rows if not r.get("converged")]
+    dips = [name(r) for r in rows if r.get("intermediate_minimum")]
+    notes = ["All bands converged." if not bad else
+             f"**Not converged: {', '.join(bad)}** — barriers are estimates; rerun with a "
+             "larger --max-steps in a new --out."]
+    if dips:
+        notes.append(f"**Lower minimum inside the band: {', '.join(dips)}** — the endpoints "
+                     "are not the minima of this path; relax the ion into that minimum and "
+                     "recompute before quoting a barrier.")
+    return "\n\n".join(notes)
+
+
+def as_document(output: Any) -> dict[str, Any]:
+    """The flow output (a result model, or its serialised form as the store returns it) as a
+    plain dictionary whose structures are pymatgen objects."""
+    from monty.json import MontyDecoder
+
+    if isinstance(output, dict):
+        output = MontyDecoder().process_decoded(output)
+    if isinstance(output, BaseModel):
+        return {k: getattr(output, k) for k in type(output).model_fields}
+    return dict(output)
+
+
+def write_report(output: NcmPvdfResult | dict, out_dir: Path,
+                 timings_s: dict[str, float]) -> dict:
+    """Write ``results.json``, ``report.md``, ``barriers.csv``, ``binding.csv``,
+    ``neb_profiles.png`` and ``structures/*.cif`` into ``out_dir``.
+
+    Returns
+    -------
+    dict
+        The content of ``results.json``.
+    """
+    from ssbflow.analysis.neb import plot_profiles
+    from ssbflow.io import write_json, write_structure, write_table
+    from ssbflow.methods.neb import neb_result_from_dict
+
+    out = Path(out_dir)
+    doc = as_document(output)
+    cfg, hop = doc["settings"], doc["hop"]
+    (out / "structures").mkdir(parents=True, exist_ok=True)
+    for tag, structure in doc.pop("structures").items():
+        write_structure(structure, out / "structures" / f"{tag}.cif")
+        if tag == "bare":
+            write_json(out / "structures" / "bare_slab.json", structure.as_dict())
+    plot_profiles({label: neb_result_from_dict(res) for label, res in doc["neb"].items()},
+                  out / "neb_profiles.png")
+    wall = float(sum(timings_s.values()))
+    md = ["# NCM811 Li vacancy hop under PVDF / dehydrofluorinated PVDF", "",
+          f"Engine: mlip ({cfg['mlip_model']}); hop: Li {hop['from_index']} → vacancy at Li "
+          f"{hop['to_index']} (subsurface, same indices in all three cells); endpoints relaxed "
+          f"(BFGS, fmax {cfg['fmax_eV_per_A']} eV/Å), CI-NEB with {cfg['n_images']} moving "
+          "images.", "",
+          write_table(doc["barriers"], out / "barriers.csv", "CI-NEB barriers"), "",
+          convergence_note(doc["barriers"]), "",
+          write_table(doc["binding"], out / "binding.csv",
+                      "Polymer–surface binding (E_AB − E_slab − E_polymer; negative binds; "
+                      "slab with the hop's Li vacancy)"),
+          "", "Published (NCM811 study, DFT): 1.51 eV bare, 1.10 eV under dehydrofluorinated "
+          "PVDF.", "", f"Job time (sum over jobs, all calls): {wall:.0f} s.", "",
+          "![profiles](neb_profiles.png)", ""]
+    (out / "report.md").write_text("\n".join(md))
+    doc["neb"] = {k: {f: v for f, v in res.items() if not f.startswith("fit_")}
+                  for k, res in doc["neb"].items()}
+    doc.update(files={"report": str(out / "report.md"),
+                      "profiles_png": str(out / "neb_profiles.png"),
+                      "barriers_csv": str(out / "barriers.csv")},
+               wall_time_s=wall, timings_s=timings_s)
+    doc = clean(doc)
+    write_json(out / "results.json", doc)
+    return doc
+
+
+def summary_lines(doc: dict[str, Any]) -> list[str]:
+    """One line per band and the report path."""
+    lines = [f"{row.get('system', row.get('hop'))}: barrier {row['barrier_eV']:.3f} eV, "
+             f"reaction {row['reaction_energy_eV']:+.3f} eV"
+             + ("" if row.get("converged") else " (not converged)")
+             for row in doc["barriers"]]
+    return [*lines, f"report: {doc['files']['report']}"]
