@@ -6,9 +6,10 @@ Set ``SSBFLOW_DEBUG=1`` to see full tracebacks.
 
 Command groups live in the modules of this package, each with a ``register(groups)``:
 ``build`` (structures), ``electronic`` (``analyze cdd|elf|workfunction|charges``),
-``transport`` (``analyze neb|diffusion|arrhenius`` and the transport studies under ``run``),
-``studies`` (``run sn-llzo`` and ``resume``), ``reactions`` (``reaction``, ``screen``,
-``run inn-li|llto-li``), ``hpc`` (``submit``, ``hpc``, ``status``, ``results``).
+``transport`` (``analyze neb|diffusion|arrhenius``), ``studies`` (``run STUDY`` for every
+registered study, generated from its options model, and ``resume``), ``reactions``
+(``reaction``, ``screen``), ``hpc`` (``submit``, ``hpc``, ``status``, ``results``).
+A hand-written ``run`` command of a study that is registered gives way to the generated one.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ def make_app() -> typer.Typer:
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"ssbflow.cli.{name}")
         module.register(groups)
+    from ssbflow.cli.studies import drop_replaced
+
+    drop_replaced(run)
     root.add_typer(analyze, name="analyze")
     root.add_typer(run, name="run")
     return root

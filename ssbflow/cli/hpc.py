@@ -20,11 +20,10 @@ import typer
 from ssbflow.cli._groups import CliGroups
 from ssbflow.errors import InputError
 
-#: ``demo`` is a two-job flow (``ssbflow.hpc.testing.demo_jobs``): a smoke test of a cluster
-#: profile in a minute. Every ``ssbflow run STUDY`` command can be submitted in single
-#: mode; these have a flow for jobflow-remote mode.
+#: ``demo`` is a two-job flow (:mod:`ssbflow.hpc.demo`): a smoke test of a cluster profile
+#: in a minute. Every registered study (:mod:`ssbflow.studies.registry`) can be submitted
+#: in both modes.
 DEMO = "demo"
-REMOTE_STUDIES = ("sn-llzo", DEMO)
 MODES = ("single", "jobflow-remote")
 
 ProfileOpt = Annotated[
@@ -42,27 +41,40 @@ def _emit(doc: dict[str, Any], as_json: bool, lines: list[str]) -> None:
             typer.echo(line)
 
 
-def _run_group() -> Any:
-    from ssbflow.cli import make_app
-
-    return typer.main.get_command(make_app()).commands["run"]  # type: ignore[attr-defined]
-
-
 def known_studies() -> list[str]:
-    """The studies of ``ssbflow run`` and ``demo``."""
-    return [*sorted(_run_group().commands), DEMO]
+    """The registered studies and ``demo``."""
+    from ssbflow.studies.registry import study_names
+
+    return [*study_names(), DEMO]
+
+
+def _study(name: str) -> Any:
+    """The registered study ``name`` (``None`` for the demo)."""
+    from ssbflow.studies.registry import get_study
+
+    studies = known_studies()
+    if name not in studies:
+        raise InputError(f"STUDY: unknown study {name!r}; expected one of {', '.join(studies)}")
+    return None if name == DEMO else get_study(name)
+
+
+def _study_options(study: Any, extra: list[str]) -> Any:
+    """The study's validated options from the words after STUDY (as `ssbflow run` reads
+    them): a bad option is refused at submission, not inside the SLURM job."""
+    from ssbflow.cli.options import parse_study_args
+
+    return study.parse_options(parse_study_args(study, extra))
 
 
 def _study_argv(study: str, extra: list[str], out: Path, db: Path | None) -> list[str]:
     from ssbflow.hpc.submit import study_command
     from ssbflow.runtime.store import MONGO_ENV, resolve_db_dir
 
-    studies = known_studies()
-    if study not in studies:
-        raise InputError(f"STUDY: unknown study {study!r}; expected one of {', '.join(studies)}")
-    if study == DEMO:
-        argv = [sys.executable, "-m", "ssbflow.hpc.testing.demo_jobs", *extra, "--out", str(out)]
+    found = _study(study)
+    if found is None:
+        argv = [sys.executable, "-m", "ssbflow.hpc.demo", *extra, "--out", str(out)]
         return [*argv, "--db", str(resolve_db_dir(db))]
+    _study_options(found, extra)
     mongo = bool(os.environ.get(MONGO_ENV))
     return study_command(study, extra, out, None if mongo else resolve_db_dir(db), mongo)
 
@@ -70,7 +82,7 @@ def _study_argv(study: str, extra: list[str], out: Path, db: Path | None) -> lis
 def _demo_flow(extra: list[str], out: Path) -> Any:
     import argparse
 
-    from ssbflow.hpc.testing.demo_jobs import two_job_flow
+    from ssbflow.hpc.demo import two_job_flow
 
     parser = argparse.ArgumentParser(prog="ssbflow submit demo", exit_on_error=False)
     parser.add_argument("--sleep", type=float, default=0.0)
@@ -85,30 +97,15 @@ def _demo_flow(extra: list[str], out: Path) -> Any:
     return two_job_flow(args.a, args.b, args.sleep, str(out / "calls.log"), args.allow_file)
 
 
-def _study_flow(study: str, extra: list[str], out: Path) -> Any:
-    """The jobflow ``Flow`` of a study, options parsed as ``ssbflow run STUDY`` parses them."""
-    if study == DEMO:
-        return _demo_flow(extra, out)
-    if study not in REMOTE_STUDIES:
-        raise InputError(
-            f"STUDY: {study!r} runs with --mode single; --mode jobflow-remote runs: "
-            f"{', '.join(REMOTE_STUDIES)}"
-        )
-    from ssbflow.studies.sn_llzo.study import make_sn_llzo_flow, sn_llzo_options
+def _study_flow(study: str, extra: list[str], out: Path) -> tuple[Any, Any]:
+    """The study and its jobflow ``Flow``, options parsed as ``ssbflow run STUDY`` parses them.
 
-    command = _run_group().commands[study]
-    params = command.make_context(study, [*extra, "--out", str(out)]).params
-    termination = params.get("termination")
-    if termination is not None and termination.lstrip("-").isdigit():
-        termination = int(termination)
-    options = sn_llzo_options(
-        engine=params["engine"], electronic=params["electronic"], preset=params["preset"],
-        miller=tuple(params["miller"]), termination=termination,
-        thickness=params["thickness"], vacuum=params["vacuum"],
-        mlip_model=params["mlip_model"], n_sites=params["n_sites"],
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    return make_sn_llzo_flow(options, str(out))
+    The flow is built here (a login node): no engine is run or looked for.
+    """
+    found = _study(study)
+    if found is None:
+        return None, _demo_flow(extra, out)
+    return found, found.make_flow(_study_options(found, extra))
 
 
 def submit_command(
@@ -118,8 +115,9 @@ def submit_command(
     ],
     profile: ProfileOpt = "local",
     mode: Annotated[str, typer.Option(help="single or jobflow-remote.")] = "single",
-    out: Annotated[Path, typer.Option(help="Run and report folder (single mode).")] = Path(
-        "ssbflow-runs/submitted"),
+    out: Annotated[Path, typer.Option(
+        help="Run and report folder (single mode; jobflow-remote mode with --run: the "
+             "report folder).")] = Path("ssbflow-runs/submitted"),
     db: Annotated[
         Path | None,
         typer.Option(help="montydb store folder (default $SSBFLOW_DB or ./ssbflow-db)."),
@@ -140,7 +138,12 @@ def submit_command(
     timeout: Annotated[float, typer.Option(help="Seconds to wait at most.")] = 3600.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Submit a study to SLURM (extra options after STUDY go to the study)."""
+    """Submit a study to SLURM (extra options after STUDY go to the study).
+
+    --mode single: one SLURM job runs `ssbflow run STUDY ... --out DIR` (submit again to
+    resume). --mode jobflow-remote: every job of the study's flow is its own SLURM job; with
+    --run the flow is driven here and, when it completes, the report is written to --out.
+    """
     from ssbflow.hpc.profiles import load_profile
 
     if mode not in MODES:
@@ -170,7 +173,7 @@ def submit_command(
     from ssbflow.hpc import remote
 
     out_abs = out.expanduser().absolute()
-    flow = _study_flow(study, extra, out_abs)
+    found, flow = _study_flow(study, extra, out_abs)
     project = remote.project_name(prof)
     ids = remote.submit_flow_remote(flow, prof, template=template, project=project)
     flow_id = flow.uuid
@@ -182,6 +185,12 @@ def submit_command(
     lines = [f"flow {flow_id} ({len(ids)} jobs) added to {project}: {status.state}"]
     if not run:
         lines.append(f"start the runner with `jf -p {project} runner start` (or use --run)")
+    elif found is not None and status.state == "COMPLETED":
+        # the report, from the store: nothing is read from the jobs' folders
+        results = found.write_report(remote.flow_output(project, flow), out_abs, {})
+        doc["report"] = str(out_abs / "report.md")
+        doc["results"] = results
+        lines += [*found.summary_lines(results), f"report folder: {out_abs}"]
     _emit(doc, as_json, lines)
 
 

@@ -114,7 +114,7 @@ def build_project(
     profile : cluster profile.
     db : montydb folder for the outputs when the profile has no MongoDB URI.
     queue_store : queue store spec replacing the one from the MongoDB URI (tests use
-        :class:`ssbflow.hpc.testing.mockqueue.SharedMongomockStore`).
+        :class:`ssbflow.hpc.testing.mockqueue.SharedMongomockStore`, in-process).
     runner : jobflow-remote runner options (delays, attempts) replacing the defaults.
 
     Raises
@@ -348,6 +348,19 @@ def flow_status(project: str, flow_id: str | None = None) -> list[FlowStatus]:
         return result
     finally:
         jc.close()
+
+
+def flow_output(project: str, flow: Any) -> Any:
+    """The output of ``flow`` (a finished flow of ``project``) from the project's job store,
+    ``data`` store items loaded."""
+    from jobflow_remote import ConfigManager
+
+    store = ConfigManager().get_project(project).get_jobstore()
+    store.connect()
+    try:
+        return store.get_output(flow.output.uuid, load=True)
+    finally:
+        store.close()
 
 
 def resume_remote(flow_id: str | None = None, project: str = PROJECT_PREFIX + "local") -> dict:

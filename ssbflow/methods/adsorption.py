@@ -9,11 +9,13 @@ Flow (all jobs in the store, resumable with :mod:`ssbflow.runtime.runner`):
 3. optional electronic stage (CP2K or VASP single points of AB, A and B frozen at their AB
    positions in the identical cell) and ``analyse_electronic``: charge density difference,
    ELF, work function of the slab, V_vac − ε_HOMO of the molecule, charges of the anchoring
-   La and N;
-4. ``assemble_results``: one results document (:class:`AdsorptionResults`).
+   La and N (see :mod:`ssbflow.methods.electronic`: files pass through the store);
+4. ``assemble_results``: one results document (:class:`AdsorptionResults`), the report
+   files of the electronic stage in the ``data`` store.
 
-The report folder (``results.json``, ``report.md``, PNGs, cube/CHGCAR) is written by
-:func:`ssbflow.studies.sn_llzo.report.write_report` from that document.
+Every job writes only in its own folder. The report folder (``results.json``, ``report.md``,
+PNGs, cube/CHGCAR) is written afterwards from that document by
+:func:`ssbflow.studies.sn_llzo.report.write_report`.
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ def pick(mapping: dict, key: str) -> Any:
     return mapping[key]
 
 
-@job
+@job(output_schema=AdsorptionResults, data="report_files")
 def assemble_results(
     study: str,
     scan: dict,
@@ -173,7 +175,11 @@ def assemble_results(
     settings: dict,
     electronic: dict | None = None,
 ) -> dict:
-    """The study's results document, validated by :class:`AdsorptionResults`."""
+    """The study's results document, validated by :class:`AdsorptionResults`.
+
+    The electronic stage's report files (``electronic["report_files"]``) go to the ``data``
+    store.
+    """
     ranked = [SiteResult(**{k: r[k] for k in SiteResult.model_fields}) for r in scan["ranked"]]
     best_structure: Structure = scan["best_structure"]
     electronic = electronic or {}
@@ -222,7 +228,7 @@ class AdsorptionStudyMaker(Maker):
     fmax : force threshold of relaxations (eV/Å).
     relax_slab : relax the bare slab (default); ``False`` for a slab already relaxed with the
         same engine (a single point gives its energy), e.g. when a screen reuses one slab.
-    report_dir : folder the electronic analysis writes its files to (absolute path).
+    extra_settings : written into the results' settings as they are.
     """
 
     name: str = "adsorption"
@@ -237,7 +243,6 @@ class AdsorptionStudyMaker(Maker):
     height: float = 2.6
     fmax: float = 0.05
     relax_slab: bool = True
-    report_dir: str | None = None
     extra_settings: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -333,7 +338,11 @@ class AdsorptionStudyMaker(Maker):
 
     def _electronic_stage(self, scan: Any) -> tuple[Any, list]:
         from ssbflow.engines.core import get_engine
-        from ssbflow.methods.electronic import analyse_electronic
+        from ssbflow.methods.electronic import (
+            KINDS_BY_FRAGMENT,
+            analyse_electronic,
+            electronic_single_point,
+        )
 
         dft = get_engine(self.electronic, preset=self.preset)
         fragments = split_fragments(scan.output["best_structure"], scan.output["n_atoms_slab"])
@@ -341,21 +350,22 @@ class AdsorptionStudyMaker(Maker):
         docs = {}
         for key in ("ab", "slab", "molecule"):
             structure = pick(fragments.output, key)
-            single = dft.electronic_maker(slab=True).make(structure.output)
-            single.append_name(f" {key}")
+            maker = dft.electronic_maker(slab=True)
+            single = electronic_single_point(maker, structure.output, self.electronic,
+                                             list(KINDS_BY_FRAGMENT[key]))
+            single.name = f"{maker.name} {key}"
             jobs += [structure, single]
             docs[key] = single.output
         analysis = analyse_electronic(
             engine=self.electronic,
-            dir_ab=docs["ab"].dir_name,
-            dir_slab=docs["slab"].dir_name,
-            dir_molecule=docs["molecule"].dir_name,
+            files_ab=docs["ab"]["files"],
+            files_slab=docs["slab"]["files"],
+            files_molecule=docs["molecule"]["files"],
             structure_ab=scan.output["best_structure"],
             n_atoms_slab=scan.output["n_atoms_slab"],
             site_index=scan.output["ranked"][0]["site"],
             anchor=self.anchor,
-            report_dir=self.report_dir,
-            energies_eV={k: docs[k].output.energy for k in docs},
+            energies_eV={k: docs[k]["task"].output.energy for k in docs},
         )
         jobs.append(analysis)
         return analysis.output, jobs

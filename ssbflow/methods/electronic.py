@@ -1,22 +1,35 @@
-"""The electronic analysis of an adsorption study, as one job.
+"""The electronic stage of an adsorption study: three single points and one analysis job.
 
-Inputs are the folders of three single points (AB, A = slab, B = molecule; frozen at their AB
-positions in the identical cell) run by CP2K or VASP. The job finds the volumetric files and
-outputs by the engine's naming, and runs the analyses of :mod:`ssbflow.analysis`: charge
-density difference, ELF (AB and A, and their difference), work function of the slab,
-V_vac − ε_HOMO of the molecule, charges of the anchoring atoms.
+:func:`electronic_single_point` runs the engine's single point (AB, A = slab or B = molecule,
+frozen at their AB positions in the identical cell) in its own job folder and passes on the
+files the analysis reads (volumetric files and the main output, gzip-compressed, in the
+``data`` store): no job reads another job's folder, so the jobs may run on separate workers.
+:func:`analyse_electronic` writes those files into its own folder and runs the analyses of
+:mod:`ssbflow.analysis` (charge density difference, ELF of AB and A and their difference,
+work function of the slab, V_vac − ε_HOMO of the molecule, charges of the anchoring atoms);
+the report files it makes (cube/CHGCAR of Δρ, PNGs, CSVs) go to the ``data`` store too, and
+the study's report writer copies them into the report folder (:func:`unpack_files`).
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from jobflow import job
+from jobflow import Maker, Response, job
 from pymatgen.core import Structure
 
 from ssbflow.errors import SsbflowError
+
+#: The files each single point passes on to the analysis, by fragment.
+KINDS_BY_FRAGMENT: dict[str, tuple[str, ...]] = {
+    "ab": ("density", "elf", "output"),
+    "slab": ("density", "elf", "potential", "output"),
+    "molecule": ("density", "potential", "output"),
+}
 
 #: Glob patterns of each file kind, by engine (CP2K names: PROJECT-ELECTRON_DENSITY-1_0.cube,
 #: PROJECT-ELF_S1-1_0.cube, PROJECT-v_hartree-1_0.cube; VASP: CHGCAR, ELFCAR, LOCPOT).
@@ -46,6 +59,61 @@ def find_file(folder: str | Path, engine: str, kind: str) -> Path:
     raise SsbflowError(f"no {kind} file ({', '.join(FILE_PATTERNS[engine][kind])}) in {folder}")
 
 
+def pack_file(path: str | Path) -> dict[str, str]:
+    """A file as ``{"name", "gzip_base64"}`` (its bytes, gzip-compressed, base64 text)."""
+    path = Path(path)
+    raw = gzip.compress(path.read_bytes(), compresslevel=1, mtime=0)
+    return {"name": path.name, "gzip_base64": base64.b64encode(raw).decode("ascii")}
+
+
+def unpack_files(packed: dict[str, dict[str, str]], folder: str | Path) -> dict[str, Path]:
+    """Write files packed by :func:`pack_file` into ``folder`` (created); role -> path.
+
+    The bytes and the name of each file are the original ones.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for role, item in packed.items():
+        name = Path(item["name"])
+        if name.is_absolute() or ".." in name.parts:
+            raise SsbflowError(f"packed file {role!r}: unsafe name {item['name']!r}")
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.decompress(base64.b64decode(item["gzip_base64"])))
+        paths[role] = path
+    return paths
+
+
+@job(data="files")
+def electronic_single_point(
+    maker: Maker, structure: Structure, engine: str, kinds: list[str]
+) -> Response:
+    """Run ``maker``'s single point here and pass on the files of ``kinds``.
+
+    Parameters
+    ----------
+    maker : the engine's electronic maker (``Engine.electronic_maker``); its job function
+        runs in this job's folder.
+    structure : the frozen fragment.
+    engine : ``cp2k`` or ``vasp`` (decides the file names, see :data:`FILE_PATTERNS`).
+    kinds : file kinds to pass on (density, elf, potential, output).
+
+    Returns
+    -------
+    Response
+        Output ``{"task": task document, "files": {kind: packed file}}``; ``files`` goes to
+        the ``data`` store. A non-converged run stops the children as atomate2 does.
+    """
+    # the maker's own job function, run inside this job (same folder, same custodian run)
+    response = maker.make.original(maker, structure)
+    if not isinstance(response, Response):
+        response = Response(output=response)
+    files = {kind: pack_file(find_file(Path.cwd(), engine, kind)) for kind in kinds}
+    return Response(output={"task": response.output, "files": files},
+                    stored_data=response.stored_data, stop_children=response.stop_children)
+
+
 def _anchor_atoms(structure: Structure, n_slab: int, site: int, anchor: str) -> tuple[int, int]:
     """The anchor atom of the molecule nearest to ``site`` and its nearest molecule neighbour."""
     mol = [i for i in range(n_slab, len(structure)) if structure[i].specie.symbol == anchor]
@@ -73,17 +141,16 @@ def _charges(engine: str, folders: dict[str, Path], atoms: list[int]) -> dict[st
     return out
 
 
-@job
+@job(data="report_files")
 def analyse_electronic(
     engine: str,
-    dir_ab: str,
-    dir_slab: str,
-    dir_molecule: str,
+    files_ab: dict[str, dict[str, str]],
+    files_slab: dict[str, dict[str, str]],
+    files_molecule: dict[str, dict[str, str]],
     structure_ab: Structure,
     n_atoms_slab: int,
     site_index: int,
     anchor: str,
-    report_dir: str | None = None,
     energies_eV: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """CDD, ELF, work functions and charges of an adsorption geometry.
@@ -91,19 +158,20 @@ def analyse_electronic(
     Parameters
     ----------
     engine : ``cp2k`` or ``vasp`` (decides file names).
-    dir_ab, dir_slab, dir_molecule : run folders of the three single points.
+    files_ab, files_slab, files_molecule : the files passed on by the three single points
+        (:func:`electronic_single_point`).
     structure_ab : the adsorption geometry (slab atoms first).
     n_atoms_slab : number of slab atoms at the start of ``structure_ab``.
     site_index : the surface atom the molecule is anchored on (e.g. La).
     anchor : element of the molecule's anchoring atom (e.g. N).
-    report_dir : folder for cube/CHGCAR/PNG/CSV files (default: the AB run folder).
     energies_eV : total energies of the three single points (keys ab, slab, molecule);
         gives the DFT interaction energy of the frozen fragments (no counterpoise correction).
 
     Returns
     -------
     dict
-        Numbers with units in the keys, and ``files`` (role -> path).
+        Numbers with units in the keys, ``files`` (role -> file name) and ``report_files``
+        (file name -> packed file, in the ``data`` store) for the report folder.
     """
     from ssbflow.analysis.cdd import (
         charge_density_difference,
@@ -123,8 +191,14 @@ def analyse_electronic(
         work_function,
     )
 
-    folders = {"ab": Path(dir_ab), "slab": Path(dir_slab), "molecule": Path(dir_molecule)}
-    out = Path(report_dir) if report_dir else folders["ab"]
+    # everything is written in this job's folder: the inputs under ab/, slab/, molecule/
+    # and the report files under report/
+    here = Path.cwd()
+    packed = {"ab": files_ab, "slab": files_slab, "molecule": files_molecule}
+    folders = {key: here / key for key in packed}
+    for key, files in packed.items():
+        unpack_files(files, folders[key])
+    out = here / "report"
     out.mkdir(parents=True, exist_ok=True)
     n_idx, neighbour = _anchor_atoms(structure_ab, n_atoms_slab, site_index, anchor)
     plane = (site_index, n_idx, neighbour)
@@ -214,5 +288,7 @@ def analyse_electronic(
         "molecule_potential": mol_result,
         "anchor_atoms": {"site": site_index, "anchor": n_idx, "neighbour": neighbour},
         "charges": charges,
-        "files": files,
+        "files": {role: str(Path(path).relative_to(out)) for role, path in files.items()},
+        "report_files": {str(Path(path).relative_to(out)): pack_file(path)
+                         for path in files.values()},
     }

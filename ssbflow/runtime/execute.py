@@ -59,8 +59,8 @@ def execute_study(
     Returns
     -------
     output, timings_s, summary
-        The flow's output resolved from the store, wall time per job (s, accumulated over
-        resumes) and what this call did.
+        The flow's output resolved from the store (``data`` store items loaded), wall time
+        per job (s, accumulated over resumes) and what this call did.
 
     Raises
     ------
@@ -104,5 +104,6 @@ def execute_study(
     timings = _merge_timings(out, summary.seconds)
     raise_for_failures(summary)
     store.connect()
-    output = store.get_output(flow.output.uuid) if flow.output is not None else None
+    # large arrays and files of the output live in the data store: loaded for the report
+    output = store.get_output(flow.output.uuid, load=True) if flow.output is not None else None
     return output, timings, summary

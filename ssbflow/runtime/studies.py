@@ -37,6 +37,7 @@ def run_study(
     """
     study = get_study(name)
     opts = study.parse_options(options)
+    study.check(opts)  # engines present here, before anything is written
     settings = study.settings(opts)
     out = Path(out).absolute()
     output, timings, _ = execute_study(

@@ -31,23 +31,49 @@ from ssbflow.errors import InputError
 
 
 class StudyOptions(BaseModel):
-    """Base of every study's options: unknown names are refused, values validated."""
+    """Base of every study's options: unknown names are refused, values validated.
+
+    ``ssbflow run|submit STUDY`` get one option per field (:mod:`ssbflow.cli.options`):
+    the flag is the field name (``n_sites`` -> ``--n-sites``), the help its
+    ``description``, the default its default. ``Field(json_schema_extra={"cli": [...]})``
+    gives other flag names (e.g. ``["--orientation"]`` for ``orientations``, or
+    ``["--temperature", "-T"]``); the first of them is the one messages use. A tuple of
+    fixed length takes that many values (``--miller 0 0 1``); a list or ``tuple[X, ...]``
+    is given by repeating the flag; a ``bool`` is a ``--x/--no-x`` switch.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def option_error(err: ValidationError) -> InputError:
+def cli_flags(options: type[BaseModel], name: str) -> list[str]:
+    """The command-line flags of option ``name`` (the ``cli`` names, else ``--name``)."""
+    field_info = options.model_fields.get(name)
+    extra = field_info.json_schema_extra if field_info is not None else None
+    flags = list(extra.get("cli", [])) if isinstance(extra, dict) else []
+    return flags or ["--" + name.replace("_", "-")]
+
+
+def option_error(err: ValidationError, options: type[BaseModel] | None = None) -> InputError:
     """One-line :class:`InputError` naming the first bad option and what was expected."""
     first = err.errors()[0]
-    name = ".".join(str(p) for p in first.get("loc", ())) or "options"
-    flag = "--" + name.replace("_", "-")
+    loc = first.get("loc", ())
+    name = str(loc[0]) if loc else ""
+    flag = (cli_flags(options, name)[0] if options is not None and name
+            else "--" + name.replace("_", "-") if name else "options")
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    if message.startswith("--"):  # the validator's message names the option already
+        return InputError(message)
     value = first.get("input")
-    shown = "" if isinstance(value, dict) else f" {value!r}"
-    return InputError(f"{flag}{shown}: {first.get('msg', 'invalid value')}")
+    shown = "" if isinstance(value, dict) or not name else f" {value!r}"
+    return InputError(f"{flag}{shown}: {message}")
 
 
 def _no_lines(doc: dict[str, Any]) -> list[str]:
     return []
+
+
+def _no_check(options: Any) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -62,8 +88,13 @@ class Study:
     make_flow : builds the flow from validated options; see the module docstring.
     write_report : ``write_report(output, out_dir, timings_s) -> results`` writes
         ``results.json``, ``report.md``, tables and PNGs into ``out_dir`` from the flow's
-        output and returns the results document.
+        output (as read from the store, ``data`` store items loaded) and returns the
+        results document.
     summary_lines : the lines ``ssbflow run`` prints for a results document.
+    check : ``check(options)`` raises when something a local run needs is missing here
+        (an executable, a model's package); ``ssbflow run`` calls it before writing
+        anything. Never called for ``ssbflow submit``: the flow is built on a login node
+        and the engines are looked for when each job runs.
     """
 
     name: str
@@ -72,6 +103,7 @@ class Study:
     make_flow: Callable[[Any], Flow | Job]
     write_report: Callable[[Any, Path, dict[str, float]], dict]
     summary_lines: Callable[[dict[str, Any]], list[str]] = field(default=_no_lines)
+    check: Callable[[Any], None] = field(default=_no_check)
 
     def parse_options(self, values: dict[str, Any] | StudyOptions | None = None) -> StudyOptions:
         """Validated options; a bad value raises :class:`InputError` naming the option."""
@@ -80,7 +112,7 @@ class Study:
         try:
             return self.options(**(values or {}))
         except ValidationError as err:
-            raise option_error(err) from None
+            raise option_error(err, self.options) from None
 
     def settings(self, options: StudyOptions) -> dict[str, Any]:
         """What defines a run: the study name and its options, JSON-ready."""

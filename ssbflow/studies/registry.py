@@ -13,6 +13,7 @@ from ssbflow.studies.base import Study
 
 #: study name -> "module:attribute" of its :class:`Study`.
 STUDIES: dict[str, str] = {
+    "sn-llzo": "ssbflow.studies.sn_llzo.study:SN_LLZO",
     "inn-li": "ssbflow.studies.inn_li.study:STUDY",
     "llto-li": "ssbflow.studies.llto.reduction:STUDY",
     "screening": "ssbflow.studies.screening.study:STUDY",

@@ -39,7 +39,7 @@ def study_run(tmp_path_factory, cp2k_exe):
     slab, mol = _lif_slab(), molecule("acetonitrile")
     maker = AdsorptionStudyMaker(
         name="acetonitrile-lif", electronic="cp2k", preset="fast", site_species="Li",
-        anchor="N", n_sites=1, orientations=("upright",), report_dir=str(out / "run"),
+        anchor="N", n_sites=1, orientations=("upright",),
     )
     settings = {"study": "acetonitrile-lif", "test": 1}
     first = execute_study(lambda: maker.make(slab, mol), settings, out / "run", db=out / "db",

@@ -1,23 +1,24 @@
-"""The report folder of an adsorption study: results.json, report.md, tables, plots, structures."""
+"""The report folder of an adsorption study: results.json, report.md, tables, plots, structures.
+
+Written from the flow's final output as read from the store (nothing is read from job
+folders): the site scan table and plot, the relaxed structures, and the electronic stage's
+files (Δρ cube/CHGCAR, PNGs, CSVs) that its analysis job put in the ``data`` store.
+"""
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+from pydantic import BaseModel
 from pymatgen.core import Structure
 
-from ssbflow.io import write_structure
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=str))
-    os.replace(tmp, path)
+from ssbflow.analysis.plots import save_png
+from ssbflow.io import write_json, write_structure, write_table
+from ssbflow.methods.electronic import unpack_files
 
 
 def plot_site_scan(site_scan: list[dict], path: Path, site_species: str) -> Path:
@@ -31,8 +32,7 @@ def plot_site_scan(site_scan: list[dict], path: Path, site_species: str) -> Path
     ax.set_ylabel("E_ads (eV)")
     ax.set_title("Adsorption site scan (most stable in red)")
     fig.tight_layout()
-    fig.savefig(path)
-    return path
+    return save_png(fig, path, dpi=120)
 
 
 def _charge_table(charges: dict) -> list[str]:
@@ -59,7 +59,8 @@ def write_report(results: dict, out: str | Path, timings_s: dict[str, float]) ->
 
     Parameters
     ----------
-    results : the document from :class:`ssbflow.methods.adsorption.AdsorptionResults`.
+    results : the flow's output (:class:`ssbflow.methods.adsorption.AdsorptionResults`, or
+        its dict), with the ``data`` store's report files loaded.
     out : report folder (created if needed).
     timings_s : wall time per job (s).
 
@@ -68,6 +69,8 @@ def write_report(results: dict, out: str | Path, timings_s: dict[str, float]) ->
     dict
         The content of ``results.json``.
     """
+    if isinstance(results, BaseModel):
+        results = results.model_dump()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     settings = results.get("settings", {})
@@ -90,13 +93,11 @@ def write_report(results: dict, out: str | Path, timings_s: dict[str, float]) ->
     for name in ("slab_molecule_relaxed.extxyz", "slab_molecule_relaxed.cif"):
         files[name] = str(write_structure(best, out / name))
     files["site_scan.png"] = str(plot_site_scan(scan, out / "site_scan.png", site_species))
-    with open(out / "site_scan.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(scan[0]))
-        writer.writeheader()
-        writer.writerows(scan)
+    write_table(scan, out / "site_scan.csv")
     files["site_scan.csv"] = str(out / "site_scan.csv")
     electronic = results.get("electronic") or {}
-    files.update(electronic.get("files", {}))
+    written = unpack_files(electronic.get("report_files", {}), out)
+    files.update({role: str(written[name]) for role, name in electronic.get("files", {}).items()})
 
     doc = {
         "study": results["study"],
@@ -108,7 +109,8 @@ def write_report(results: dict, out: str | Path, timings_s: dict[str, float]) ->
         "work_function_slab_eV": results.get("work_function_slab_eV"),
         "molecule_vacuum_minus_homo_eV": results.get("molecule_vacuum_minus_homo_eV"),
         "charges": results.get("charges", {}),
-        "electronic": {k: v for k, v in electronic.items() if k != "files"},
+        "electronic": {k: v for k, v in electronic.items()
+                       if k not in ("files", "report_files")},
         "formula_slab": results["formula_slab"],
         "formula_molecule": results["formula_molecule"],
         "n_atoms_slab": results["n_atoms_slab"],
@@ -116,7 +118,7 @@ def write_report(results: dict, out: str | Path, timings_s: dict[str, float]) ->
         "timings_s": timings_s,
         "files": files,
     }
-    _write_json(out / "results.json", doc)
+    write_json(out / "results.json", doc)
     (out / "report.md").write_text(render_markdown(doc, out))
     return doc
 

@@ -1,9 +1,12 @@
 """The main study: succinonitrile (SN) adsorbed through its nitrile N on surface La of LLZO.
 
-``run_sn_llzo`` builds the LLZO slab and SN, runs :class:`AdsorptionStudyMaker` with resume,
-and writes the report folder. Published context (shared/reference/science.md): the nitrile N
-coordinates surface La; the CDD shows accumulation on N and depletion on La; SN has a lower
-"work function" (a molecular V_vac − ε_HOMO here) than LLZO.
+:data:`SN_LLZO` is the registered study ``sn-llzo``: options (:class:`SnLlzoOptions`), a flow
+(:class:`~ssbflow.methods.adsorption.AdsorptionStudyMaker` on the LLZO slab and SN) whose
+final job returns :class:`~ssbflow.methods.adsorption.AdsorptionResults`, and the report
+writer. ``run_sn_llzo`` runs it with resume (``ssbflow run sn-llzo``). Published context
+(shared/reference/science.md): the nitrile N coordinates surface La; the CDD shows
+accumulation on N and depletion on La; SN has a lower "work function" (a molecular
+V_vac − ε_HOMO here) than LLZO.
 """
 
 from __future__ import annotations
@@ -11,8 +14,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from jobflow import Flow
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
 from ssbflow.methods.adsorption import ELECTRONIC_CHOICES, ORIENTATIONS, AdsorptionStudyMaker
-from ssbflow.runtime.execute import execute_study
+from ssbflow.studies.base import Study, StudyOptions
 from ssbflow.studies.sn_llzo.report import write_report
 
 STUDY = "sn-llzo"
@@ -27,85 +40,145 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def sn_llzo_options(
-    engine: str = "mlip",
-    electronic: str = "cp2k",
-    preset: str = "fast",
-    miller: tuple[int, int, int] = (0, 0, 1),
-    termination: int | str | None = None,
-    thickness: float | None = None,
-    vacuum: float = 15.0,
-    mlip_model: str = "CHGNet",
-    n_sites: int | None = None,
-    orientations: tuple[str, ...] | list[str] | None = None,
-    garnet: str = "llzo",
-) -> dict[str, Any]:
-    """Validated options of the study (they define the run and are stored with it).
+def _one_of(option: str, value: str, choices: tuple[str, ...] | list[str]) -> str:
+    if value not in choices:
+        raise ValueError(f"{option} {value!r} is not known; expected one of {', '.join(choices)}")
+    return value
 
-    ``garnet`` is ``llzo`` (tetragonal Li7La3Zr2O12) or ``llzto`` (Ta-doped, x = 0.5:
-    Li6.5La3Zr1.5Ta0.5O12 on the same ordered cell; see ``ssbflow.structures.garnet.llzto``).
+
+class SnLlzoOptions(StudyOptions):
+    """Options of ``sn-llzo`` (they define the run and are stored with it).
+
+    ``n_sites`` and ``orientations`` left out take the preset's values (stored resolved).
     """
+
+    engine: str = Field("mlip", description="Geometry/energy engine: mlip, cp2k or vasp.")
+    electronic: str = Field(
+        "cp2k",
+        description="Electronic stage (CDD, ELF, work function, charges): cp2k, vasp or none.")
+    preset: str = Field("fast", description="fast (laptop) or production.")
+    garnet: str = Field(
+        "llzo", description="Garnet: llzo (Li7La3Zr2O12) or llzto (Ta-doped, x = 0.5).")
+    miller: tuple[int, int, int] = Field((0, 0, 1), description="LLZO facet H K L.")
+    termination: int | str | None = Field(
+        None, description="Slab termination: index or name (la-rich, li-rich).")
+    thickness: float | None = Field(None, gt=0, description="Slab thickness (Å).")
+    vacuum: float = Field(15.0, gt=0, description="Vacuum (Å).")
+    mlip_model: str = Field("CHGNet", description="atomate2 force-field name (CHGNet default).")
+    n_sites: int | None = Field(
+        None, ge=1, description="La sites scanned (default from the preset).")
+    orientations: tuple[str, ...] | None = Field(
+        None,
+        description="Orientation(s) scanned: upright, flat (repeat the option).",
+        json_schema_extra={"cli": ["--orientation"]},
+    )
+
+    @field_validator("engine")
+    @classmethod
+    def _engine(cls, value: str) -> str:
+        from ssbflow.engines.core import ENGINES
+
+        return _one_of("--engine", value, ENGINES)
+
+    @field_validator("electronic")
+    @classmethod
+    def _electronic(cls, value: str) -> str:
+        return _one_of("--electronic", value, ELECTRONIC_CHOICES)
+
+    @field_validator("preset")
+    @classmethod
+    def _preset(cls, value: str) -> str:
+        return _one_of("--preset", value, list(PRESETS))
+
+    @field_validator("garnet")
+    @classmethod
+    def _garnet(cls, value: str) -> str:
+        return _one_of("--garnet", value, GARNETS)
+
+    @field_validator("miller")
+    @classmethod
+    def _miller(cls, value: tuple[int, int, int]) -> tuple[int, int, int]:
+        if tuple(value) == (0, 0, 0):
+            raise ValueError("--miller 0 0 0 is not a plane; expected e.g. 0 0 1")
+        return value
+
+    @field_validator("termination", mode="before")
+    @classmethod
+    def _termination(cls, value: Any) -> Any:
+        # the CLI gives text: an index stays an int, a name a string
+        if isinstance(value, str) and value.lstrip("-").isdigit():
+            return int(value)
+        return value
+
+    @field_validator("mlip_model")
+    @classmethod
+    def _mlip_model(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("engine") != "mlip":
+            return value
+        from ssbflow.engines.core import get_engine
+        from ssbflow.errors import EngineUnavailableError
+
+        try:
+            get_engine("mlip", mlip_model=value)  # a known model name
+        except EngineUnavailableError:  # its package is missing here: checked at run time
+            pass
+        return value
+
+    @field_validator("orientations")
+    @classmethod
+    def _orientations(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for orientation in value or ():
+            _one_of("--orientation", orientation, ORIENTATIONS)
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        preset = PRESETS.get(data.get("preset", "fast"))
+        if preset is None:  # reported by the preset's own check
+            return data
+        data = dict(data)
+        if data.get("n_sites") is None:
+            data["n_sites"] = preset["n_sites"]
+        if not data.get("orientations"):
+            data["orientations"] = preset["orientations"]
+        return data
+
+    @model_serializer(mode="wrap")
+    def _stored(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        if data.get("garnet") == "llzo":  # stored only for LLZTO, as before the option existed
+            data.pop("garnet")
+        return data
+
+
+def check_sn_llzo(options: SnLlzoOptions) -> None:
+    """Refuse to start a local run whose engines are missing here (CP2K, model packages)."""
     from ssbflow.engines.core import get_engine
 
-    if preset not in PRESETS:
-        raise ValueError(f"--preset {preset!r} is not known; expected one of {', '.join(PRESETS)}")
-    if electronic not in ELECTRONIC_CHOICES:
-        raise ValueError(
-            f"--electronic {electronic!r} is not known; expected one of "
-            f"{', '.join(ELECTRONIC_CHOICES)}"
-        )
-    get_engine(engine, preset=preset, mlip_model=mlip_model)  # validates engine and model
-    if electronic != "none":
-        get_engine(electronic, preset=preset)  # raises when CP2K is missing
-    if vacuum <= 0:
-        raise ValueError(f"--vacuum must be > 0 Å, got {vacuum}")
-    if thickness is not None and thickness <= 0:
-        raise ValueError(f"--thickness must be > 0 Å, got {thickness}")
-    for orientation in orientations or ():
-        if orientation not in ORIENTATIONS:
-            raise ValueError(
-                f"--orientation {orientation!r} is not known; expected one of "
-                f"{', '.join(ORIENTATIONS)}"
-            )
-    if n_sites is not None and n_sites < 1:
-        raise ValueError(f"--n-sites must be >= 1, got {n_sites}")
-    if tuple(miller) == (0, 0, 0):
-        raise ValueError("--miller 0 0 0 is not a plane; expected e.g. 0 0 1")
-    if garnet not in GARNETS:
-        raise ValueError(f"--garnet {garnet!r} is not known; expected one of {', '.join(GARNETS)}")
-    # the key appears only for LLZTO, so runs made before the option resume unchanged
-    extra = {} if garnet == "llzo" else {"garnet": garnet}
-    return {
-        "study": STUDY,
-        "engine": engine,
-        "electronic": electronic,
-        "preset": preset,
-        "miller": list(miller),
-        "termination": termination,
-        "thickness_A": thickness,
-        "vacuum_A": vacuum,
-        "mlip_model": mlip_model,
-        "n_sites": n_sites or PRESETS[preset]["n_sites"],
-        "orientations": list(orientations or PRESETS[preset]["orientations"]),
-        **extra,
-    }
+    get_engine(options.engine, preset=options.preset, mlip_model=options.mlip_model)
+    if options.electronic != "none":
+        get_engine(options.electronic, preset=options.preset)  # raises when CP2K is missing
 
 
-def make_sn_llzo_flow(options: dict[str, Any], report_dir: str):
-    """The jobflow ``Flow`` of the study for validated ``options``."""
+def make_sn_llzo_flow(options: SnLlzoOptions | dict[str, Any], report_dir: str | None = None
+                      ) -> Flow:
+    """The jobflow ``Flow`` of the study for ``options`` (``report_dir`` is not used:
+    jobs write only in their own folders; kept for callers of the old signature)."""
     from ssbflow.structures.molecules import molecule
     from ssbflow.structures.slabs import llzo_slab
 
-    preset = PRESETS[options["preset"]]
-    slab_kwargs: dict[str, Any] = {
-        "miller": tuple(options["miller"]),
-        "vacuum": options["vacuum_A"],
-    }
-    if options["thickness_A"] is not None:
-        slab_kwargs["thickness"] = options["thickness_A"]
-    if options["termination"] is not None:
-        slab_kwargs["termination"] = options["termination"]
-    if options.get("garnet", "llzo") == "llzto":
+    opts = SN_LLZO.parse_options(_from_settings(options) if isinstance(options, dict)
+                                 else options)
+    preset = PRESETS[opts.preset]
+    slab_kwargs: dict[str, Any] = {"miller": tuple(opts.miller), "vacuum": opts.vacuum}
+    if opts.thickness is not None:
+        slab_kwargs["thickness"] = opts.thickness
+    if opts.termination is not None:
+        slab_kwargs["termination"] = opts.termination
+    if opts.garnet == "llzto":
         from ssbflow.structures.garnet import llzto
 
         # the Ta/Li-vacancy ordering leaves no stoichiometric half-cell slab: the default
@@ -115,21 +188,20 @@ def make_sn_llzo_flow(options: dict[str, Any], report_dir: str):
     sn = molecule("succinonitrile", conformer=preset["conformer"])
     maker = AdsorptionStudyMaker(
         name=STUDY,
-        engine=options["engine"],
-        electronic=options["electronic"],
-        preset=options["preset"],
-        mlip_model=options["mlip_model"],
+        engine=opts.engine,
+        electronic=opts.electronic,
+        preset=opts.preset,
+        mlip_model=opts.mlip_model,
         site_species="La",
         anchor="N",
-        n_sites=options["n_sites"],
-        orientations=tuple(options["orientations"]),
-        report_dir=report_dir,
+        n_sites=opts.n_sites,
+        orientations=tuple(opts.orientations),
         extra_settings={
-            "miller": options["miller"],
-            "termination": options["termination"],
-            "slab_thickness_A": options["thickness_A"],
-            "vacuum_A": options["vacuum_A"],
-            "garnet": options.get("garnet", "llzo"),
+            "miller": list(opts.miller),
+            "termination": opts.termination,
+            "slab_thickness_A": opts.thickness,
+            "vacuum_A": opts.vacuum,
+            "garnet": opts.garnet,
             "slab_atoms": len(slab),
             "slab_formula": slab.composition.formula.replace(" ", ""),
             # the polar (001) cut made non-polar by moving surface Li (see llzo_slab)
@@ -138,6 +210,42 @@ def make_sn_llzo_flow(options: dict[str, Any], report_dir: str):
         },
     )
     return maker.make(slab, sn)
+
+
+def summary_lines(doc: dict[str, Any]) -> list[str]:
+    """What ``ssbflow run sn-llzo`` prints."""
+    lines = [f"adsorption energy: {doc['adsorption_energy_eV']:.3f} eV"]
+    for key, unit in (
+        ("transferred_charge_e", "e"),
+        ("cdd_integral_e", "e"),
+        ("work_function_slab_eV", "eV"),
+        ("molecule_vacuum_minus_homo_eV", "eV"),
+    ):
+        if doc.get(key) is not None:
+            lines.append(f"{key}: {doc[key]:.4f} {unit}")
+    lines.append(f"report: {Path(doc['files']['site_scan.png']).parent / 'report.md'}")
+    return lines
+
+
+SN_LLZO = Study(
+    name=STUDY,
+    help="Succinonitrile on LLZO: adsorption energy, CDD, ELF, work functions, La/N charges.",
+    options=SnLlzoOptions,
+    make_flow=make_sn_llzo_flow,
+    write_report=write_report,
+    summary_lines=summary_lines,
+    check=check_sn_llzo,
+)
+
+
+def _from_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in settings.items() if k != "study"}
+
+
+def sn_llzo_options(**options: Any) -> dict[str, Any]:
+    """The stored settings (study name and validated options) for ``options``; see
+    :class:`SnLlzoOptions`. Bad values raise :class:`~ssbflow.errors.InputError`."""
+    return SN_LLZO.settings(SN_LLZO.parse_options(options))
 
 
 def run_sn_llzo(
@@ -153,16 +261,13 @@ def run_sn_llzo(
     out : run and report folder.
     db : montydb folder (``$SSBFLOW_MONGO_URI`` selects MongoDB instead).
     quiet : no progress bar.
-    **options : see :func:`sn_llzo_options`.
+    **options : see :class:`SnLlzoOptions`.
 
     Returns
     -------
     dict
         The content of ``results.json``.
     """
-    settings = sn_llzo_options(**options)
-    out = Path(out).absolute()
-    results, timings, _ = execute_study(
-        lambda: make_sn_llzo_flow(settings, str(out)), settings, out, db=db, quiet=quiet
-    )
-    return write_report(results, out, timings)
+    from ssbflow.runtime.studies import run_study
+
+    return run_study(STUDY, out, db=db, quiet=quiet, **options)

@@ -1,10 +1,10 @@
-"""Small jobs and a two-job flow to exercise SLURM submission end to end.
+"""``ssbflow submit demo``: a two-job flow that checks a cluster profile in a minute.
 
-They live in an importable module (jobflow must find them again inside the SLURM job).
-Each job appends one line to a ``log_file`` when it runs, so a test can count how often
-a job really ran (a resumed run must not run finished jobs again).
+The jobs live in an importable module (jobflow must find them again inside the SLURM job).
+Each job appends one line to a ``log_file`` when it runs, so a user (or a test) can count
+how often a job really ran (a resumed run must not run finished jobs again).
 
-``python -m ssbflow.hpc.testing.demo_jobs --out DIR --db DIR [--sleep S]`` runs the two-job flow
+``python -m ssbflow.hpc.demo --out DIR --db DIR [--sleep S]`` runs the two-job flow
 locally with resume (``ssbflow.runtime.runner``), as ``ssbflow run STUDY`` does for a
 study; the single-job SLURM mode submits exactly that kind of command.
 """
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from ssbflow.runtime.runner import prepare_run, raise_for_failures, run_flow
     from ssbflow.runtime.store import get_job_store
 
-    parser = argparse.ArgumentParser(prog="python -m ssbflow.hpc.testing.demo_jobs")
+    parser = argparse.ArgumentParser(prog="python -m ssbflow.hpc.demo")
     parser.add_argument("--out", required=True)
     parser.add_argument("--db", required=True)
     parser.add_argument("--sleep", type=float, default=0.0)
