@@ -79,6 +79,22 @@ def cli_type(annotation: Any) -> tuple[Any, bool]:
     raise TypeError(f"option type {annotation!r} has no command-line form")
 
 
+def _from_text(annotation: Any, text: str) -> Any:
+    """A union field's value from its text: the first non-text member type that parses it
+    (``"3"`` -> 3 for ``int | str``), else the text."""
+    from pydantic import TypeAdapter, ValidationError
+
+    inner, _ = _strip_optional(annotation)
+    for member in typing.get_args(inner):
+        if member in (str, type(None)):
+            continue
+        try:
+            return TypeAdapter(member).validate_strings(text)
+        except (ValidationError, TypeError, ValueError):
+            continue
+    return text
+
+
 def _default(info: Any) -> Any:
     if info.default_factory is not None:
         return info.default_factory()
@@ -143,9 +159,13 @@ def option_values(study: Study, params: dict[str, Any], json_names: set[str]) ->
             except json.JSONDecodeError as exc:
                 flag = cli_flags(study.options, name)[0]
                 raise InputError(f"{flag}: expected JSON text ({exc.msg})") from None
-        if value is None or (isinstance(value, list) and not value
-                             and _default(study.options.model_fields[name]) is None):
+        info = study.options.model_fields[name]
+        if value is None or (isinstance(value, list) and not value and _default(info) is None):
             continue  # not given: the model's default applies
+        if isinstance(value, str) and cli_type(info.annotation)[0] is str \
+                and typing.get_origin(_strip_optional(info.annotation)[0]) in (
+                    typing.Union, types.UnionType):
+            value = _from_text(info.annotation, value)
         values[name] = value
     return values
 

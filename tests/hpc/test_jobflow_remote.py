@@ -121,3 +121,28 @@ def test_hpc_init_writes_project_that_jf_accepts(slurm_cluster, isolated_profile
     assert check.returncode == 0, check.stdout + check.stderr
     assert "Worker local" in check.stdout and "Error" not in check.stdout
     assert "s3cret" not in check.stdout + check.stderr
+
+
+def test_registered_study_runs_one_slurm_job_per_job_and_reports(jfr_project, capsys,
+                                                                 monkeypatch):
+    """Any registered study (here the toy one of tests/cli) goes to jobflow-remote with its
+    `ssbflow run` options; with --run the report is written from the store."""
+    from tests.cli import toy_study
+
+    toy_study.register(monkeypatch)
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(root), *filter(None, [os.environ.get("PYTHONPATH")])]))  # tests.* in the jobs
+    log = jfr_project["tmp"] / "log"
+    log.mkdir()
+    out = jfr_project["tmp"] / "report"
+    doc = _cli_json(capsys, "submit", "toy", "--mode", "jobflow-remote", "--profile", "local",
+                    "--out", str(out), "--run", "--timeout", "120", "--log-dir", str(log),
+                    "--a", "2", "-T", "100", "-T", "200")
+    assert doc["state"] == "COMPLETED", _jobs(jfr_project, doc["flow_id"])
+    jobs = _jobs(jfr_project, doc["flow_id"])
+    assert len({j["slurm_id"] for j in jobs.values()}) == 3
+    assert doc["results"]["value"] == (2 + 300) ** 2
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["value"] == (2 + 300) ** 2 and saved["options"]["temperatures_K"] == [100, 200]
+    assert (log / "calls.log").read_text().split() == ["add", "square"]
