@@ -3,11 +3,13 @@
 One option per field (see :class:`ssbflow.studies.base.StudyOptions`): flags from the field
 name (or its ``cli`` names), help from its description, default from the model. Types the
 command line cannot spell directly are given as text: a union of several types (pydantic
-converts the text), a mapping or a model (JSON text).
+converts the text), a mapping or a model (JSON text, or text its validators read, such as a
+file name).
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import types
@@ -154,11 +156,9 @@ def option_values(study: Study, params: dict[str, Any], json_names: set[str]) ->
     for name in study.options.model_fields:
         value = params.get(name)
         if name in json_names and isinstance(value, str):
-            try:
+            # JSON text; other text (e.g. a file a validator reads) goes to the model as is
+            with contextlib.suppress(json.JSONDecodeError):
                 value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                flag = cli_flags(study.options, name)[0]
-                raise InputError(f"{flag}: expected JSON text ({exc.msg})") from None
         info = study.options.model_fields[name]
         if value is None or (isinstance(value, list) and not value and _default(info) is None):
             continue  # not given: the model's default applies

@@ -7,7 +7,9 @@ study's options model gives its options (:mod:`ssbflow.cli.options`), plus ``--o
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,7 +40,8 @@ def run_command(study: Study):
              quiet: bool) -> None:
         from ssbflow.runtime.studies import run_study
 
-        doc = run_study(study.name, out, db=db, quiet=quiet or as_json, **options)
+        with contextlib.redirect_stdout(sys.stderr):  # engines print; stdout is for results
+            doc = run_study(study.name, out, db=db, quiet=quiet or as_json, **options)
         print_results(study, doc, as_json)
 
     command = study_function(study, body, common_parameters(study.name))
@@ -57,7 +60,8 @@ def resume_command(
     """Continue an interrupted or failed run of any study: finished jobs come from the store."""
     from ssbflow.runtime.studies import resume_study, run_settings
 
-    doc = resume_study(run_dir, db=db, quiet=quiet or as_json)
+    with contextlib.redirect_stdout(sys.stderr):  # engines print; stdout is for results
+        doc = resume_study(run_dir, db=db, quiet=quiet or as_json)
     print_results(get_study(run_settings(run_dir)["study"]), doc, as_json)
 
 

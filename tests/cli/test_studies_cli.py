@@ -60,7 +60,7 @@ def test_options_of_every_kind_come_from_the_model(toy, tmp_path, capsys):
 @pytest.mark.parametrize(("args", "needle"), [
     (["--a", "-1"], "--a must be >= 0"),
     (["--miller", "1", "1"], "--miller"),
-    (["--extra", "{oops"], "--extra: expected JSON"),
+    (["--extra", "{oops"], "--extra '{oops'"),
     (["--no-such-option", "1"], "no-such-option"),
 ])
 def test_bad_option_is_one_line_and_writes_nothing(toy, tmp_path, capsys, args, needle):
