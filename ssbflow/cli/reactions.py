@@ -1,4 +1,5 @@
-"""``ssbflow reaction``, ``ssbflow screen``, ``ssbflow run inn-li``, ``ssbflow run llto-li``."""
+"""``ssbflow reaction`` and ``ssbflow screen`` (``run inn-li|llto-li|screening`` are generated
+from the study registry: :mod:`ssbflow.cli.studies`)."""
 
 from __future__ import annotations
 
@@ -186,54 +187,7 @@ def screen_command(
         typer.echo(line)
 
 
-def _run_and_print(name: str, out: Path, db: Path | None, as_json: bool, quiet: bool,
-                   **options) -> None:
-    from ssbflow.runtime.studies import run_study
-    from ssbflow.studies.registry import get_study
-
-    with contextlib.redirect_stdout(sys.stderr):  # engines print; stdout is for the results
-        results = run_study(name, out.absolute(), db=db, quiet=quiet or as_json, **options)
-    if as_json:
-        typer.echo(json.dumps(results, default=str))
-        return
-    for line in get_study(name).summary_lines(results):
-        typer.echo(line)
-
-
-def run_inn_li_command(
-    out: Annotated[Path, typer.Option(help="Run and report folder.")] = Path(
-        "ssbflow-runs/inn-li"),
-    db: Annotated[Path | None, typer.Option(
-        help="montydb store folder (default $SSBFLOW_DB or ./ssbflow-db).")] = None,
-    engine: Annotated[str, typer.Option(help="Engine of the phase relaxations.")] = "mlip",
-    md_steps: Annotated[int, typer.Option(
-        help="MD steps (1 fs) of the InN|Li reaction cell at 300 K; 0 = no MD.")] = 1000,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
-    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
-) -> None:
-    """InN|Li study: reactivity of Au, Zn, In, Fe, Ag, Sn, Mg, Al, Cu and InN with Li
-    (ranked table, bar chart) and MLIP MD of the InN|Li reaction cell at 300 K."""
-    _run_and_print("inn-li", out, db, as_json, quiet, engine=engine, md_steps=md_steps)
-
-
-def run_llto_li_command(
-    out: Annotated[Path, typer.Option(help="Run and report folder.")] = Path(
-        "ssbflow-runs/llto-li"),
-    db: Annotated[Path | None, typer.Option(
-        help="montydb store folder (default $SSBFLOW_DB or ./ssbflow-db).")] = None,
-    supercell: Annotated[tuple[int, int, int], typer.Option(
-        help="LLTO supercell of the doubled perovskite cell.")] = (3, 3, 1),
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
-    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
-) -> None:
-    """LLTO reduction by Li (MLIP): Li insertion energy and voltage, O-vacancy formation
-    energy at Li/Li2O, Ti magnetic moments as Ti3+ evidence."""
-    _run_and_print("llto-li", out, db, as_json, quiet, supercell=tuple(supercell))
-
-
 def register(groups: CliGroups) -> None:
-    """``reaction`` and ``screen`` on the root; ``inn-li`` under ``run``."""
+    """``reaction`` and ``screen`` on the root."""
     groups.root.command("reaction")(reaction_command)
     groups.root.command("screen")(screen_command)
-    groups.run.command("inn-li")(run_inn_li_command)
-    groups.run.command("llto-li")(run_llto_li_command)
