@@ -3,8 +3,11 @@
 ``--mode single`` submits one SLURM job that runs ``ssbflow run STUDY ... --out DIR``
 (resumable: submitting again continues from the store). ``--mode jobflow-remote`` makes
 every job of the study's flow its own SLURM job through jobflow-remote (project written
-by ``ssbflow hpc init``). ``ssbflow resume DIR`` (local runs) belongs to the studies
-module; flows in the jobflow-remote queue are resumed with ``ssbflow hpc resume``.
+by ``ssbflow hpc init``). Any registered study (:mod:`ssbflow.studies.registry`) goes both
+ways; its options are parsed as ``ssbflow run STUDY`` parses them (:mod:`ssbflow.cli.options`;
+this module never imports the ``ssbflow.cli`` package's app). ``ssbflow resume DIR`` (local
+runs) belongs to the studies module; flows in the jobflow-remote queue are resumed with
+``ssbflow hpc resume``.
 """
 
 from __future__ import annotations
