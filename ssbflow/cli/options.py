@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import re
 import types
 import typing
 from collections.abc import Callable
@@ -34,6 +35,26 @@ except ImportError:  # pragma: no cover - depends on the installed typer
 COMMON = ("out", "db", "as_json", "quiet")
 
 _SCALARS = (str, int, float, bool, Path)
+
+#: A field named with its unit (``thickness_A``, ``fmax_eV_per_A``) also answers to the
+#: flag without it (``--thickness``, ``--fmax``), unless another field has that flag.
+_UNIT_SUFFIX = re.compile(r"_(eV_per_A|A2_per_ps|cm2_s|eV|fs|ps|GPa|A|K)$")
+
+
+def _flag_declarations(study: Study, name: str) -> list[str]:
+    """All flags of option ``name``: its ``cli`` names, ``--name``, and ``--name`` without
+    a unit suffix."""
+    own = "--" + name.replace("_", "-")
+    flags = [*cli_flags(study.options, name)]
+    flags += [own] if own not in flags else []
+    short = _UNIT_SUFFIX.sub("", name)
+    taken = {"--" + other.replace("_", "-") for other in study.options.model_fields}
+    for other in study.options.model_fields:
+        taken.update(cli_flags(study.options, other))
+    alias = "--" + short.replace("_", "-")
+    if short != name and alias not in taken and alias not in flags:
+        flags.append(alias)
+    return flags
 
 
 def _strip_optional(annotation: Any) -> tuple[Any, bool]:
@@ -118,14 +139,11 @@ def option_parameters(study: Study) -> tuple[list[inspect.Parameter], set[str]]:
         if is_json and default is not None:
             default = json.dumps(default if not isinstance(default, BaseModel)
                                  else default.model_dump(mode="json"))
-        flags = cli_flags(study.options, name)
-        own = "--" + name.replace("_", "-")
+        flags = _flag_declarations(study, name)
         if kind is bool:
             decls = [f"{f}/--no-{f[2:]}" if f.startswith("--") else f for f in flags]
-            if own not in flags:
-                decls.append(f"{own}/--no-{own[2:]}")
         else:
-            decls = [*flags, *([own] if own not in flags else [])]
+            decls = flags
         option = typer.Option(*decls, help=info.description or "")
         annotation = Annotated[kind if default is not None or kind is bool else kind | None,
                                option]

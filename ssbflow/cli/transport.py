@@ -1,4 +1,5 @@
-"""Li transport commands: ``analyze neb|diffusion|arrhenius`` and the transport studies."""
+"""Li transport commands: ``analyze neb|diffusion|arrhenius`` and the diffusion studies not yet
+registered (``run ncm-pvdf|llto-li-migration`` are generated from the study registry)."""
 
 from __future__ import annotations
 
@@ -158,30 +159,6 @@ _JSON = Annotated[bool, typer.Option("--json", help="Print results.json to stdou
 _MODEL = Annotated[str, typer.Option(help="Universal force field (atomate2 name).")]
 
 
-def run_ncm_pvdf_command(
-    out: _OUT = Path("ncm-pvdf"),
-    thickness: Annotated[float, typer.Option(help="Slab thickness (Å).")] = 6.0,
-    n_images: Annotated[int, typer.Option(help="Intermediate NEB images.")] = 3,
-    fmax: Annotated[float, typer.Option(help="Force criterion (eV/Å).")] = 0.05,
-    max_steps: Annotated[int, typer.Option(help="Optimiser steps per stage.")] = 300,
-    hop: Annotated[
-        tuple[int, int] | None,
-        typer.Option(help="FROM TO Li site indices (vacancy made at TO); default: chosen."),
-    ] = None,
-    mlip_model: _MODEL = "CHGNet",
-    as_json: _JSON = False,
-) -> None:
-    """Li vacancy hop in NCM811 bare / under PVDF / under dehydrofluorinated PVDF (CI-NEB)."""
-    from ssbflow.runtime.studies import run_study
-
-    if n_images < 1 or fmax <= 0 or max_steps < 1 or thickness <= 0:
-        raise InputError("--n-images >= 1, --fmax > 0, --max-steps >= 1, --thickness > 0")
-    doc = run_study("ncm-pvdf", out, quiet=as_json, thickness_A=thickness, n_images=n_images,
-                    fmax_eV_per_A=fmax, max_steps=max_steps, mlip_model=mlip_model, hop=hop)
-    _print_study(doc, as_json, "barriers", ["system", "barrier_eV", "reaction_energy_eV",
-                                            "converged"])
-
-
 def _diffusion_settings(temperatures: list[float] | None, n_steps: int, timestep_fs: float,
                         save_every: int, mlip_model: str, default: tuple[float, ...],
                         pre_relax_steps: int = 0):
@@ -247,31 +224,10 @@ def run_llzo_li_diffusion_command(
     _print_study(doc, as_json, "diffusion", _COLS)
 
 
-def run_llto_li_migration_command(
-    out: _OUT = Path("llto-li-migration"),
-    n_images: Annotated[int, typer.Option(help="Intermediate NEB images.")] = 5,
-    fmax: Annotated[float, typer.Option(help="Force criterion (eV/Å).")] = 0.05,
-    max_steps: Annotated[int, typer.Option(help="Optimiser steps per stage.")] = 300,
-    mlip_model: _MODEL = "CHGNet",
-    as_json: _JSON = False,
-) -> None:
-    """CI-NEB of a Li hop between A sites of ordered LLTO (88-atom cell)."""
-    from ssbflow.runtime.studies import run_study
-
-    if n_images < 1 or fmax <= 0 or max_steps < 1:
-        raise InputError("--n-images >= 1, --fmax > 0, --max-steps >= 1")
-    doc = run_study("llto-li-migration", out, quiet=as_json, n_images=n_images,
-                    fmax_eV_per_A=fmax, max_steps=max_steps, mlip_model=mlip_model)
-    _print_study(doc, as_json, "barriers", ["hop", "barrier_eV", "reaction_energy_eV",
-                                            "converged"])
-
-
 def register(groups: CliGroups) -> None:
     """Attach the transport analyses to ``analyze`` and the transport studies to ``run``."""
     groups.analyze.command("arrhenius")(arrhenius_command)
     groups.analyze.command("diffusion")(diffusion_command)
     groups.analyze.command("neb")(neb_command)
-    groups.run.command("ncm-pvdf")(run_ncm_pvdf_command)
     groups.run.command("polymer-li-diffusion")(run_polymer_li_diffusion_command)
     groups.run.command("llzo-li-diffusion")(run_llzo_li_diffusion_command)
-    groups.run.command("llto-li-migration")(run_llto_li_migration_command)

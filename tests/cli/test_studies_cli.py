@@ -130,3 +130,10 @@ def test_submit_checks_the_options_before_submitting(toy, tmp_path, capsys, monk
                          "--log-dir", str(toy), "-T", "400"])
     assert doc["job_id"] == "" and "ssbflow run toy --log-dir" in doc["command"]
     assert "-T 400" in doc["command"]
+
+
+def test_a_field_named_with_its_unit_also_takes_the_flag_without_it(toy):
+    from ssbflow.cli.options import parse_study_args
+
+    values = parse_study_args(toy_study.TOY, ["--log-dir", str(toy), "--temperatures", "250"])
+    assert values["temperatures_K"] == [250.0]
