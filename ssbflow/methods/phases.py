@@ -79,6 +79,7 @@ def relax_structure_mlip(structure: Structure, *, relax_cell: bool = True,
     structure, energy_eV
         Relaxed structure and its total energy (eV).
     """
+    from ase.calculators.calculator import PropertyNotImplementedError
     from pymatgen.io.ase import AseAtomsAdaptor
 
     from ssbflow.methods.md import energy_forces_calculator, mlip_calculator
@@ -88,7 +89,14 @@ def relax_structure_mlip(structure: Structure, *, relax_cell: bool = True,
     done = relax(structure, calc if relax_cell else energy_forces_calculator(calc),
                  fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps, optimizer="FIRE",
                  relax_cell=relax_cell)
-    return AseAtomsAdaptor.get_structure(done.atoms), done.energy_eV
+    final = AseAtomsAdaptor.get_structure(done.atoms)
+    probe = done.atoms.copy()
+    probe.calc = calc  # CHGNet's site moments (μB), as its StructOptimizer gave them ("magmom")
+    try:
+        final.add_site_property("magmom", [float(m) for m in probe.get_magnetic_moments()])
+    except PropertyNotImplementedError:  # a force field without moments
+        pass
+    return final, done.energy_eV
 
 
 def make_entry(name: str, structure: Structure, energy_eV: float,
