@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ssbflow.studies.sn_llzo.study import run_sn_llzo
+from ssbflow.runtime import run_study
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out or tempfile.mkdtemp(prefix="bench-main-"))
     start = time.perf_counter()
-    doc = run_sn_llzo(out=out / "run", db=out / "db", electronic=args.electronic,
+    doc = run_study("sn-llzo", out=out / "run", db=out / "db", electronic=args.electronic,
                       n_sites=args.n_sites, quiet=True)
     total = time.perf_counter() - start
     timings = doc["timings_s"]

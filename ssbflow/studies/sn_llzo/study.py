@@ -246,28 +246,3 @@ def sn_llzo_options(**options: Any) -> dict[str, Any]:
     """The stored settings (study name and validated options) for ``options``; see
     :class:`SnLlzoOptions`. Bad values raise :class:`~ssbflow.errors.InputError`."""
     return SN_LLZO.settings(SN_LLZO.parse_options(options))
-
-
-def run_sn_llzo(
-    out: str | Path = "ssbflow-runs/sn-llzo",
-    db: str | Path | None = None,
-    quiet: bool = False,
-    **options: Any,
-) -> dict:
-    """Run (or resume) the SN-on-LLZO study and write its report folder.
-
-    Parameters
-    ----------
-    out : run and report folder.
-    db : montydb folder (``$SSBFLOW_MONGO_URI`` selects MongoDB instead).
-    quiet : no progress bar.
-    **options : see :class:`SnLlzoOptions`.
-
-    Returns
-    -------
-    dict
-        The content of ``results.json``.
-    """
-    from ssbflow.runtime.studies import run_study
-
-    return run_study(STUDY, out, db=db, quiet=quiet, **options)
