@@ -24,7 +24,7 @@ from jobflow import run_locally
 from pymatgen.core import Lattice, Molecule, Structure
 from pymatgen.core.surface import SlabGenerator
 
-from ssbflow.engines.core import get_engine
+from ssbflow.engines import get_engine
 
 
 def _slab() -> Structure:

@@ -1,1 +1,10 @@
-"""ssbflow.engines."""
+"""Engines (MLIP, CP2K, VASP): atomate2 makers, input sets and settings.
+
+``get_engine(name, preset)`` (:mod:`ssbflow.engines.registry`, the one list of names) returns
+an :class:`Engine` (:mod:`ssbflow.engines.base`, the contract).
+"""
+
+from ssbflow.engines.base import Engine
+from ssbflow.engines.registry import get_engine
+
+__all__ = ["Engine", "get_engine"]

@@ -29,9 +29,9 @@ from jobflow import Flow, Maker, job
 from pydantic import BaseModel, Field
 from pymatgen.core import Molecule, Structure
 
+from ssbflow.engines.registry import ELECTRONIC_CHOICES
 from ssbflow.errors import InputError, SsbflowError
 
-ELECTRONIC_CHOICES = ("cp2k", "vasp", "none")
 ORIENTATIONS = ("upright", "flat")
 #: Height (Å) of the lowest atom above the cell's origin plane in the electronic stage.
 BOTTOM_MARGIN_A = 1.0
@@ -261,7 +261,7 @@ class AdsorptionStudyMaker(Maker):
 
     def settings(self) -> dict:
         """Everything that defines the study's numbers (written into the results)."""
-        from ssbflow.engines.core import get_engine
+        from ssbflow.engines import get_engine
 
         geometry = get_engine(self.engine, preset=self.preset, mlip_model=self.mlip_model)
         out = {
@@ -286,7 +286,7 @@ class AdsorptionStudyMaker(Maker):
 
     def make(self, slab: Structure, molecule: Molecule) -> Flow:
         """The study's flow for ``molecule`` on ``slab`` (selective dynamics honoured)."""
-        from ssbflow.engines.core import get_engine
+        from ssbflow.engines import get_engine
         from ssbflow.structures.adsorption import adsorption_candidates
 
         geometry = get_engine(self.engine, preset=self.preset, mlip_model=self.mlip_model)
@@ -337,7 +337,7 @@ class AdsorptionStudyMaker(Maker):
         return Flow(jobs, output=results.output, name=self.name)
 
     def _electronic_stage(self, scan: Any) -> tuple[Any, list]:
-        from ssbflow.engines.core import get_engine
+        from ssbflow.engines import get_engine
         from ssbflow.methods.electronic import (
             KINDS_BY_FRAGMENT,
             analyse_electronic,
@@ -435,7 +435,7 @@ def mlip_relaxed_slab(
     The same relaxation :class:`AdsorptionStudyMaker` runs on its slab; returned with the
     input's site properties so the fixed bottom layers stay fixed in later runs.
     """
-    from ssbflow.engines.core import get_engine
+    from ssbflow.engines import get_engine
 
     relax = get_engine(engine, mlip_model=mlip_model).relax_maker(
         relax_cell=False, fmax_eV_per_A=fmax)

@@ -9,12 +9,9 @@ Every saved frame is one extended-XYZ record carrying ``step``, ``time_fs``,
 
 from __future__ import annotations
 
-import contextlib
 import io
-import sys
 import time
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,70 +19,8 @@ import numpy as np
 from jobflow import job
 from pymatgen.core import Structure
 
-from ssbflow.errors import EngineUnavailableError, InputError
-
-
-@lru_cache(maxsize=4)
-def mlip_calculator(mlip_model: str = "CHGNet", device: str | None = None) -> Any:
-    """ASE calculator of a universal force field (loaded once per process).
-
-    Uses atomate2's force-field registry, so every model atomate2 knows (CHGNet, MACE, M3GNet
-    ...) works when its package is installed; the model name, package and device are checked
-    (and defaulted) by :func:`ssbflow.engines.core.get_engine`.
-    """
-    from atomate2.forcefields.utils import ase_calculator
-
-    from ssbflow.engines.core import get_engine
-
-    engine = get_engine("mlip", mlip_model=mlip_model, device=device)
-    mlip_model = engine.mlip_model
-    kwargs: dict[str, Any] = {}
-    if engine.device is not None:
-        kwargs["use_device" if mlip_model.upper() == "CHGNET" else "device"] = engine.device
-    try:  # models print banners on stdout; keep stdout for --json output
-        with contextlib.redirect_stdout(sys.stderr):
-            calc = ase_calculator(mlip_model, **kwargs)
-    except (ImportError, ModuleNotFoundError) as exc:
-        raise EngineUnavailableError(f"force field {mlip_model!r} is not installed: {exc}") from exc
-    if calc is None:
-        raise EngineUnavailableError(f"atomate2 knows no force field named {mlip_model!r}")
-    return calc
-
-
-def energy_forces_calculator(calc: Any) -> Any:
-    """The same force field, evaluating only energy and forces unless more is asked for.
-
-    CHGNet's ASE calculator computes energy, forces, stress and magnetic moments on every
-    call; the stress is a second autograd pass through the cell (about 40 % of a step on a
-    144-atom polymer box, measured here) that fixed-cell MD and relaxations never use. A
-    CHGNet calculator is therefore re-wrapped (same model object) to skip stress and moments
-    unless they are requested; other calculators are returned unchanged.
-    """
-    # by name, so that other engines never import CHGNet (and torch)
-    if not any(k.__name__ == "CHGNetCalculator" for k in type(calc).__mro__):
-        return calc
-    cls = _energy_forces_chgnet_class()
-    if isinstance(calc, cls):
-        return calc
-    with contextlib.redirect_stdout(sys.stderr):  # CHGNet prints its device on stdout
-        return cls(model=calc.model, use_device=str(calc.device))
-
-
-@lru_cache(maxsize=1)
-def _energy_forces_chgnet_class() -> type:
-    """CHGNet's calculator asked for energy and forces only (``task="ef"``) unless stress
-    or magnetic moments are requested (class built lazily: importing CHGNet loads torch)."""
-    from chgnet.model.dynamics import CHGNetCalculator
-
-    class EnergyForcesCHGNet(CHGNetCalculator):
-        def calculate(self, atoms: Any = None, properties: list | None = None,
-                      system_changes: list | None = None, task: str = "ef") -> None:
-            properties = list(properties or ["energy", "forces"])
-            if {"stress", "magmoms"} & set(properties):
-                task = "efsm"
-            super().calculate(atoms, properties, system_changes, task=task)
-
-    return EnergyForcesCHGNet
+from ssbflow.engines.mlip import energy_forces_calculator, mlip_calculator
+from ssbflow.errors import InputError
 
 
 def engine_settings(mlip_model: str = "CHGNet", device: str | None = None) -> dict:
@@ -94,7 +29,7 @@ def engine_settings(mlip_model: str = "CHGNet", device: str | None = None) -> di
     The engine's optimiser entry is dropped: MD and NEB here drive ASE themselves (the NEB
     records its FIRE optimiser in its own settings).
     """
-    from ssbflow.engines.core import get_engine
+    from ssbflow.engines import get_engine
 
     settings = get_engine("mlip", mlip_model=mlip_model, device=device).settings()
     settings.pop("optimizer", None)

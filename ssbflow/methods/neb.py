@@ -33,9 +33,10 @@ from ssbflow.analysis.neb import (
     plot_profiles,
     write_result,
 )
+from ssbflow.engines.mlip import energy_forces_calculator, mlip_calculator
 from ssbflow.errors import InputError, SsbflowError
 from ssbflow.io import write_json
-from ssbflow.methods.md import energy_forces_calculator, engine_settings, mlip_calculator
+from ssbflow.methods.md import engine_settings
 from ssbflow.methods.relax import as_atoms, relax, single_point
 
 _KB_EV_PER_K = physical_constants["Boltzmann constant in eV/K"][0]
@@ -175,7 +176,7 @@ def run_neb(
     engine, mlip_model, device, calculator
         ``mlip`` (ASE NEB with a force field; ``calculator`` overrides it), ``cp2k``
         (CP2K ``&BAND`` CI-NEB) or ``vasp`` (inputs only): see
-        :func:`ssbflow.engines.dft_neb.run_dft_neb`.
+        :func:`ssbflow.engines.neb.run_dft_neb`.
     engine_options
         Extra options of the ``cp2k``/``vasp`` engines (``preset``, ``mpi_ranks``,
         ``threads``, ``cutoff_Ry``, ...), passed to ``run_dft_neb``.
@@ -193,10 +194,11 @@ def run_neb(
         With ``converged``, ``optimizer_steps`` and ``files`` set; ``neb_result.json``
         also holds the settings, the engine and the wall time.
     """
-    if engine != "mlip":  # cp2k runs a CP2K &BAND; vasp writes inputs (neb_dft)
-        from ssbflow.engines.dft_neb import run_dft_neb
+    if engine != "mlip":  # cp2k runs a CP2K &BAND; vasp writes inputs (ssbflow.engines.neb)
+        from ssbflow.engines.neb import run_dft_neb
 
-        return run_dft_neb(initial, final, out_dir, engine, n_images=n_images,
+        return run_dft_neb(initial, final, out_dir, engine, write_band_outputs,
+                           n_images=n_images,
                            fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps,
                            relax_endpoints=relax_endpoints, climb=climb, label=label,
                            require_convergence=require_convergence, **(engine_options or {}))

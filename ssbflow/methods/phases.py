@@ -15,13 +15,10 @@ e.g. raw engine energies with Materials-Project-corrected ones.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +28,7 @@ from pymatgen.core import Structure
 from pymatgen.entries.computed_entries import ComputedEntry, ComputedStructureEntry
 
 from ssbflow.analysis.reactions import check_same_source  # noqa: F401  (public name kept here)
-from ssbflow.errors import InputError, SsbflowError
+from ssbflow.errors import InputError
 from ssbflow.structures.phases import PHASE_LIBRARY
 
 #: Source label of Materials Project entries with/without their energy corrections.
@@ -60,12 +57,11 @@ def energy_source(settings: Mapping[str, Any]) -> str:
     return ":".join(str(settings[k]) for k in keys if k in settings) or "unknown"
 
 
-@cache
 def _chgnet():
-    from chgnet.model import CHGNet
+    """CHGNet model of the one calculator loader (:func:`ssbflow.engines.mlip.mlip_calculator`)."""
+    from ssbflow.engines.mlip import mlip_calculator
 
-    with contextlib.redirect_stdout(sys.stderr):  # keep stdout clean for --json output
-        return CHGNet.load(verbose=False)
+    return mlip_calculator("CHGNet").model
 
 
 def relax_structure_mlip(structure: Structure, *, relax_cell: bool = True,
@@ -82,7 +78,7 @@ def relax_structure_mlip(structure: Structure, *, relax_cell: bool = True,
     from ase.calculators.calculator import PropertyNotImplementedError
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from ssbflow.methods.md import energy_forces_calculator, mlip_calculator
+    from ssbflow.engines.mlip import energy_forces_calculator, mlip_calculator
     from ssbflow.methods.relax import relax
 
     calc = mlip_calculator("CHGNet")
@@ -235,29 +231,18 @@ def relax_maker(engine: str = "mlip", *, relax_cell: bool = True, fmax_eV_per_A:
                 max_steps: int = 500, preset: str = "fast") -> tuple[Maker, dict[str, Any]]:
     """The engine's relaxation maker and the settings to record.
 
-    Uses :func:`ssbflow.engines.core.get_engine` when available; otherwise atomate2's
-    CHGNet ``ForceFieldRelaxMaker`` (mlip only).
+    Uses :func:`ssbflow.engines.get_engine` (the registry's engine names).
     """
-    try:
-        from ssbflow.engines.core import get_engine
-    except ImportError:
-        get_engine = None
-    if get_engine is not None:
-        eng = get_engine(engine, preset=preset)
-        maker = eng.relax_maker(relax_cell=relax_cell, fmax_eV_per_A=fmax_eV_per_A,
-                                max_steps=max_steps)
-        settings = {**eng.settings(), "fmax_eV_per_A": fmax_eV_per_A, "max_steps": max_steps}
-        if engine == "mlip":
-            settings = {**mlip_settings(settings.get("mlip_model", "CHGNet"), fmax_eV_per_A,
-                                        max_steps), **settings}
-        return maker, settings
-    if engine != "mlip":
-        raise SsbflowError(f"engine {engine!r} needs ssbflow.engines.core (not installed)")
-    from atomate2.forcefields.jobs import ForceFieldRelaxMaker
+    from ssbflow.engines import get_engine
 
-    maker = ForceFieldRelaxMaker(force_field_name="CHGNet", relax_cell=relax_cell,
-                                 steps=max_steps, relax_kwargs={"fmax": fmax_eV_per_A})
-    return maker, mlip_settings(fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps)
+    eng = get_engine(engine, preset=preset)
+    maker = eng.relax_maker(relax_cell=relax_cell, fmax_eV_per_A=fmax_eV_per_A,
+                            max_steps=max_steps)
+    settings = {**eng.settings(), "fmax_eV_per_A": fmax_eV_per_A, "max_steps": max_steps}
+    if engine == "mlip":
+        settings = {**mlip_settings(settings.get("mlip_model", "CHGNet"), fmax_eV_per_A,
+                                    max_steps), **settings}
+    return maker, settings
 
 
 @job
@@ -274,7 +259,7 @@ class PhaseEnergyMaker(Maker):
 
     Attributes
     ----------
-    engine, preset : engine choice (see ``ssbflow.engines.core``).
+    engine, preset : engine choice (see ``ssbflow.engines.registry``).
     fmax_eV_per_A, max_steps : relaxation convergence.
     """
 

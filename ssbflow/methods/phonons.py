@@ -6,8 +6,6 @@ phase's F_vib(T) from finite displacements, with the force field that relaxed it
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,19 +25,21 @@ def _supercell_matrix(structure: Structure, min_length_A: float) -> list[list[in
 
 def harmonic_free_energy_eV_per_atom(structure: Structure, temperatures_K: Sequence[float], *,
                                      min_length_A: float = 9.0, displacement_A: float = 0.01,
-                                     mesh: int = 20) -> list[float]:
-    """Harmonic vibrational free energy F_vib(T) of ``structure`` (eV/atom), CHGNet forces.
+                                     mesh: int = 20, mlip_model: str = "CHGNet",
+                                     device: str | None = None) -> list[float]:
+    """Harmonic vibrational free energy F_vib(T) of ``structure`` (eV/atom), force-field forces.
 
     phonopy finite displacements in a supercell at least ``min_length_A`` long along each
-    axis; F_vib includes the zero-point energy. ``structure`` should be relaxed with the same
-    engine (imaginary modes are left out by phonopy's thermal properties).
+    axis; F_vib includes the zero-point energy. Forces from ``mlip_model`` on ``device``
+    through the one calculator loader (:func:`ssbflow.engines.mlip.mlip_calculator`).
+    ``structure`` should be relaxed with the same model (imaginary modes are left out by
+    phonopy's thermal properties).
     """
-    from chgnet.model.dynamics import CHGNetCalculator
     from phonopy import Phonopy
     from phonopy.structure.atoms import PhonopyAtoms
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from ssbflow.methods.phases import _chgnet
+    from ssbflow.engines.mlip import mlip_calculator
 
     if any(t < 0 for t in temperatures_K):
         raise InputError(f"temperatures_K {list(temperatures_K)}: expected values >= 0 K")
@@ -49,8 +49,7 @@ def harmonic_free_energy_eV_per_atom(structure: Structure, temperatures_K: Seque
     phonon = Phonopy(unit, supercell_matrix=_supercell_matrix(structure, min_length_A),
                      primitive_matrix="P")
     phonon.generate_displacements(distance=displacement_A)
-    with contextlib.redirect_stdout(sys.stderr):
-        calc = CHGNetCalculator(model=_chgnet())
+    calc = mlip_calculator(mlip_model, device)
     forces = []
     for cell in phonon.supercells_with_displacements:
         sc = Structure(cell.cell, cell.symbols, cell.scaled_positions)

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from pymatgen.core import Structure
 
+from ssbflow.engines.mlip import energy_forces_calculator
 from ssbflow.errors import InputError
-from ssbflow.methods.md import energy_forces_calculator
 
 
 def as_atoms(structure: Structure | Any) -> Any:

@@ -20,14 +20,14 @@ from pymatgen.io.vasp.inputs import Incar, Poscar
 
 from ssbflow.cli import main
 from ssbflow.engines.cp2k import sets as cp2k_inputs
-from ssbflow.engines.dft_neb import (
+from ssbflow.engines.cp2k.neb import (
     HA_PER_BOHR_EV_PER_A,
     Cp2kNebSettings,
     cp2k_neb_input_set,
-    idpp_images,
     relax_endpoint_cp2k,
-    write_vasp_neb_inputs,
 )
+from ssbflow.engines.neb import idpp_images
+from ssbflow.engines.vasp.neb import write_vasp_neb_inputs
 from ssbflow.errors import EngineUnavailableError
 from ssbflow.methods.neb import run_neb, vacancy_hop_endpoints
 

@@ -12,7 +12,8 @@ from pymatgen.core.surface import SlabGenerator
 from pymatgen.io.common import VolumetricData
 
 from ssbflow.analysis.charges import parse_cp2k_charges
-from ssbflow.engines.core import get_engine, local_dir
+from ssbflow.engines import get_engine
+from ssbflow.engines.base import local_dir
 from ssbflow.errors import EngineUnavailableError
 
 BOHR_A = 0.529177210903
@@ -42,10 +43,42 @@ def test_unknown_choice_is_a_value_error_naming_the_parameter(kwargs, parameter)
 def test_cp2k_missing_is_a_one_line_engine_error(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.delenv("SSBFLOW_CP2K_EXE", raising=False)
+    monkeypatch.delenv("SSBFLOW_CP2K_CMD", raising=False)
+    engine = get_engine("cp2k")  # building never looks for CP2K
     with pytest.raises(EngineUnavailableError) as err:
-        get_engine("cp2k")
+        engine.check_available()
     assert "\n" not in str(err.value)
-    assert "CP2K" in str(err.value)
+    assert "CP2K" in str(err.value) and "cp2k.psmp" in str(err.value)
+
+
+def _water_box() -> Structure:
+    water = Molecule(["O", "H", "H"], [[0, 0, 0], [0.757, 0.586, 0], [-0.757, 0.586, 0]])
+    return Structure(Lattice.cubic(6.0), water.species, water.cart_coords + 3.0,
+                     coords_are_cartesian=True)
+
+
+def test_cp2k_flow_builds_without_cp2k_and_its_job_fails_in_one_line(
+        tmp_path, monkeypatch):
+    """A CP2K flow is built where CP2K is missing (a login node); the job says so when it
+    runs, in one line naming the executable, before writing any input."""
+    from ssbflow.engines.cp2k.engine import SsbflowCp2kStaticMaker
+
+    monkeypatch.setenv("SSBFLOW_CP2K_EXE", "/nonexistent")
+    monkeypatch.delenv("SSBFLOW_CP2K_CMD", raising=False)
+    engine = get_engine("cp2k", preset="fast", threads=1)
+    box = _water_box()
+    jobs = [engine.static_maker().make(box), engine.electronic_maker(slab=True).make(box),
+            engine.relax_maker().make(box),
+            engine.md_maker(temperature_K=300, n_steps=2, timestep_fs=0.5).make(box)]
+    assert Flow(jobs).jobs  # the flow exists
+    assert engine.settings()["cp2k_version"] is None
+    monkeypatch.chdir(tmp_path)
+    maker = engine.static_maker()
+    with pytest.raises(EngineUnavailableError) as err:
+        SsbflowCp2kStaticMaker.make.original(maker, box)
+    message = str(err.value)
+    assert "\n" not in message and "/nonexistent" in message and "SSBFLOW_CP2K_EXE" in message
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_model_without_its_package_says_what_to_install():

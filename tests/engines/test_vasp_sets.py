@@ -7,7 +7,7 @@ import pytest
 from pymatgen.core import Lattice, Structure
 from pymatgen.core.surface import SlabGenerator
 
-from ssbflow.engines.core import get_engine
+from ssbflow.engines import get_engine
 from ssbflow.engines.vasp import sets as vi
 
 

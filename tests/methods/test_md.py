@@ -9,7 +9,8 @@ from ase.io import read
 from pymatgen.core import Lattice, Structure
 
 from ssbflow.analysis.msd import read_trajectory
-from ssbflow.methods.md import mlip_calculator, run_nvt_md
+from ssbflow.engines.mlip import mlip_calculator
+from ssbflow.methods.md import run_nvt_md
 
 
 class _CrashingCalculator(Calculator):
@@ -85,7 +86,7 @@ def test_md_rejects_mismatched_resume_and_bad_settings(li2o, tmp_path) -> None:
 def test_energy_forces_calculator_gives_chgnet_forces_without_stress_cost(li2o) -> None:
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from ssbflow.methods.md import energy_forces_calculator
+    from ssbflow.engines.mlip import energy_forces_calculator
 
     full = mlip_calculator("CHGNet")
     fast = energy_forces_calculator(full)

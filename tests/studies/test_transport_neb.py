@@ -9,7 +9,7 @@ import pytest
 from ase.geometry import find_mic
 from pymatgen.core import Lattice, Structure
 
-from ssbflow.methods.md import energy_forces_calculator, mlip_calculator
+from ssbflow.engines.mlip import energy_forces_calculator, mlip_calculator
 from ssbflow.methods.neb import vacancy_hop_endpoints
 from ssbflow.methods.relax import as_atoms as _atoms
 from ssbflow.methods.relax import relaxed_hop_endpoints

@@ -1,7 +1,7 @@
-"""CP2K inputs for ssbflow: presets, basis/potential choice and atomate2 input generators.
+"""CP2K input sets for ssbflow: basis/potential choice and atomate2 input generators.
 
-The generators subclass atomate2's CP2K generators and change only what this package
-needs:
+Presets live in :mod:`ssbflow.engines.cp2k.presets`. The generators subclass atomate2's
+CP2K generators and change only what this package needs:
 
 * basis sets and GTH pseudopotentials are named for every element and read from the CP2K
   data directory (``$SSBFLOW_CP2K_DATA``, else ``$CP2K_DATA_DIR``, else Debian's
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from copy import deepcopy
 from dataclasses import dataclass, field
 from functools import cache
@@ -49,16 +48,12 @@ from pymatgen.io.cp2k.inputs import (
 from pymatgen.io.cp2k.utils import chunk
 from pymatgen.io.vasp.inputs import Kpoints
 
+from ssbflow.engines.cp2k.presets import BASIS_FILES, CP2K_PRESETS, POTENTIAL_FILE, Cp2kPreset
+from ssbflow.engines.geometry import looks_like_slab, vacuum_midpoint_z_A
 from ssbflow.errors import EngineUnavailableError
 
 #: Where Debian's ``cp2k-data`` package puts basis sets and potentials.
 DEBIAN_CP2K_DATA_DIR = "/usr/share/cp2k"
-
-#: Basis-set files searched, in order, for a basis name.
-BASIS_FILES = ("BASIS_MOLOPT", "BASIS_MOLOPT_UCL")
-
-#: The one potential file every run uses.
-POTENTIAL_FILE = "GTH_POTENTIALS"
 
 #: Elements with partly filled d or f shells that may carry a magnetic moment: presence
 #: of any of them switches the run to unrestricted (UKS).
@@ -68,120 +63,6 @@ OPEN_SHELL_ELEMENTS = frozenset(
                                    "La", "Ag", "Au", "Pd"})
     or (el.is_lanthanoid and str(el) not in {"La", "Lu"}) or el.is_actinoid
 )
-
-
-@dataclass(frozen=True)
-class Cp2kPreset:
-    """Numerical settings of one CP2K preset.
-
-    Parameters
-    ----------
-    name
-        Preset name (``fast`` or ``production``).
-    basis_preference
-        Basis-set names tried in order for every element (first one found wins).
-    cutoff_Ry
-        Plane-wave cutoff of the finest multigrid level (Ry).
-    rel_cutoff_Ry
-        Relative cutoff that maps Gaussians onto grid levels (Ry).
-    eps_default
-        ``&QS EPS_DEFAULT`` (overall integral accuracy).
-    eps_pgf_orb
-        ``&QS EPS_PGF_ORB`` (overlap screening); ``None`` = CP2K's default √EPS_DEFAULT.
-    eps_scf
-        SCF convergence (OT: largest orbital gradient).
-    kpoint_length_A
-        Automatic k-point length density (Å; n_i = ceil(L/|a_i|)); ``None``: Γ point only.
-    dispersion
-        ``"DFTD3(BJ)"`` or ``None``.
-    cube_stride
-        Stride of the written cube files (1 = full FFT grid).
-    """
-
-    name: str
-    basis_preference: tuple[str, ...]
-    cutoff_Ry: float
-    rel_cutoff_Ry: float
-    eps_default: float
-    eps_pgf_orb: float | None
-    eps_scf: float
-    kpoint_length_A: float | None
-    dispersion: str | None
-    cube_stride: int
-
-    def reductions(self) -> list[str]:
-        """Human-readable list of what this preset gives up against ``production``."""
-        ref = CP2K_PRESETS["production"]
-        out = []
-        if self.basis_preference != ref.basis_preference:
-            fallback = (f" ({', '.join(self.basis_preference[1:])} where it does not exist, "
-                        "e.g. La)" if len(self.basis_preference) > 1 else "")
-            out.append(f"basis {self.basis_preference[0]}{fallback} instead of "
-                       f"{ref.basis_preference[0]}")
-        if self.cutoff_Ry < ref.cutoff_Ry:
-            out.append(f"cutoff {self.cutoff_Ry:g} Ry instead of {ref.cutoff_Ry:g} Ry")
-        if self.eps_default > ref.eps_default:
-            out.append(f"EPS_DEFAULT {self.eps_default:g} instead of {ref.eps_default:g}")
-        if self.eps_scf > ref.eps_scf:
-            out.append(f"EPS_SCF {self.eps_scf:g} instead of {ref.eps_scf:g}")
-        if self.kpoint_length_A is None and ref.kpoint_length_A is not None:
-            out.append(f"Gamma point only instead of k-points with length "
-                       f"{ref.kpoint_length_A:g} Å")
-        if self.dispersion != ref.dispersion:
-            out.append(f"dispersion {self.dispersion} instead of {ref.dispersion}")
-        if self.cube_stride > ref.cube_stride:
-            out.append(f"cube stride {self.cube_stride} instead of {ref.cube_stride}")
-        return out
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-JSON description (for ``settings()``)."""
-        return {
-            "basis_preference": list(self.basis_preference),
-            "potential_family": "GTH-PBE",
-            "potential_file": POTENTIAL_FILE,
-            "xc": "PBE",
-            "cutoff_Ry": self.cutoff_Ry,
-            "rel_cutoff_Ry": self.rel_cutoff_Ry,
-            "eps_default": self.eps_default,
-            "eps_pgf_orb": self.eps_pgf_orb,
-            "eps_scf": self.eps_scf,
-            "kpoints": ("gamma" if self.kpoint_length_A is None
-                        else f"automatic length {self.kpoint_length_A:g} A, 1 along slab normal"),
-            "dispersion": self.dispersion,
-            "cube_stride": self.cube_stride,
-            "scf": ("OT (DIIS, FULL_SINGLE_INVERSE; STRICT for closed shells, IRAC with "
-                    "rotation otherwise) on Gamma; diagonalisation with k-points"),
-            "spin": "RKS for even electron count without open-shell d/f elements, else UKS",
-            "reductions": self.reductions(),
-        }
-
-
-CP2K_PRESETS: dict[str, Cp2kPreset] = {
-    "fast": Cp2kPreset(
-        name="fast",
-        basis_preference=("SZV-MOLOPT-SR-GTH", "DZVP-MOLOPT-SR-GTH"),
-        cutoff_Ry=300.0,
-        rel_cutoff_Ry=40.0,
-        eps_default=1e-10,
-        eps_pgf_orb=None,
-        eps_scf=1e-5,
-        kpoint_length_A=None,
-        dispersion="DFTD3(BJ)",
-        cube_stride=2,
-    ),
-    "production": Cp2kPreset(
-        name="production",
-        basis_preference=("DZVP-MOLOPT-SR-GTH", "DZVP-MOLOPT-GTH"),
-        cutoff_Ry=500.0,
-        rel_cutoff_Ry=60.0,
-        eps_default=1e-12,
-        eps_pgf_orb=1e-14,
-        eps_scf=1e-6,
-        kpoint_length_A=20.0,
-        dispersion="DFTD3(BJ)",
-        cube_stride=1,
-    ),
-}
 
 
 def cp2k_data_dir() -> Path:
@@ -314,29 +195,12 @@ def kpoints_for(structure: Structure, preset: Cp2kPreset, slab: bool) -> Kpoints
     return Kpoints.gamma_automatic(tuple(grid))
 
 
-def looks_like_slab(structure: Structure | Molecule, min_vacuum_A: float = 6.0) -> bool:
-    """True when the atoms leave a vacuum gap of at least ``min_vacuum_A`` along c."""
-    if not isinstance(structure, Structure) or len(structure) == 0:
-        return False
-    frac_z = np.sort(np.mod(structure.frac_coords[:, 2], 1.0))
-    gaps = np.diff(np.concatenate([frac_z, [frac_z[0] + 1.0]]))
-    return float(gaps.max()) * structure.lattice.c >= min_vacuum_A
-
-
 def _fix_components(flags: Any) -> str | bool:
     """CP2K ``COMPONENTS_TO_FIX`` for a ``selective_dynamics`` entry (True = may move)."""
     if flags is None:
         return False
     fixed = "".join(axis for axis, free in zip("XYZ", flags, strict=True) if not free)
     return fixed or False
-
-
-def vacuum_midpoint_z_A(structure: Structure) -> float:
-    """Cartesian z (Å) of the middle of the widest empty gap along c (periodic)."""
-    from ssbflow.structures.slab_frame import vacuum_gap_z
-
-    low, high = vacuum_gap_z(structure)
-    return float(np.mod((low + high) / 2, structure.lattice.matrix[2, 2]))
 
 
 @dataclass
@@ -538,13 +402,3 @@ def make_generator(kind: str, preset: str, **kwargs: Any) -> Cp2kInputGenerator:
     raise ValueError(f"kind {kind!r} is not known; expected static, relax, md or electronic")
 
 
-def find_cp2k_executable() -> str | None:
-    """Path of the CP2K binary (``$SSBFLOW_CP2K_EXE``, ``cp2k.psmp``, ``cp2k.ssmp``, ``cp2k``)."""
-    explicit = os.environ.get("SSBFLOW_CP2K_EXE")
-    if explicit:
-        return shutil.which(explicit)
-    for name in ("cp2k.psmp", "cp2k.ssmp", "cp2k"):
-        exe = shutil.which(name)
-        if exe:
-            return exe
-    return None

@@ -31,7 +31,7 @@ from pymatgen.core import Structure
 from pymatgen.io.vasp.inputs import Kpoints
 from pymatgen.io.vasp.sets import MPRelaxSet
 
-from ssbflow.engines.cp2k.sets import looks_like_slab
+from ssbflow.engines.geometry import looks_like_slab
 
 #: Elements that carry a Materials Project U value (in oxides/fluorides).
 MP_U_ELEMENTS = frozenset(

@@ -99,7 +99,7 @@ def run_diffusion_study(
             "density_g_cm3": float(structure.density),
         })
         if cfg.pre_relax_steps > 0:
-            from ssbflow.methods.md import energy_forces_calculator, mlip_calculator
+            from ssbflow.engines.mlip import energy_forces_calculator, mlip_calculator
 
             _, relaxed = relaxed_frame(structure,
                                        energy_forces_calculator(mlip_calculator(cfg.mlip_model)),

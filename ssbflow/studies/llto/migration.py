@@ -141,7 +141,7 @@ def relax_host(structure: Structure, calc: Any, fmax_eV_per_A: float = 0.05,
     ase.Atoms
         With energy and forces; ``info`` records convergence, steps and wall time.
     """
-    from ssbflow.methods.md import energy_forces_calculator
+    from ssbflow.engines.mlip import energy_forces_calculator
     from ssbflow.methods.relax import as_atoms, relax
 
     atoms = as_atoms(structure)
@@ -191,7 +191,7 @@ def _window_step(atoms: Any, hop: dict) -> tuple[np.ndarray, np.ndarray]:
 def llto_host(options: dict) -> dict:
     """Build the ideal cell, relax the host and choose the hop; the start of the initial
     state (the hopping Li on the window side of its cage) is returned with it."""
-    from ssbflow.methods.md import mlip_calculator
+    from ssbflow.engines.mlip import mlip_calculator
     from ssbflow.methods.relax import as_structure
     from ssbflow.structures.perovskites import llto
 
@@ -222,7 +222,7 @@ def llto_host(options: dict) -> dict:
 @job
 def llto_endpoints(host: dict, options: dict) -> dict:
     """Relax the initial state and the final one (the Li mirrored through the window)."""
-    from ssbflow.methods.md import energy_forces_calculator, mlip_calculator
+    from ssbflow.engines.mlip import energy_forces_calculator, mlip_calculator
     from ssbflow.methods.relax import as_atoms, as_structure, mic_vector, relaxed_hop_endpoints
 
     o = LltoOptions(**options)

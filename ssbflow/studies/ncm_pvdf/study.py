@@ -63,7 +63,7 @@ class NcmPvdfOptions(StudyOptions):
 
 
 def _calc(mlip_model: str) -> Any:
-    from ssbflow.methods.md import energy_forces_calculator, mlip_calculator
+    from ssbflow.engines.mlip import energy_forces_calculator, mlip_calculator
 
     return energy_forces_calculator(mlip_calculator(mlip_model))
 

@@ -24,7 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from ssbflow.methods.adsorption import ELECTRONIC_CHOICES, ORIENTATIONS, AdsorptionStudyMaker
+from ssbflow.engines.registry import ELECTRONIC_CHOICES
+from ssbflow.methods.adsorption import ORIENTATIONS, AdsorptionStudyMaker
 from ssbflow.studies.base import Study, StudyOptions
 from ssbflow.studies.sn_llzo.report import write_report
 
@@ -76,7 +77,7 @@ class SnLlzoOptions(StudyOptions):
     @field_validator("engine")
     @classmethod
     def _engine(cls, value: str) -> str:
-        from ssbflow.engines.core import ENGINES
+        from ssbflow.engines.registry import ENGINES
 
         return _one_of("--engine", value, ENGINES)
 
@@ -115,7 +116,7 @@ class SnLlzoOptions(StudyOptions):
     def _mlip_model(cls, value: str, info: ValidationInfo) -> str:
         if info.data.get("engine") != "mlip":
             return value
-        from ssbflow.engines.core import get_engine
+        from ssbflow.engines import get_engine
         from ssbflow.errors import EngineUnavailableError
 
         try:
@@ -156,11 +157,13 @@ class SnLlzoOptions(StudyOptions):
 
 def check_sn_llzo(options: SnLlzoOptions) -> None:
     """Refuse to start a local run whose engines are missing here (CP2K, model packages)."""
-    from ssbflow.engines.core import get_engine
+    from ssbflow.engines import get_engine
 
-    get_engine(options.engine, preset=options.preset, mlip_model=options.mlip_model)
+    # building an engine never looks for executables; check_available does (one line)
+    get_engine(options.engine, preset=options.preset,
+               mlip_model=options.mlip_model).check_available()
     if options.electronic != "none":
-        get_engine(options.electronic, preset=options.preset)  # raises when CP2K is missing
+        get_engine(options.electronic, preset=options.preset).check_available()
 
 
 def make_sn_llzo_flow(options: SnLlzoOptions | dict[str, Any], report_dir: str | None = None
