@@ -46,5 +46,5 @@ if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
     echo "$want" > "$stamp"
 fi
 
-# pymatgen's CP2K basis/potential index is made on first use by ssbflow.engines.core.
+# pymatgen's CP2K basis/potential index is made on first use by ssbflow.engines.cp2k.sets.
 say "ready"

@@ -29,7 +29,7 @@ import os
 import re
 import shutil
 import time
-from contextlib import contextmanager
+from contextlib import chdir, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -232,10 +232,11 @@ def run_cp2k_in(run_dir: Path, command: str) -> float:
 
     start = time.perf_counter()
     try:
-        # poll every second (custodian's default 10 s adds up to 10 s to every short run)
-        with _environment(mpi_defaults()):
-            run_cp2k(cp2k_cmd=command, custodian_kwargs={"directory": str(run_dir),
-                                                         "polling_time_step": 1})
+        # in the folder, as atomate2's jobs run (custodian's handlers read files relative to
+        # the working directory); poll every second (custodian's default 10 s adds up to
+        # 10 s to every short run)
+        with _environment(mpi_defaults()), chdir(run_dir):
+            run_cp2k(cp2k_cmd=command, custodian_kwargs={"polling_time_step": 1})
     except Exception as err:  # custodian raises its own error types
         reason = abort_message(run_dir / "cp2k.out") or str(err).splitlines()[0]
         raise SsbflowError(f"CP2K failed in {run_dir}: {reason}".strip()) from err

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from ssbflow.engines.registry import ELECTRONIC_CHOICES
+from ssbflow.engines.registry import ELECTRONIC_CHOICES, ENGINES
 from ssbflow.methods.adsorption import ORIENTATIONS, AdsorptionStudyMaker
 from ssbflow.studies.base import Study, StudyOptions
 from ssbflow.studies.sn_llzo.report import write_report
@@ -53,10 +53,10 @@ class SnLlzoOptions(StudyOptions):
     ``n_sites`` and ``orientations`` left out take the preset's values (stored resolved).
     """
 
-    engine: str = Field("mlip", description="Geometry/energy engine: mlip, cp2k or vasp.")
+    engine: str = Field("mlip", description=f"Geometry/energy engine: {', '.join(ENGINES)}.")
     electronic: str = Field(
-        "cp2k",
-        description="Electronic stage (CDD, ELF, work function, charges): cp2k, vasp or none.")
+        "cp2k", description="Electronic stage (CDD, ELF, work function, charges): "
+        f"{', '.join(ELECTRONIC_CHOICES)}.")
     preset: str = Field("fast", description="fast (laptop) or production.")
     garnet: str = Field(
         "llzo", description="Garnet: llzo (Li7La3Zr2O12) or llzto (Ta-doped, x = 0.5).")
@@ -77,8 +77,6 @@ class SnLlzoOptions(StudyOptions):
     @field_validator("engine")
     @classmethod
     def _engine(cls, value: str) -> str:
-        from ssbflow.engines.registry import ENGINES
-
         return _one_of("--engine", value, ENGINES)
 
     @field_validator("electronic")
