@@ -1,9 +1,11 @@
 """Machine-learned interatomic potentials: the one calculator loader and the MLIP engine.
 
 :func:`mlip_calculator` is the only place a force field is loaded: the atomate2 makers of
-:class:`MlipEngine` (``_get_calculator``), the ASE-driven MD and NEB of
-:mod:`ssbflow.methods` and the phonon free energies all call it with the selected model
-name and device, so "the CHGNet energy" is the same object everywhere.
+:class:`MlipEngine` (``_get_calculator``; in :mod:`ssbflow.engines.mlip_makers`, imported
+when a maker is made, because atomate2's force-field jobs take seconds to import), the
+ASE-driven MD and NEB of :mod:`ssbflow.methods` and the phonon free energies all call it
+with the selected model name and device, so "the CHGNet energy" is the same object
+everywhere.
 
 >>> engine = MlipEngine(name="mlip", preset="fast")     # CHGNet
 >>> job = engine.relax_maker(relax_cell=False, fmax_eV_per_A=0.05).make(structure)
@@ -19,8 +21,6 @@ from functools import lru_cache
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
-from atomate2.forcefields.jobs import ForceFieldRelaxMaker, ForceFieldStaticMaker
-from atomate2.forcefields.md import ForceFieldMDMaker
 from atomate2.forcefields.utils import (
     _DEFAULT_CALCULATOR_KWARGS,
     MLFF,
@@ -33,6 +33,12 @@ from ssbflow.errors import EngineUnavailableError, InputError
 
 if TYPE_CHECKING:
     from ase.calculators.calculator import Calculator
+
+    from ssbflow.engines.mlip_makers import (
+        SsbflowForceFieldMDMaker,
+        SsbflowForceFieldRelaxMaker,
+        SsbflowForceFieldStaticMaker,
+    )
 
 #: Force fields whose weights ship with (or are cached by) their package and load offline.
 OFFLINE_MODELS = frozenset({"CHGNet", "SevenNet"})
@@ -182,31 +188,6 @@ def _energy_forces_chgnet_class() -> type:
     return EnergyForcesCHGNet
 
 
-class _OneLoaderMixin:
-    """atomate2 force-field maker whose calculator comes from :func:`mlip_calculator`."""
-
-    def _get_calculator(self) -> Calculator:
-        model = str(self.force_field_name).split("MLFF.")[-1]  # type: ignore[attr-defined]
-        kwargs = self.calculator_kwargs  # type: ignore[attr-defined]
-        key = _DEVICE_KWARG.get(model, "device")
-        return mlip_calculator(model, kwargs.get(key) if key else None)
-
-
-@dataclass
-class SsbflowForceFieldRelaxMaker(_OneLoaderMixin, ForceFieldRelaxMaker):
-    """atomate2 force-field relaxation with the one calculator loader."""
-
-
-@dataclass
-class SsbflowForceFieldStaticMaker(_OneLoaderMixin, ForceFieldStaticMaker):
-    """atomate2 force-field single point with the one calculator loader."""
-
-
-@dataclass
-class SsbflowForceFieldMDMaker(_OneLoaderMixin, ForceFieldMDMaker):
-    """atomate2 force-field MD with the one calculator loader."""
-
-
 def model_version(model: str) -> str | None:
     """Version of the default weights a package loads (CHGNet: ``CHGNet.load``'s default)."""
     if model == "CHGNet" and find_spec("chgnet") is not None:
@@ -256,6 +237,8 @@ class MlipEngine(Engine):
     def relax_maker(self, relax_cell: bool = False, fmax_eV_per_A: float = 0.05,
                     max_steps: int = 500) -> SsbflowForceFieldRelaxMaker:
         """Force-field relaxation; ``selective_dynamics`` become ASE constraints."""
+        from ssbflow.engines.mlip_makers import SsbflowForceFieldRelaxMaker
+
         return SsbflowForceFieldRelaxMaker(
             name=f"{self.mlip_model} relax",
             force_field_name=self.mlip_model,
@@ -268,6 +251,8 @@ class MlipEngine(Engine):
 
     def static_maker(self) -> SsbflowForceFieldStaticMaker:
         """Force-field single point."""
+        from ssbflow.engines.mlip_makers import SsbflowForceFieldStaticMaker
+
         return SsbflowForceFieldStaticMaker(
             name=f"{self.mlip_model} static",
             force_field_name=self.mlip_model,
@@ -277,6 +262,8 @@ class MlipEngine(Engine):
     def md_maker(self, temperature_K: float, n_steps: int,
                  timestep_fs: float) -> SsbflowForceFieldMDMaker:
         """Langevin NVT MD (friction 10 ps⁻¹, atomate2's default)."""
+        from ssbflow.engines.mlip_makers import SsbflowForceFieldMDMaker
+
         check_md_arguments(temperature_K, n_steps, timestep_fs)
         return SsbflowForceFieldMDMaker(
             name=f"{self.mlip_model} md",

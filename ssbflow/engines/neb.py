@@ -15,7 +15,7 @@ from typing import Any
 
 from pymatgen.core import Structure
 
-from ssbflow.engines.geometry import as_atoms, as_structure, check_band_images
+from ssbflow.engines.geometry import as_atoms, as_structure
 from ssbflow.engines.registry import NEB_ENGINES
 from ssbflow.errors import EngineUnavailableError, InputError, SsbflowError
 
@@ -162,7 +162,6 @@ def run_dft_neb(
         a = relax_endpoint_cp2k(a, out / "cp2k_relax_initial", **common)
         b = relax_endpoint_cp2k(b, out / "cp2k_relax_final", **common)
     images = idpp_images(a, b, n_images)
-    check_band_images(images)
     return run_cp2k_neb(images, out, write_outputs, settings,
                         basis_overrides=options.get("basis_overrides"),
                         threads=options.get("threads", 1), mpi_ranks=options.get("mpi_ranks"),
