@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from atomate2.forcefields.jobs import ForceFieldRelaxMaker, ForceFieldStaticMaker
 from atomate2.forcefields.md import ForceFieldMDMaker
 
-from ssbflow.engines.mlip import _DEVICE_KWARG, mlip_calculator
+from ssbflow.engines.mlip_calculators import _DEVICE_KWARG, mlip_calculator
 
 if TYPE_CHECKING:
     from ase.calculators.calculator import Calculator
