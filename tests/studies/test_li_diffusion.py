@@ -5,6 +5,12 @@ flow through ``run_study``, a killed MD job continued from its trajectory on res
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from ase.io import read
@@ -15,6 +21,7 @@ from ssbflow.runtime.store import get_job_store
 from ssbflow.runtime.studies import resume_study, run_study
 from ssbflow.studies.registry import get_study
 
+ROOT = Path(__file__).resolve().parents[2]
 TINY = {"temperatures_K": (600.0, 1000.0), "n_steps": 10, "save_every": 2, "n_chains": 1,
         "n_units": 2, "n_li": 1, "pre_relax_steps": 0}
 
@@ -130,3 +137,32 @@ def test_diffusion_options_validate_and_keep_cli_defaults() -> None:
         polymer.parse_options({"pre_relax_steps": -1})
     with pytest.raises(InputError, match="n-chains"):
         llzo.parse_options({"n_chains": 2})  # not an LLZO option
+
+
+def test_sigkilled_cli_run_resumes_from_the_md_checkpoint(tmp_path) -> None:
+    """``ssbflow run polymer-li-diffusion`` killed with SIGKILL while the first MD writes
+    frames; ``resume_study`` continues that MD from its last whole frame (not from step 0)."""
+    out, db = tmp_path / "run", tmp_path / "db"
+    argv = ["run", "polymer-li-diffusion", "--out", str(out), "--db", str(db), "-T", "600",
+            "--n-steps", "30", "--save-every", "2", "--n-chains", "1", "--n-units", "2",
+            "--n-li", "1", "--pre-relax-steps", "0", "--json"]
+    code = "import sys; from ssbflow.cli import main; sys.exit(main(sys.argv[1:]))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", code, *argv], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while True:
+        assert proc.poll() is None and time.time() < deadline, "MD never started"
+        found = list(out.glob("jobs/md_pvdf_600_K-*/md.extxyz"))
+        if found and found[0].read_text().count("Lattice=") >= 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    doc = resume_study(out, db=db, quiet=True)
+    resumed = _md_outputs(db)["md pvdf 600 K"]["resumed_from_step"]
+    assert 4 <= resumed < 30
+    steps = [a.info["step"] for a in read(found[0], index=":")]
+    assert steps == list(range(0, 31, 2))
+    assert [r["md_ps"] for r in doc["diffusion"]] == pytest.approx([0.030, 0.030])
