@@ -131,6 +131,8 @@ def test_diffusion_options_validate_and_keep_cli_defaults() -> None:
     assert lopts.temperatures_K == (900.0, 1100.0, 1300.0) and lopts.pre_relax_steps == 0
     with pytest.raises(InputError, match="multiple of --save-every"):
         llzo.parse_options({"n_steps": 7, "save_every": 5})
+    with pytest.raises(InputError, match="multiple of --save-every"):
+        polymer.parse_options({"n_steps": 7})  # against the default save_every (5)
     with pytest.raises(InputError, match="temperature"):
         llzo.parse_options({"temperatures_K": (600.0, -1.0)})
     with pytest.raises(InputError, match="pre-relax-steps"):

@@ -12,16 +12,20 @@ of ps for LLZO and ns for Li+ in polymers (``n_steps`` of 10^4–10^6, on a GPU)
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ssbflow.studies.base import StudyOptions
+
+#: Command-line flags of ``temperatures_K`` (as before: ``-T 600 -T 800``).
+TEMPERATURE_FLAGS = {"cli": ["--temperature", "-T"]}
 
 
 class DiffusionOptions(StudyOptions):
     """MD settings shared by the diffusion studies (Langevin NVT with a force field)."""
 
     temperatures_K: tuple[float, ...] = Field(
-        (600.0, 800.0, 1000.0), description="Temperatures of the MD runs (K)."
+        (600.0, 800.0, 1000.0), description="Temperature (K); repeat.",
+        json_schema_extra=TEMPERATURE_FLAGS,
     )
     n_steps: int = Field(200, description="MD steps per temperature.")
     timestep_fs: float = Field(1.0, description="MD time step (fs).")
@@ -37,7 +41,7 @@ class DiffusionOptions(StudyOptions):
     @classmethod
     def _positive_temperatures(cls, value: tuple[float, ...]) -> tuple[float, ...]:
         if not value:
-            raise ValueError("give at least one temperature (K)")
+            raise ValueError("--temperature: give at least one temperature (K)")
         if any(t <= 0 for t in value):
             raise ValueError("--temperature values must be > 0")
         return value
@@ -56,13 +60,12 @@ class DiffusionOptions(StudyOptions):
             raise ValueError("--pre-relax-steps must be >= 0")
         return value
 
-    @field_validator("save_every")
-    @classmethod
-    def _steps_multiple_of_save(cls, value: int, info: ValidationInfo) -> int:
-        n_steps = info.data.get("n_steps")
-        if value < 1 or n_steps is None or n_steps < 1 or n_steps % value:
+    @model_validator(mode="after")
+    def _steps_multiple_of_save(self) -> DiffusionOptions:
+        # after the fields: a default save_every must be checked too
+        if self.save_every < 1 or self.n_steps < 1 or self.n_steps % self.save_every:
             raise ValueError("--n-steps must be a positive multiple of --save-every")
-        return value
+        return self
 
 
 class PolymerDiffusionOptions(DiffusionOptions):
@@ -85,5 +88,6 @@ class LlzoDiffusionOptions(DiffusionOptions):
     """``llzo-li-diffusion``: bulk tetragonal LLZO (192 atoms)."""
 
     temperatures_K: tuple[float, ...] = Field(
-        (900.0, 1100.0, 1300.0), description="Temperatures of the MD runs (K)."
+        (900.0, 1100.0, 1300.0), description="Temperature (K); repeat.",
+        json_schema_extra=TEMPERATURE_FLAGS,
     )
