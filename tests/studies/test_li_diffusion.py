@@ -12,8 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from ase.io import read
+from pymatgen.core import Structure
 
 from ssbflow.cli import main
 from ssbflow.errors import InputError
@@ -23,7 +25,7 @@ from ssbflow.studies.registry import get_study
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = {"temperatures_K": (600.0, 1000.0), "n_steps": 10, "save_every": 2, "n_chains": 1,
-        "n_units": 2, "n_li": 1, "pre_relax_steps": 0}
+        "n_units": 2, "n_li": 1, "pre_relax_steps": 2}
 
 
 def test_polymer_li_diffusion_tiny_reports_both_polymers_and_says_not_diffusive(
@@ -109,6 +111,12 @@ def test_killed_md_job_continues_from_its_trajectory_on_resume(tmp_path, monkeyp
     assert first_traj.stat().st_mtime_ns == mtime  # finished MD not run again
     frames = read(killed_dir / "md.extxyz", index=":")
     assert [a.info["step"] for a in frames] == [0, 2, 4, 6, 8, 10]
+    # every MD started from its relaxed box (the relax job's output, from the data store)
+    store = get_job_store(db)
+    store.connect()
+    relax = store.query_one({"name": "relax pvdf"}, properties=["uuid"])
+    relaxed = Structure.from_dict(store.get_output(relax["uuid"], load=True)["structure"])
+    assert np.allclose(frames[0].positions, relaxed.cart_coords, atol=1e-8)
     assert all(r["md_ps"] == pytest.approx(0.010) for r in doc["diffusion"])
     assert len(doc["diffusion"]) == 4 and {r["system"] for r in doc["arrhenius"]} == {
         "pvdf", "dpvdf"}
