@@ -336,7 +336,7 @@ def nvt_md_job(
         ``volume_A3``, ``temperature_K``), so that analysis jobs need no other job's folder;
         ``None`` with fewer than :data:`~ssbflow.analysis.diffusion.MIN_FRAMES` frames.
     """
-    from ssbflow.analysis.diffusion import MIN_FRAMES, read_trajectory
+    from ssbflow.analysis.msd import MIN_FRAMES, read_trajectory
 
     summary = run_nvt_md(
         structure, trajectory, temperature_K, n_steps, timestep_fs=timestep_fs,

@@ -85,7 +85,8 @@ def pre_relax_job(structure: Structure, mlip_model: str, max_steps: int) -> dict
 
 def _analyse_run(run: dict[str, Any], species: str) -> tuple[dict[str, Any], Any]:
     """Row of the diffusion table and the DiffusionResult of one MD job's output."""
-    from ssbflow.analysis.diffusion import MIN_FRAMES, analyze_msd
+    from ssbflow.analysis.diffusion import analyze_msd
+    from ssbflow.analysis.msd import MIN_FRAMES
 
     md, label, temp = run["md"], run["system"], float(run["T_K"])
     frames = md.get("frames")
