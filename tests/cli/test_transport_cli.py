@@ -52,8 +52,11 @@ def test_run_llzo_li_diffusion_tiny_and_resume(tmp_path, capsys) -> None:
     # MSD grows faster at the higher temperature even in 8 fs (ballistic regime ∝ T)
     assert rows[1]["msd_slope_A2_per_ps"] > rows[0]["msd_slope_A2_per_ps"]
     mtime = trajectory.stat().st_mtime
+    args.remove("--json")
     assert main(args) == 0  # resume: nothing left to run, trajectory untouched
-    assert "reused from store: md llzo 600 K" in capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert "reused from store: md llzo 600 K" in printed.err
+    assert "llzo    600" in printed.out and "report:" in printed.out  # the text summary
     assert trajectory.stat().st_mtime == mtime
 
 

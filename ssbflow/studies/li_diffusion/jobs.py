@@ -123,7 +123,6 @@ def diffusion_analysis_job(
     systems: list[dict[str, Any]],
     structures: dict[str, dict[str, Any]],
     settings: dict[str, Any],
-    engine: dict[str, Any],
     study: str,
     title: str,
     notes: list[str] | None = None,
@@ -140,10 +139,12 @@ def diffusion_analysis_job(
     runs : ``{"system", "T_K", "md"}`` per MD job, ``md`` being its output.
     systems : the table of simulation cells.
     structures : system -> ``{"initial": Structure, "relaxed": Structure or None}``.
-    settings, engine : recorded with the result.
+    settings : the study's options, recorded with the result (and the force field's
+        engine settings: model, versions, device, read where the job runs).
     study, title, notes : name, report title and extra report paragraphs.
     """
     from ssbflow.analysis.arrhenius import fit_arrhenius
+    from ssbflow.methods.md import engine_settings
 
     species = settings.get("species", "Li")
     rows: list[dict[str, Any]] = []
@@ -172,7 +173,8 @@ def diffusion_analysis_job(
     not_diffusive = [f"{r['system']} {r['T_K']:.0f} K ({r['regime']})" for r in rows
                      if not r["diffusive"]]
     return DiffusionStudyResult(
-        study=study, title=title, notes=list(notes or []), settings=settings, engine=engine,
+        study=study, title=title, notes=list(notes or []), settings=settings,
+        engine=engine_settings(settings["mlip_model"]),
         systems=systems, diffusion=rows, diffusive=not not_diffusive,
         not_diffusive=not_diffusive, arrhenius=arrhenius_rows, arrhenius_fits=fits,
         trajectories=trajectories, msd_curves=msd_curves,

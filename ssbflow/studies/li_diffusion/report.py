@@ -125,8 +125,18 @@ def write_diffusion_report(
 
 
 def summary_lines(doc: dict[str, Any]) -> list[str]:
-    """What ``ssbflow run`` prints under the table: Ea per system, the verdict, the report."""
-    lines = []
+    """What ``ssbflow run`` prints: MSD slope and D per run, Ea per system, the verdict and
+    the report's path."""
+
+    def num(value: Any, fmt: str) -> str:
+        return "–" if value is None or not np.isfinite(value) else format(value, fmt)
+
+    lines = [f"{doc['study']}: system, T (K), MSD slope (Å²/ps), D ± stderr (cm²/s), diffusive"]
+    for row in doc.get("diffusion", []):
+        lines.append(f"  {row['system']:>6} {row['T_K']:6.0f} "
+                     f"{num(row['msd_slope_A2_per_ps'], '.4g'):>10} "
+                     f"{num(row['D_cm2_s'], '.3e')} ± {num(row['D_stderr_cm2_s'], '.1e')} "
+                     f"{row['diffusive']}")
     for row in doc.get("arrhenius", []):
         err = row.get("Ea_stderr_eV")
         finite = err is not None and np.isfinite(err)

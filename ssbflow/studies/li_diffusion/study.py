@@ -56,7 +56,7 @@ def make_diffusion_flow(
     writes ``md.extxyz`` in its own folder (a frame every ``save_every`` steps) and, killed,
     continues from its last frame when the run is resumed.
     """
-    from ssbflow.methods.md import engine_settings, nvt_md_job
+    from ssbflow.methods.md import nvt_md_job
 
     jobs: list = []
     runs: list[dict[str, Any]] = []
@@ -78,11 +78,18 @@ def make_diffusion_flow(
             runs.append({"system": label, "T_K": float(temp), "md": md.output})
     analysis = diffusion_analysis_job(
         runs, [system_row(k, s, options.species) for k, s in systems.items()], structures,
-        options.model_dump(mode="json"), engine_settings(options.mlip_model), study, title,
-        notes,
+        options.model_dump(mode="json"), study, title, notes,
     )
     analysis.name = "diffusion analysis"
     return Flow([*jobs, analysis], output=analysis.output, name=study)
+
+
+def check_diffusion(options: DiffusionOptions) -> None:
+    """Refuse a local run whose force field is not installed here (before anything is
+    written); the flow itself is built without it (``ssbflow submit`` from a login node)."""
+    from ssbflow.engines.core import get_engine
+
+    get_engine("mlip", mlip_model=options.mlip_model)
 
 
 def make_polymer_flow(options: PolymerDiffusionOptions) -> Flow:
@@ -113,6 +120,7 @@ POLYMER_LI_DIFFUSION = Study(
     make_flow=make_polymer_flow,
     write_report=write_diffusion_report,
     summary_lines=summary_lines,
+    check=check_diffusion,
 )
 
 LLZO_LI_DIFFUSION = Study(
@@ -122,4 +130,5 @@ LLZO_LI_DIFFUSION = Study(
     make_flow=make_llzo_flow,
     write_report=write_diffusion_report,
     summary_lines=summary_lines,
+    check=check_diffusion,
 )
