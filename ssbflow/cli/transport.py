@@ -1,5 +1,8 @@
-"""Li transport commands: ``analyze neb|diffusion|arrhenius`` and the diffusion studies not yet
-registered (``run ncm-pvdf|llto-li-migration`` are generated from the study registry)."""
+"""Li transport analyses: ``analyze neb|diffusion|arrhenius``.
+
+The transport studies' ``run`` commands (``ncm-pvdf``, ``llto-li-migration``,
+``polymer-li-diffusion``, ``llzo-li-diffusion``) are generated from the study registry.
+"""
 
 from __future__ import annotations
 
@@ -128,106 +131,9 @@ def neb_command(
     )
 
 
-def _print_study(doc: dict, as_json: bool, table_key: str, columns: list[str]) -> None:
-    if as_json:
-        _echo_json(doc)
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(*columns, title=doc["study"])
-    for row in doc[table_key]:
-        table.add_row(*("–" if row.get(c) is None else
-                        (f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]))
-                        for c in columns))
-    Console(width=160).print(table)
-    if doc.get("arrhenius"):
-        for row in doc["arrhenius"]:
-            err = row.get("Ea_stderr_eV")
-            typer.echo(f"{row['system']}: Ea = {row['Ea_eV']:.3f} eV"
-                       + (f" ± {err:.3f}" if err is not None else "")
-                       + ("" if row.get("from_diffusive_msd", True)
-                          else " (from non-diffusive MSDs: estimate only)"))
-    if doc.get("not_diffusive"):
-        typer.echo("not diffusive (ballistic/caged MSD, D is an estimate only): "
-                   + ", ".join(doc["not_diffusive"]))
-    typer.echo(f"report: {doc['files']['report']}")
-
-
-_OUT = Annotated[Path, typer.Option("--out", help="Report folder (resumes when it exists).")]
-_JSON = Annotated[bool, typer.Option("--json", help="Print results.json to stdout.")]
-_MODEL = Annotated[str, typer.Option(help="Universal force field (atomate2 name).")]
-
-
-def _diffusion_settings(temperatures: list[float] | None, n_steps: int, timestep_fs: float,
-                        save_every: int, mlip_model: str, default: tuple[float, ...],
-                        pre_relax_steps: int = 0):
-    from ssbflow.studies.li_diffusion.study import DiffusionStudySettings
-
-    temps = tuple(temperatures) if temperatures else default
-    if n_steps < 1 or save_every < 1 or n_steps % save_every:
-        raise InputError("--n-steps must be a positive multiple of --save-every")
-    if timestep_fs <= 0 or any(t <= 0 for t in temps):
-        raise InputError("--timestep-fs and --temperature values must be > 0")
-    if pre_relax_steps < 0:
-        raise InputError("--pre-relax-steps must be >= 0")
-    return DiffusionStudySettings(temperatures_K=temps, n_steps=n_steps, timestep_fs=timestep_fs,
-                                  save_every=save_every, mlip_model=mlip_model,
-                                  pre_relax_steps=pre_relax_steps)
-
-
-_TEMPS = Annotated[
-    list[float] | None, typer.Option("--temperature", "-T", help="Temperature (K); repeat.")
-]
-_COLS = ["system", "T_K", "msd_slope_A2_per_ps", "D_cm2_s", "D_stderr_cm2_s", "diffusive"]
-
-
-def run_polymer_li_diffusion_command(
-    out: _OUT = Path("polymer-li-diffusion"),
-    temperature: _TEMPS = None,
-    n_steps: Annotated[int, typer.Option(help="MD steps per temperature.")] = 200,
-    timestep_fs: Annotated[float, typer.Option(help="MD time step (fs).")] = 1.0,
-    save_every: Annotated[int, typer.Option(help="Steps between saved frames.")] = 5,
-    n_chains: Annotated[int, typer.Option(help="Polymer chains per box.")] = 4,
-    n_units: Annotated[int, typer.Option(help="Monomer units per chain.")] = 4,
-    n_li: Annotated[int, typer.Option(help="LiFSI pairs per box.")] = 4,
-    pre_relax_steps: Annotated[
-        int, typer.Option(help="FIRE steps relaxing each packed box before MD (0: none).")
-    ] = 100,
-    mlip_model: _MODEL = "CHGNet",
-    as_json: _JSON = False,
-) -> None:
-    """Li+ MSD slopes (Å²/ps), D and Ea in PVDF vs dehydrofluorinated PVDF (MLIP NVT MD)."""
-    from ssbflow.studies.li_diffusion.study import run_polymer_li_diffusion
-
-    cfg = _diffusion_settings(temperature, n_steps, timestep_fs, save_every, mlip_model,
-                              (600.0, 800.0, 1000.0), pre_relax_steps)
-    doc = run_polymer_li_diffusion(out, cfg, n_chains=n_chains, n_units=n_units, n_li=n_li)
-    _print_study(doc, as_json, "diffusion", _COLS)
-
-
-def run_llzo_li_diffusion_command(
-    out: _OUT = Path("llzo-li-diffusion"),
-    temperature: _TEMPS = None,
-    n_steps: Annotated[int, typer.Option(help="MD steps per temperature.")] = 200,
-    timestep_fs: Annotated[float, typer.Option(help="MD time step (fs).")] = 1.0,
-    save_every: Annotated[int, typer.Option(help="Steps between saved frames.")] = 5,
-    mlip_model: _MODEL = "CHGNet",
-    as_json: _JSON = False,
-) -> None:
-    """Li diffusion in bulk tetragonal LLZO: MSD, D(T), Ea (MLIP NVT MD)."""
-    from ssbflow.studies.li_diffusion.study import run_llzo_li_diffusion
-
-    cfg = _diffusion_settings(temperature, n_steps, timestep_fs, save_every, mlip_model,
-                              (900.0, 1100.0, 1300.0))
-    doc = run_llzo_li_diffusion(out, cfg)
-    _print_study(doc, as_json, "diffusion", _COLS)
-
-
 def register(groups: CliGroups) -> None:
-    """Attach the transport analyses to ``analyze`` and the transport studies to ``run``."""
+    """Attach the transport analyses to ``analyze`` (the transport studies' ``run`` commands
+    are generated from the study registry, :mod:`ssbflow.cli.studies`)."""
     groups.analyze.command("arrhenius")(arrhenius_command)
     groups.analyze.command("diffusion")(diffusion_command)
     groups.analyze.command("neb")(neb_command)
-    groups.run.command("polymer-li-diffusion")(run_polymer_li_diffusion_command)
-    groups.run.command("llzo-li-diffusion")(run_llzo_li_diffusion_command)

@@ -240,7 +240,12 @@ def run_nvt_md(
     )
 
 
-@job
+#: ``Job.metadata`` key the local runner reads (:mod:`ssbflow.runtime.runner`): a job marked
+#: resumable keeps its folder when it runs again, so a killed MD continues from its last frame.
+RESUMABLE = "resumable"
+
+
+@job(data="frames", metadata={RESUMABLE: True})
 def nvt_md_job(
     structure: Structure,
     trajectory: str,
@@ -251,9 +256,39 @@ def nvt_md_job(
     mlip_model: str = "CHGNet",
     seed: int = 0,
 ) -> dict:
-    """jobflow job around :func:`run_nvt_md` (re-running it resumes the trajectory)."""
+    """jobflow job around :func:`run_nvt_md`; re-running it resumes the trajectory.
+
+    The job is marked resumable (``metadata["resumable"]``): the local runner keeps its
+    folder after a kill, so a relative ``trajectory`` (e.g. ``"md.extxyz"`` in the job folder)
+    is continued from its last saved frame.
+
+    Returns
+    -------
+    dict
+        The :class:`MdSummary` fields, and ``frames`` (stored in the ``data`` store): the
+        unwrapped trajectory as :func:`ssbflow.analysis.diffusion.read_trajectory` reads it
+        (``positions_A`` (frames, atoms, 3), ``symbols``, ``masses_amu``, ``time_ps``,
+        ``volume_A3``, ``temperature_K``), so that analysis jobs need no other job's folder;
+        ``None`` with fewer than :data:`~ssbflow.analysis.diffusion.MIN_FRAMES` frames.
+    """
+    from ssbflow.analysis.msd import MIN_FRAMES, read_trajectory
+
     summary = run_nvt_md(
         structure, trajectory, temperature_K, n_steps, timestep_fs=timestep_fs,
         save_every=save_every, mlip_model=mlip_model, seed=seed, progress=False,
     )
-    return asdict(summary)
+    doc = asdict(summary)
+    doc["trajectory"] = str(Path(summary.trajectory).absolute())
+    doc["frames"] = None
+    if summary.n_frames < MIN_FRAMES:  # too short for an MSD; the summary is still useful
+        return doc
+    frames = read_trajectory(summary.trajectory)
+    doc["frames"] = {
+        "positions_A": frames.positions_A.tolist(),
+        "symbols": list(frames.symbols),
+        "masses_amu": np.asarray(frames.masses_amu, dtype=float).tolist(),
+        "time_ps": frames.time_ps.tolist(),
+        "volume_A3": float(frames.volume_A3),
+        "temperature_K": frames.temperature_K,
+    }
+    return doc

@@ -5,7 +5,10 @@ definition is saved in the run directory (``flow.json``) the first time, and eve
 run of the same directory loads that definition (same job UUIDs) and takes each job whose
 output is already in the store from the store; only the rest run. A job killed half-way
 (SIGKILL in a DFT step) left no document (jobflow writes a job's document only when the job
-has finished), so it simply runs again, in a cleaned folder.
+has finished), so it simply runs again, in a cleaned folder — unless the job is marked
+resumable (``job.metadata["resumable"]`` true, as :func:`ssbflow.methods.md.nvt_md_job` is):
+its folder is kept, so it continues from the checkpoint it left there (an MD trajectory
+continues from its last saved frame).
 
 Dynamic responses (``replace``, ``addition``, ``detour``) are followed as jobflow does; a
 replaced job counts as finished only when its replacement has finished.
@@ -31,6 +34,8 @@ from ssbflow.errors import InputError, SsbflowError
 
 FLOW_FILE = "flow.json"
 RUN_FILE = "run.json"
+#: ``Job.metadata`` key of jobs that resume from files in their own folder (kept on a rerun).
+RESUMABLE = "resumable"
 
 
 @dataclass
@@ -169,9 +174,9 @@ def run_flow(
             return False
         safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", job.name)  # engines dislike blanks
         job_dir = jobs_dir / f"{safe_name}-{job.uuid[:8]}-{job.index}"
-        if job_dir.exists():  # left by a killed or failed attempt: start clean
-            shutil.rmtree(job_dir)
-        job_dir.mkdir(parents=True)
+        if job_dir.exists() and not job.metadata.get(RESUMABLE):
+            shutil.rmtree(job_dir)  # left by a killed or failed attempt: start clean
+        job_dir.mkdir(parents=True, exist_ok=True)  # a resumable job continues in its folder
         cwd = Path.cwd()
         start = time.perf_counter()
         try:

@@ -19,6 +19,8 @@ STUDIES: dict[str, str] = {
     "screening": "ssbflow.studies.screening.study:STUDY",
     "ncm-pvdf": "ssbflow.studies.ncm_pvdf:NCM_PVDF",
     "llto-li-migration": "ssbflow.studies.llto.migration:LLTO_LI_MIGRATION",
+    "polymer-li-diffusion": "ssbflow.studies.li_diffusion.study:POLYMER_LI_DIFFUSION",
+    "llzo-li-diffusion": "ssbflow.studies.li_diffusion.study:LLZO_LI_DIFFUSION",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_run_llzo_li_diffusion_tiny_and_resume(tmp_path, capsys) -> None:
     folder holds the tables and plots, and a second call resumes instead of redoing."""
     out = tmp_path / "llzo"
     args = ["run", "llzo-li-diffusion", "--out", str(out), "-T", "600", "-T", "1200",
-            "--n-steps", "8", "--save-every", "2", "--json"]
+            "--n-steps", "8", "--save-every", "2", "--db", str(tmp_path / "db"), "--json"]
     assert main(args) == 0
     doc = json.loads(capsys.readouterr().out)
     rows = doc["diffusion"]
@@ -44,15 +45,19 @@ def test_run_llzo_li_diffusion_tiny_and_resume(tmp_path, capsys) -> None:
     for r in rows:
         assert r["md_ps"] == pytest.approx(0.008)
         assert r["msd_slope_A2_per_ps"] is not None
-    for name in ("results.json", "report.md", "diffusion.csv", "msd_llzo.png",
-                 "md/llzo_600K.extxyz"):
+    for name in ("results.json", "report.md", "diffusion.csv", "msd_llzo.png"):
         assert (out / name).is_file()
+    trajectory = Path(doc["files"]["trajectories"]["llzo_600K"])
+    assert trajectory.is_file() and trajectory.is_relative_to(out / "jobs")
     # MSD grows faster at the higher temperature even in 8 fs (ballistic regime ∝ T)
     assert rows[1]["msd_slope_A2_per_ps"] > rows[0]["msd_slope_A2_per_ps"]
-    mtime = (out / "md/llzo_600K.extxyz").stat().st_mtime
+    mtime = trajectory.stat().st_mtime
+    args.remove("--json")
     assert main(args) == 0  # resume: nothing left to run, trajectory untouched
-    capsys.readouterr()
-    assert (out / "md/llzo_600K.extxyz").stat().st_mtime == mtime
+    printed = capsys.readouterr()
+    assert "reused from store: md llzo 600 K" in printed.err
+    assert "llzo    600" in printed.out and "report:" in printed.out  # the text summary
+    assert trajectory.stat().st_mtime == mtime
 
 
 def test_run_commands_reject_bad_options(tmp_path, capsys) -> None:

@@ -100,3 +100,28 @@ def test_energy_forces_calculator_gives_chgnet_forces_without_stress_cost(li2o) 
     assert atoms.get_potential_energy() == pytest.approx(ref.get_potential_energy(), abs=1e-6)
     assert "stress" not in fast.results  # only energy and forces were evaluated
     assert np.allclose(atoms.get_stress(), ref.get_stress(), atol=1e-5)  # still on request
+
+
+def test_nvt_md_job_is_resumable_and_puts_frames_in_the_data_store(li2o, tmp_path) -> None:
+    from jobflow import JobStore, run_locally
+    from maggma.stores import MemoryStore
+
+    from ssbflow.methods.md import RESUMABLE, nvt_md_job
+
+    md = nvt_md_job(li2o, str(tmp_path / "md.extxyz"), 600.0, 10, save_every=2)
+    short = nvt_md_job(li2o, str(tmp_path / "short.extxyz"), 600.0, 4, save_every=2)
+    assert md.metadata == {RESUMABLE: True} and md.metadata is not short.metadata
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    run_locally([md, short], store=store, ensure_success=True, log=False)
+    stored = store.get_output(md.uuid)
+    assert set(stored["frames"]) >= {"blob_uuid", "store"}  # the main document stays small
+    out = store.get_output(md.uuid, load=True)
+    frames = out["frames"]
+    assert out["steps_done"] == 10 and out["n_frames"] == 6 and out["complete"]
+    assert np.array(frames["positions_A"]).shape == (6, len(li2o), 3)
+    assert np.allclose(frames["time_ps"], np.arange(6) * 0.002)
+    assert frames["symbols"].count("Li") == 8 and frames["temperature_K"] == 600.0
+    # the same unwrapped positions as reading the trajectory file
+    assert np.allclose(frames["positions_A"], read_trajectory(out["trajectory"]).positions_A)
+    # 3 frames are too few for an MSD: the summary only
+    assert store.get_output(short.uuid)["frames"] is None
