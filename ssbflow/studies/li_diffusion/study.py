@@ -87,7 +87,7 @@ def make_diffusion_flow(
 def check_diffusion(options: DiffusionOptions) -> None:
     """Refuse a local run whose force field is not installed here (before anything is
     written); the flow itself is built without it (``ssbflow submit`` from a login node)."""
-    from ssbflow.engines.core import get_engine
+    from ssbflow.engines import get_engine
 
     get_engine("mlip", mlip_model=options.mlip_model)
 
