@@ -116,19 +116,24 @@ def _normalised(obj: Structure | Molecule) -> Structure | Molecule:
 # --------------------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready copy: numpy scalars/arrays to Python, non-finite floats to None."""
+def json_ready(value: Any) -> Any:
+    """JSON-ready copy: numpy scalars/arrays to Python, non-finite floats to None (recursive)."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
+        return json_ready(value.tolist())
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def to_json(obj: Any, indent: int | None = None) -> str:
+    """``obj`` as JSON text (see :func:`json_ready`; monty objects through MontyEncoder)."""
+    return json.dumps(json_ready(obj), indent=indent, cls=MontyEncoder)
 
 
 def write_json(path: str | Path, obj: Any, indent: int = 1) -> Path:
@@ -140,7 +145,7 @@ def write_json(path: str | Path, obj: Any, indent: int = 1) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(_plain(obj), indent=indent, cls=MontyEncoder))
+    tmp.write_text(to_json(obj, indent=indent))
     os.replace(tmp, path)
     return path
 
@@ -173,7 +178,7 @@ def write_table(
     head = f"### {title}\n\n" if title else ""
     if not rows:
         return head + "(no rows)\n"
-    frame = pd.DataFrame([_plain(r) for r in rows], columns=list(rows[0]))
+    frame = pd.DataFrame([json_ready(r) for r in rows], columns=list(rows[0]))
     if csv_path is not None:
         Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(csv_path, index=False)

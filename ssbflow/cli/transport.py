@@ -6,7 +6,6 @@ The transport studies' ``run`` commands (``ncm-pvdf``, ``llto-li-migration``,
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Annotated
@@ -18,19 +17,9 @@ from ssbflow.errors import InputError
 
 
 def _echo_json(data: dict) -> None:
-    def clean(value):
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [clean(v) for v in value]
-        return value
+    from ssbflow.io import to_json
 
-    def default(obj):  # numpy scalars and arrays
-        return obj.tolist() if hasattr(obj, "tolist") else str(obj)
-
-    typer.echo(json.dumps(clean(data), default=default))
+    typer.echo(to_json(data))
 
 
 def _fmt_err(value: float | None) -> str:

@@ -28,9 +28,10 @@ from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
 from ssbflow.errors import InputError
+from ssbflow.io import json_ready
 from ssbflow.methods.neb import neb_job
 from ssbflow.studies.base import Study, StudyOptions
-from ssbflow.studies.ncm_pvdf.report import as_document, clean, convergence_note, summary_lines
+from ssbflow.studies.ncm_pvdf.report import as_document, convergence_note, summary_lines
 
 
 class LltoOptions(StudyOptions):
@@ -263,7 +264,7 @@ def llto_results(options: dict, host: dict, endpoints: dict, neb: dict) -> LltoR
         settings=o.model_dump(mode="json"), engine=engine_settings(o.mlip_model),
         hop={**host["hop"], "index": host["index"]},
         host={**host["host_record"], "li_offset_from_A_site_A": info["li_offset_from_A_site_A"]},
-        endpoints=clean(info), barriers=clean(rows), neb=clean(neb),
+        endpoints=json_ready(info), barriers=json_ready(rows), neb=json_ready(neb),
         structures={"ideal": host["ideal"], "host": host["host"],
                     "initial": endpoints["initial"], "final": endpoints["final"]})
 
@@ -340,7 +341,7 @@ def write_report(output: LltoResult | dict, out_dir: Path, timings_s: dict[str, 
                       "profile_png": str(out / "neb_profile.png"),
                       "barriers_csv": str(out / "barriers.csv")},
                wall_time_s=wall, timings_s=timings_s)
-    doc = clean(doc)
+    doc = json_ready(doc)
     write_json(out / "results.json", doc)
     return doc
 

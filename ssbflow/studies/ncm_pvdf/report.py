@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from ssbflow.io import json_ready
 
 #: Report label -> system tag (job names, structure files).
 SYSTEMS = {"bare": "bare", "PVDF": "pvdf", "dehydrofluorinated PVDF": "dpvdf"}
@@ -26,15 +27,6 @@ class NcmPvdfResult(BaseModel):
     structures: dict[str, Any] = Field(description="Bare vacancy-free slab and coated cells.")
 
 
-def clean(value: Any) -> Any:
-    """Non-finite floats to None, recursively (JSON has no NaN)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean(v) for v in value]
-    return value
 
 
 def convergence_note(rows: list[dict]) -> str:
@@ -111,7 +103,7 @@ def write_report(output: NcmPvdfResult | dict, out_dir: Path,
                       "profiles_png": str(out / "neb_profiles.png"),
                       "barriers_csv": str(out / "barriers.csv")},
                wall_time_s=wall, timings_s=timings_s)
-    doc = clean(doc)
+    doc = json_ready(doc)
     write_json(out / "results.json", doc)
     return doc
 

@@ -25,12 +25,12 @@ import numpy as np
 from jobflow import Flow, job
 from pydantic import Field
 
+from ssbflow.io import json_ready
 from ssbflow.methods.neb import neb_job
 from ssbflow.studies.base import Study, StudyOptions
 from ssbflow.studies.ncm_pvdf.report import (
     SYSTEMS,
     NcmPvdfResult,
-    clean,
     summary_lines,
     write_report,
 )
@@ -150,7 +150,7 @@ def ncm_pvdf_results(options: dict, bare: dict, coated: dict[str, dict],
            "moving_index": bare["moving_index"], "hop_length_A": bare["info"]["hop_length_A"]}
     return NcmPvdfResult(
         settings=o.model_dump(mode="json"), engine=engine_settings(o.mlip_model), hop=hop,
-        barriers=clean(rows), binding=clean(binding), endpoints=clean(endpoints),
+        barriers=json_ready(rows), binding=json_ready(binding), endpoints=json_ready(endpoints),
         neb={label: nebs[tag] for label, tag in SYSTEMS.items()},
         structures={"bare": bare["slab"], **{t: d["coated"] for t, d in coated.items()}})
 
