@@ -415,7 +415,7 @@ def vineyard_rate(
                         nu_min.tolist(), nu_sad.tolist())
 
 
-@job(data="band")
+@job(data="band", metadata={"resumable": True})  # the band checkpoint survives a kill
 def neb_job(
     initial: Structure,
     final: Structure,
@@ -429,7 +429,8 @@ def neb_job(
     climb_optimizer: str = "FIRE",
     require_convergence: bool = True,
 ) -> dict:
-    """One CI-NEB as a jobflow job: :func:`run_neb` in the job's own folder.
+    """One CI-NEB as a jobflow job: :func:`run_neb` in the job's own folder (resumable:
+    the local runner keeps the folder of a killed band, which continues from its checkpoint).
 
     Returns
     -------
