@@ -18,6 +18,7 @@ from pymatgen.core import Structure
 from ssbflow.engines.geometry import as_atoms, as_structure
 from ssbflow.engines.registry import NEB_ENGINES
 from ssbflow.errors import EngineUnavailableError, InputError, SsbflowError
+from ssbflow.io import write_json
 
 #: ``write_outputs(band, out, label, converged, steps, extra_files=...)`` -> NebResult
 WriteOutputs = Callable[..., Any]
@@ -93,7 +94,7 @@ def run_cp2k_neb(images: list[Structure] | list[Any], out_dir: str | Path,
                            extra_files={"cp2k_dir": str(band.run_dir)})
     data = json.loads((out / "neb_result.json").read_text())
     data.update({"label": label, **band.record, **(extra_record or {})})
-    (out / "neb_result.json").write_text(json.dumps(data, indent=2))
+    write_json(out / "neb_result.json", data)
     if not band.converged and require_convergence:
         raise SsbflowError(
             f"CP2K NEB '{label}' did not reach fmax {settings.fmax_eV_per_A} eV/Å in "

@@ -72,6 +72,7 @@ def two_job_flow(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the two-job flow with resume; print a JSON summary."""
+    from ssbflow.io import write_json
     from ssbflow.runtime.runner import prepare_run, raise_for_failures, run_flow
     from ssbflow.runtime.store import get_job_store
 
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = run_flow(flow, store, out)
     raise_for_failures(summary)
     result = {"ran": summary.ran, "reused": summary.reused, "flow_uuid": flow.uuid}
-    (out / "results.json").write_text(json.dumps(result))
+    write_json(out / "results.json", result)
     print(json.dumps(result))
     return 0
 

@@ -9,7 +9,6 @@ in ``DIR/slurm/submissions.json`` (job id, script, command, time).
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from ssbflow.errors import InputError, SsbflowError
 from ssbflow.hpc import slurm
 from ssbflow.hpc.profiles import ClusterProfile, check_path, check_word
 from ssbflow.hpc.render import render_job_script, shell_command
+from ssbflow.io import write_json
 
 SLURM_SUBDIR = "slurm"
 SUBMISSIONS_FILE = "submissions.json"
@@ -76,9 +76,7 @@ def read_submissions(out_dir: str | Path) -> list[Submission]:
 def _record(out_dir: Path, sub: Submission) -> None:
     path = submissions_path(out_dir)
     records = [asdict(s) for s in read_submissions(out_dir)] + [asdict(sub)]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(records, indent=1))
-    os.replace(tmp, path)
+    write_json(path, records)
 
 
 def active_submission(out_dir: str | Path) -> tuple[Submission, str] | None:

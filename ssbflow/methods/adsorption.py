@@ -20,8 +20,8 @@ PNGs, cube/CHGCAR) is written afterwards from that document by
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -414,15 +414,17 @@ def mlip_adsorption_energy(
 
 
 def _run_in_memory(flow: Any) -> Any:
-    """Run a flow (or job) locally in a temporary folder with an in-memory store; its output."""
+    """Run a flow (or job) with an in-memory store, inside the calling job's own folder
+    (``./subflow-<uuid8>/``, so a job running it writes nothing elsewhere); its output."""
     from jobflow import JobStore, run_locally
     from maggma.stores import MemoryStore
 
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
-    with tempfile.TemporaryDirectory(prefix="ssbflow-ads-") as tmp:
-        run_locally(
-            flow, store=store, ensure_success=True, log=False, root_dir=tmp, create_folders=True
-        )
+    root = Path.cwd() / f"subflow-{flow.uuid[:8]}"
+    root.mkdir(parents=True, exist_ok=True)
+    run_locally(
+        flow, store=store, ensure_success=True, log=False, root_dir=root, create_folders=True
+    )
     store.connect()
     return store.get_output(flow.output.uuid)
 

@@ -7,7 +7,6 @@ finished job from the store and runs only the rest (see :mod:`ssbflow.runtime.ru
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from jobflow import Flow, Job
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ssbflow.io import write_json
 from ssbflow.runtime.runner import (
     RunSummary,
     count_jobs,
@@ -32,9 +32,7 @@ def _merge_timings(out: Path, seconds: dict[str, float]) -> dict[str, float]:
     path = out / TIMINGS_FILE
     timings = json.loads(path.read_text()) if path.exists() else {}
     timings.update(seconds)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(timings, indent=1))
-    os.replace(tmp, path)
+    write_json(path, timings)
     return timings
 
 

@@ -31,6 +31,7 @@ from jobflow.core.flow import get_flow
 from monty.json import MontyDecoder, MontyEncoder
 
 from ssbflow.errors import InputError, SsbflowError
+from ssbflow.io import write_json
 
 FLOW_FILE = "flow.json"
 RUN_FILE = "run.json"
@@ -59,12 +60,6 @@ class RunSummary:
     def ok(self) -> bool:
         """True when no job failed."""
         return not self.failed
-
-
-def _write_json_atomically(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, cls=MontyEncoder, indent=1))
-    os.replace(tmp, path)
 
 
 def prepare_run(run_dir: Path, make_flow: Callable[[], Flow | Job], settings: dict) -> Flow:
@@ -102,8 +97,8 @@ def prepare_run(run_dir: Path, make_flow: Callable[[], Flow | Job], settings: di
             )
         return get_flow(json.loads(flow_path.read_text(), cls=MontyDecoder))
     flow = get_flow(make_flow())
-    _write_json_atomically(flow_path, flow.as_dict())
-    _write_json_atomically(run_path, {"settings": wanted, "flow_uuid": flow.uuid})
+    write_json(flow_path, flow.as_dict())
+    write_json(run_path, {"settings": wanted, "flow_uuid": flow.uuid})
     return flow
 
 
