@@ -58,6 +58,10 @@ def test_llto_li_flow_runs_resumes_and_reports(tmp_path):
     for name in ("results.json", "report.md", "llto_li.csv", "llto_li.json"):
         assert (out / name).stat().st_size > 0
     assert "O-vacancy formation energy" in (out / "report.md").read_text()
+    claims = {r["claim"]: r for r in results["source_comparison"]}
+    voltage = claims["Li metal reduces LLTO: Li insertion voltage vs Li/Li+ (V)"]
+    assert voltage["ssbflow_value"] == pytest.approx(results["insertion_voltage_V"])
+    assert voltage["agrees"] is (results["insertion_voltage_V"] > 0)
     # every relaxation is its own job; a resume takes them all from the store
     assert len(list((out / "jobs").iterdir())) == 6
     again = resume_study(out, db=db, quiet=True)

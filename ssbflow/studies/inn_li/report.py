@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ssbflow.io import write_json, write_table
+from ssbflow.studies.comparison import add_source_comparison
+from ssbflow.studies.inn_li.comparison import source_comparison
 from ssbflow.studies.inn_li.schema import InnLiResult
 
 #: Columns of the ranked table, in order.
@@ -83,6 +85,7 @@ def write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) 
                   f"{cell.in_n_bonds[0]} -> {cell.in_n_bonds[-1]} (< {cell.in_n_cutoff_A} Å).",
                   "", "![bonds](inn_li_reaction_cell.png)", ""]
     lines += ["![ranking](li_reactivity.png)", ""]
+    lines += [add_source_comparison(doc, source_comparison(doc))]
     report = out / "report.md"
     report.write_text("\n".join(lines))
     files.append(str(report))

@@ -14,6 +14,8 @@ import numpy as np
 from pymatgen.core import Structure
 
 from ssbflow.io import write_json, write_structure, write_table
+from ssbflow.studies.comparison import add_source_comparison
+from ssbflow.studies.li_diffusion.comparison import COMPARED_STUDIES, source_comparison
 from ssbflow.studies.li_diffusion.jobs import DiffusionStudyResult, run_key
 
 
@@ -105,7 +107,6 @@ def write_diffusion_report(
         md += [*res.notes, ""]
     md += [f"![MSD {k}](msd_{k}.png)" for k in labels]
     md += ["![Arrhenius](arrhenius.png)"] if res.arrhenius_fits else []
-    (out / "report.md").write_text("\n".join(md) + "\n")
     doc = {
         "study": res.study,
         "settings": settings,
@@ -120,6 +121,9 @@ def write_diffusion_report(
         "job_times_s": dict(timings_s),
         "wall_time_s": float(sum(timings_s.values())),
     }
+    if res.study in COMPARED_STUDIES:
+        md += ["", add_source_comparison(doc, source_comparison(doc))]
+    (out / "report.md").write_text("\n".join(md) + "\n")
     write_json(out / "results.json", doc)
     return doc
 

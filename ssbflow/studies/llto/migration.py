@@ -31,6 +31,8 @@ from ssbflow.errors import InputError
 from ssbflow.io import json_ready
 from ssbflow.methods.neb import neb_job
 from ssbflow.studies.base import Study, StudyOptions
+from ssbflow.studies.comparison import add_source_comparison
+from ssbflow.studies.llto.comparison import migration_source_comparison
 from ssbflow.studies.ncm_pvdf.report import as_document, convergence_note, summary_lines
 
 
@@ -333,7 +335,8 @@ def write_report(output: LltoResult | dict, out_dir: Path, timings_s: dict[str, 
           "Stramare, Thangadurai & Weppner, Chem. Mater. 15, 3974 (2003); Inaguma et al., "
           "Solid State Commun. 86, 689 (1993)); universal force fields are known to soften "
           "potential-energy surfaces and underestimate barriers.",
-          "", f"Job time (sum over jobs, all calls): {wall:.0f} s.", "",
+          "", add_source_comparison(doc, migration_source_comparison(doc)), "",
+          f"Job time (sum over jobs, all calls): {wall:.0f} s.", "",
           "![profile](neb_profile.png)", ""]
     (out / "report.md").write_text("\n".join(md))
     doc["neb"] = {k: v for k, v in res.items() if not k.startswith("fit_")}

@@ -30,6 +30,8 @@ from pymatgen.core import Structure
 from ssbflow.errors import InputError
 from ssbflow.io import write_json, write_table
 from ssbflow.studies.base import Study, StudyOptions
+from ssbflow.studies.comparison import add_source_comparison
+from ssbflow.studies.llto.comparison import reduction_source_comparison
 
 STUDY_NAME = "llto-li"
 
@@ -260,7 +262,8 @@ def write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) 
         lines += ["", "No Ti carries a moment above 0.5 μB: the force field spreads the added "
                   "electrons instead of localising Ti3+; magnetic or Bader/Mulliken evidence of "
                   "Ti3+ needs spin-polarised DFT(+U)."]
-    text = "\n".join(lines) + "\n"
+    comparison = add_source_comparison(doc, reduction_source_comparison(doc))
+    text = "\n".join([*lines, "", comparison])
     files = [write_json(out / "llto_li.json", doc), out / "llto_li.csv"]
     for name in ("llto_li.md", "report.md"):
         (out / name).write_text(text)

@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ssbflow.io import json_ready
+from ssbflow.studies.comparison import add_source_comparison
+from ssbflow.studies.ncm_pvdf.comparison import source_comparison
 
 #: Report label -> system tag (job names, structure files).
 SYSTEMS = {"bare": "bare", "PVDF": "pvdf", "dehydrofluorinated PVDF": "dpvdf"}
@@ -94,7 +96,8 @@ def write_report(output: NcmPvdfResult | dict, out_dir: Path,
                       "Polymer–surface binding (E_AB − E_slab − E_polymer; negative binds; "
                       "slab with the hop's Li vacancy)"),
           "", "Published (NCM811 study, DFT): 1.51 eV bare, 1.10 eV under dehydrofluorinated "
-          "PVDF.", "", f"Job time (sum over jobs, all calls): {wall:.0f} s.", "",
+          "PVDF.", "", add_source_comparison(doc, source_comparison(doc)), "",
+          f"Job time (sum over jobs, all calls): {wall:.0f} s.", "",
           "![profiles](neb_profiles.png)", ""]
     (out / "report.md").write_text("\n".join(md))
     doc["neb"] = {k: {f: v for f, v in res.items() if not f.startswith("fit_")}

@@ -19,6 +19,8 @@ from pymatgen.core import Structure
 from ssbflow.analysis.plots import save_png
 from ssbflow.io import write_json, write_structure, write_table
 from ssbflow.methods.electronic import unpack_files
+from ssbflow.studies.comparison import comparison_markdown, rows_as_dicts
+from ssbflow.studies.sn_llzo.comparison import source_comparison
 
 
 def plot_site_scan(site_scan: list[dict], path: Path, site_species: str) -> Path:
@@ -118,6 +120,7 @@ def write_report(results: dict, out: str | Path, timings_s: dict[str, float]) ->
         "timings_s": timings_s,
         "files": files,
     }
+    doc["source_comparison"] = rows_as_dicts(source_comparison(doc))
     write_json(out / "results.json", doc)
     (out / "report.md").write_text(render_markdown(doc, out))
     return doc
@@ -162,6 +165,8 @@ def render_markdown(doc: dict, out: Path) -> str:
         )
     if doc.get("charges"):
         lines += _charge_table(doc["charges"])
+    if doc.get("source_comparison"):
+        lines += ["", comparison_markdown(doc["source_comparison"])]
     lines += ["", "## Figures", ""]
     for name, path in doc["files"].items():
         if str(path).endswith(".png"):

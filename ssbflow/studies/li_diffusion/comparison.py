@@ -1,0 +1,171 @@
+"""polymer-li-diffusion and llzo-li-diffusion next to their source studies.
+
+Source claims (shared/reference/science.md): study 4 (NCM811 with dehydrofluorinated PVDF):
+MD Li+ migration rate (the MSD slope) 1.23e-3 Å²/ps in dehydrofluorinated PVDF vs
+0.20e-3 Å²/ps in PVDF (about 6x faster); its GRSE electrolyte has σ 0.61 mS/cm (30 °C),
+Ea 0.18 eV. Study 5 (InN layer on LLZ): LLZ Ea 0.36 eV.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ssbflow.studies.comparison import ClaimRow, finite, within
+
+SOURCE_POLYMER = "NCM811/dehydrofluorinated PVDF study (science.md, study 4), MD"
+SOURCE_LLZ = "InN-on-LLZ study (science.md, study 5)"
+
+#: The studies :func:`source_comparison` has rows for.
+COMPARED_STUDIES = ("polymer-li-diffusion", "llzo-li-diffusion")
+
+#: Published Li+ MSD slopes (Å²/ps).
+SLOPE_PVDF_A2_PER_PS = 0.20e-3
+SLOPE_DPVDF_A2_PER_PS = 1.23e-3
+
+#: Ratios within this factor of the published one agree (the study's "about 6x").
+RATIO_FACTOR = 2.0
+
+#: Slopes within this factor agree (same order of magnitude).
+SLOPE_FACTOR = 3.0
+
+#: Published LLZ activation energy (eV) and the tolerance (eV; chosen here: the scatter of
+#: measured garnet Ea between samples is of this order).
+EA_LLZ_EV = 0.36
+EA_TOL_EV = 0.1
+
+#: Temperature (K) the Arrhenius fits are extrapolated to for the published slopes (the
+#: reference notes do not give the study's MD temperature; room temperature assumed).
+ROOM_K = 300.0
+
+#: 1 cm²/s in Å²/ps (1e16 Å² per cm², 1e12 ps per s).
+A2_PER_PS_PER_CM2_S = 1e4
+
+
+def _lowest_common(diffusion: list[dict[str, Any]], a: str, b: str
+                   ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    runs = {(r["system"], float(r["T_K"])): r for r in diffusion}
+    common = sorted({t for s, t in runs if s == a} & {t for s, t in runs if s == b})
+    return (runs[(a, common[0])], runs[(b, common[0])]) if common else None
+
+
+def _ratio_rows(results: dict[str, Any]) -> list[ClaimRow]:
+    pair = _lowest_common(results.get("diffusion") or [], "pvdf", "dpvdf")
+    ref = SLOPE_DPVDF_A2_PER_PS / SLOPE_PVDF_A2_PER_PS
+    claims = [("Li+ moves faster in dehydrofluorinated PVDF than in PVDF: MSD slope ratio "
+               "dPVDF/PVDF", "> 1", lambda r: r > 1, "agrees when the ratio is > 1"),
+              ("Li+ MSD slope ratio dPVDF/PVDF, about 6x", round(ref, 2),
+               lambda r: ref / RATIO_FACTOR <= r <= ref * RATIO_FACTOR,
+               f"agrees within a factor {RATIO_FACTOR:g} of {ref:.2f}")]
+    if pair is None:
+        return [ClaimRow(claim=c, source_value=s,
+                         why=f"not computed: no temperature with both boxes ({SOURCE_POLYMER})")
+                for c, s, _, _ in claims]
+    pvdf, dpvdf = pair
+    slopes = finite(pvdf.get("msd_slope_A2_per_ps")), finite(dpvdf.get("msd_slope_A2_per_ps"))
+    ratio = None if None in slopes or not slopes[0] else slopes[1] / slopes[0]
+    diffusive = bool(pvdf.get("diffusive")) and bool(dpvdf.get("diffusive"))
+    at = f"at {pvdf['T_K']:.0f} K (the lowest temperature both boxes ran), force-field NVT MD"
+    rows = []
+    for claim, source, test, criterion in claims:
+        if ratio is None:
+            why, agrees = f"not computed: no MSD slope {at} ({SOURCE_POLYMER})", None
+        elif not diffusive:
+            why, agrees = (f"slopes {at} are not diffusive (ballistic/caged MSD): not a "
+                           f"diffusion ratio, no verdict; {criterion} ({SOURCE_POLYMER})"), None
+        else:
+            why, agrees = f"{at}; {criterion} ({SOURCE_POLYMER})", bool(test(ratio))
+        rows.append(ClaimRow(claim=f"{claim} ({pvdf['T_K']:.0f} K)", source_value=source,
+                             ssbflow_value=ratio, agrees=agrees, why=why))
+    return rows
+
+
+def _slope_rows(results: dict[str, Any]) -> list[ClaimRow]:
+    fits = {r["system"]: r for r in results.get("arrhenius") or []}
+    rows = []
+    for system, label, ref in (("pvdf", "PVDF", SLOPE_PVDF_A2_PER_PS),
+                               ("dpvdf", "dehydrofluorinated PVDF", SLOPE_DPVDF_A2_PER_PS)):
+        fit = fits.get(system, {})
+        d_room = finite(fit.get("D_300K_cm2_s"))
+        slope = None if d_room is None else 6.0 * d_room * A2_PER_PS_PER_CM2_S
+        claim = f"Li+ MSD slope in {label} (Å²/ps)"
+        base = (f"6 D({ROOM_K:.0f} K) from the Arrhenius fit of the force-field D(T) (the "
+                "study's MD temperature is not in the reference notes; room temperature "
+                f"assumed); agrees within a factor {SLOPE_FACTOR:g}")
+        if slope is None:
+            why, agrees = f"not computed: no Arrhenius fit for {label} ({SOURCE_POLYMER})", None
+        elif not fit.get("from_diffusive_msd", False):
+            why, agrees = (f"{base}; the fit uses non-diffusive MSDs (an estimate only): no "
+                           f"verdict ({SOURCE_POLYMER})"), None
+        else:
+            agrees = bool(slope > 0 and abs(math.log10(slope / ref)) <= math.log10(SLOPE_FACTOR))
+            why = f"{base} ({SOURCE_POLYMER})"
+        rows.append(ClaimRow(claim=claim, source_value=ref, ssbflow_value=slope,
+                             agrees=agrees, why=why))
+    return rows
+
+
+def polymer_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
+    """The polymer-li-diffusion claim rows from its results document.
+
+    Parameters
+    ----------
+    results : the ``results.json`` document (``diffusion`` rows per system and
+        temperature, ``arrhenius`` rows per system).
+
+    Returns
+    -------
+    list of ClaimRow
+        dPVDF faster than PVDF, the ratio, the two slopes, and the GRSE Ea (not computed).
+    """
+    return [*_ratio_rows(results), *_slope_rows(results),
+            ClaimRow(claim="GRSE electrolyte Ea (eV)", source_value=0.18,
+                     why=f"not computed: the package models no GRSE electrolyte "
+                         f"({SOURCE_POLYMER})")]
+
+
+def llzo_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
+    """The llzo-li-diffusion claim row (LLZ Ea) from its results document.
+
+    Parameters
+    ----------
+    results : the ``results.json`` document (``arrhenius`` rows, ``settings``).
+
+    Returns
+    -------
+    list of ClaimRow
+        One row: the Arrhenius Ea of D(T) against the study's 0.36 eV.
+    """
+    fit = next((r for r in results.get("arrhenius") or [] if r.get("system") == "llzo"), {})
+    ea = finite(fit.get("Ea_eV"))
+    temps = (results.get("settings") or {}).get("temperatures_K", [])
+    what = (f"Ea of D(T) = D0 exp(−Ea/kT) from force-field NVT MD of bulk tetragonal LLZO at "
+            f"{', '.join(f'{t:.0f}' for t in temps)} K (above ≈ 900 K the Li sublattice "
+            "disorders as in cubic LLZO) vs the study's Arrhenius fit of σ = A exp(−Ea/kT) "
+            "measured on its pellet near room temperature")
+    if ea is None:
+        why, agrees = f"not computed: no Arrhenius fit ({SOURCE_LLZ})", None
+    elif not fit.get("from_diffusive_msd", False):
+        why, agrees = f"{what}; fit from non-diffusive MSDs: no verdict ({SOURCE_LLZ})", None
+    else:
+        why = f"{what}; agrees within {EA_TOL_EV} eV ({SOURCE_LLZ})"
+        agrees = within(ea, EA_LLZ_EV, EA_TOL_EV)
+    return [ClaimRow(claim="Li conduction activation energy of LLZ (eV)",
+                     source_value=EA_LLZ_EV, ssbflow_value=ea, agrees=agrees, why=why)]
+
+
+def source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
+    """The rows of either diffusion study, chosen by ``results["study"]``.
+
+    Raises
+    ------
+    ValueError
+        ``results["study"]`` is not one of the two diffusion studies.
+    """
+    study = results.get("study")
+    if study == "polymer-li-diffusion":
+        return polymer_source_comparison(results)
+    if study == "llzo-li-diffusion":
+        return llzo_source_comparison(results)
+    raise ValueError(f"results['study'] {study!r}: expected 'polymer-li-diffusion' or "
+                     "'llzo-li-diffusion'")

@@ -1,0 +1,131 @@
+"""llto-li and llto-li-migration next to their source study: the Li–LLTO composite anode.
+
+Source claims (shared/reference/science.md, study 2): Li reduces Ti4+ to Ti3+ (and makes
+some O vacancies) in Li0.33La0.56TiO3; Li self-diffusion coefficient 4.5e-11 cm²/s in the
+composite (60 wt% LLTO); LLTO bulk Ea = 0.3 eV. Computed reference for the hop: 0.42 eV along
+[100] (DFT, B3LYP, Catti, J. Phys. Chem. C 112, 11068 (2008)); experiment 0.3–0.4 eV.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ssbflow.studies.comparison import ClaimRow, finite, within
+
+SOURCE = "Li–LLTO composite anode study (science.md, study 2)"
+
+#: Published activation energies (eV).
+EA_BULK_EV = 0.3
+EA_DFT_100_EV = 0.42
+
+#: Activation-energy tolerance (eV): the spread of measured LLTO bulk Ea (0.3–0.4 eV).
+EA_TOL_EV = 0.1
+
+#: Moment (μB) above which a Ti counts as Ti3+ (the threshold of ``llto-li``).
+TI3_THRESHOLD_UB = 0.5
+
+
+def migration_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
+    """The llto-li-migration claim rows (bulk and DFT barriers) from its results document.
+
+    Parameters
+    ----------
+    results : the ``results.json`` document of ``llto-li-migration`` (``barriers``,
+        ``hop``, ``settings``).
+
+    Returns
+    -------
+    list of ClaimRow
+        The band's barrier against the study's 0.3 eV and against the DFT 0.42 eV.
+    """
+    row = (results.get("barriers") or [{}])[0]
+    barrier = finite(row.get("barrier_eV"))
+    saddle = bool(row.get("saddle_above_both_ends"))
+    cell = "x".join(str(n) for n in (results.get("settings") or {}).get("supercell", []))
+    what = (f"one CI-NEB hop of Li between neighbouring A sites through the O4 window "
+            f"({finite(row.get('hop_length_A'))} Å, {cell} cell, force field; universal force "
+            "fields under-predict barriers, Deng et al., npj Comput. Mater. 2025)")
+    if not row.get("converged", True):
+        what += "; band not converged (an estimate)"
+    rows = []
+    for claim, ref, source in (
+            ("Li migration barrier in LLTO, bulk Ea (eV)", EA_BULK_EV,
+             f"{SOURCE}, from σ(T) of the ceramic"),
+            ("Li migration barrier in LLTO, DFT along [100] (eV)", EA_DFT_100_EV,
+             "Catti, J. Phys. Chem. C 112, 11068 (2008), B3LYP")):
+        if saddle:
+            why = f"{what}; agrees within {EA_TOL_EV} eV ({source})"
+        else:
+            why = (f"not a migration barrier: the band rises monotonically to the final state "
+                   f"(reverse barrier {finite(row.get('reverse_barrier_eV'))} eV), so its "
+                   f"maximum is the site energy of the target cage; {what} ({source})")
+        rows.append(ClaimRow(claim=claim, source_value=ref, ssbflow_value=barrier,
+                             agrees=within(barrier, ref, EA_TOL_EV) if saddle else None,
+                             why=why))
+    return rows
+
+
+def reduction_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
+    """The llto-li claim rows (Ti3+, O vacancies, Li insertion) from its results document.
+
+    Parameters
+    ----------
+    results : the ``results.json`` document of ``llto-li`` (``ti3_*``,
+        ``o_vacancy_formation_energy_eV``, ``insertion_voltage_V``).
+
+    Returns
+    -------
+    list of ClaimRow
+        Ti3+ formation, O-vacancy formation, spontaneous Li insertion, and the claims this
+        study does not compute (Li self-diffusion, bulk Ea).
+    """
+    host = results.get("ti3_host")
+    lith, vac = results.get("ti3_lithiated"), results.get("ti3_o_vacancy")
+    counted = None if lith is None or vac is None else f"{lith} (+Li) / {vac} (−O)"
+    ti3 = None if counted is None else bool(max(lith, vac) > (host or 0))
+    e_vac = finite(results.get("o_vacancy_formation_energy_eV"))
+    voltage = finite(results.get("insertion_voltage_V"))
+    return [
+        ClaimRow(claim="Li reduces Ti4+ to Ti3+ (Ti with a moment > 0.5 μB after Li insertion "
+                       "/ O removal)",
+                 source_value="Ti3+ forms", ssbflow_value=counted, agrees=ti3,
+                 why=f"force-field site moments (CHGNet magmom; Ti4+ d0 ≈ 0, Ti3+ d1 ≈ 1 μB), "
+                     f"counted above {TI3_THRESHOLD_UB} μB; agrees when a defect cell has "
+                     f"more such Ti than the host ({host}); a force field may spread the "
+                     f"electron instead of localising it: spin-polarised DFT+U is the "
+                     f"like-for-like test ({SOURCE})"),
+        ClaimRow(claim="Li metal makes O vacancies in LLTO: E_f(V_O) at Li/Li2O (eV)",
+                 source_value="O vacancies form", ssbflow_value=e_vac,
+                 agrees=None if e_vac is None else bool(e_vac < 0),
+                 why=f"E_f = E(LLTO − O) − E(LLTO) + μ_O with μ_O of Li/Li2O equilibrium (the "
+                     f"most reducing condition Li metal imposes), force field, one vacancy "
+                     f"per cell; agrees when E_f < 0 (Li pulls O out spontaneously) "
+                     f"({SOURCE})"),
+        ClaimRow(claim="Li metal reduces LLTO: Li insertion voltage vs Li/Li+ (V)",
+                 source_value="> 0 (spontaneous)", ssbflow_value=voltage,
+                 agrees=None if voltage is None else bool(voltage > 0),
+                 why=f"V = −E_ins/e for one Li in an empty A site vs bcc Li (force field); "
+                     f"agrees when V > 0 ({SOURCE})"),
+        ClaimRow(claim="Li self-diffusion coefficient in the Li–LLTO composite (cm²/s)",
+                 source_value=4.5e-11,
+                 why=f"not computed: the package models no Li–LLTO composite ({SOURCE})"),
+        ClaimRow(claim="LLTO bulk Ea (eV)", source_value=EA_BULK_EV,
+                 why="not computed by llto-li: see the Li hop barrier of "
+                     f"`ssbflow run llto-li-migration` ({SOURCE})"),
+    ]
+
+
+def source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
+    """The rows of either LLTO study, chosen by ``results["study"]``.
+
+    Raises
+    ------
+    ValueError
+        ``results["study"]`` is neither ``llto-li`` nor ``llto-li-migration``.
+    """
+    study = results.get("study")
+    if study == "llto-li-migration":
+        return migration_source_comparison(results)
+    if study == "llto-li":
+        return reduction_source_comparison(results)
+    raise ValueError(f"results['study'] {study!r}: expected 'llto-li' or 'llto-li-migration'")
