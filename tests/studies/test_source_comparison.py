@@ -155,6 +155,9 @@ def test_ncm_flipped_inputs_flip_agrees() -> None:
     assert _row(ncm_rows(doc), "dehydrofluorinated PVDF lowers").agrees is False
     doc["barriers"][2]["converged"] = False
     assert "not converged" in _row(ncm_rows(doc), "Li barrier in NCM811, under").why
+    missing = ncm_rows({**doc, "barriers": doc["barriers"][:2]})
+    assert _row(missing, "Li barrier in NCM811, under").agrees is None
+    assert _row(missing, "dehydrofluorinated PVDF lowers").agrees is None
 
 
 # --------------------------------------------------------------------------------------------

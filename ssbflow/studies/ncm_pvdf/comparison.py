@@ -38,7 +38,7 @@ def _hop_note(results: dict[str, Any]) -> str:
 def _barrier(results: dict[str, Any], label: str) -> tuple[float | None, str]:
     row = next((r for r in results.get("barriers", []) if r.get("system") == label), None)
     if row is None:
-        return None, f"no {label} band in the results"
+        return None, f" (not computed: no {label} band in the results)"
     note = "" if row.get("converged") else " (band not converged: an estimate)"
     if row.get("intermediate_minimum"):
         note += " (a lower minimum inside the band)"
