@@ -75,7 +75,7 @@ def li_reactivity_job(entry_dicts: list[dict], candidates: list[str]) -> list[di
     return li_reactivity_rows(entries_from_dicts(entry_dicts), list(candidates))
 
 
-@job
+@job(metadata={"resumable": True})  # a killed MD continues from its last saved frame
 def reaction_cell_md_job(structure: Structure, temperature_K: float, n_steps: int,
                          save_every: int) -> dict[str, Any]:
     """NVT MD of the reaction cell (trajectory in this job's folder) and its bond series.
