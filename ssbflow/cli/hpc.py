@@ -108,7 +108,9 @@ def _study_flow(study: str, extra: list[str], out: Path) -> tuple[Any, Any]:
     found = _study(study)
     if found is None:
         return None, _demo_flow(extra, out)
-    return found, found.make_flow(_study_options(found, extra))
+    from ssbflow.studies.committee import study_flow
+
+    return found, study_flow(found, _study_options(found, extra))
 
 
 def submit_command(
@@ -190,7 +192,10 @@ def submit_command(
         lines.append(f"start the runner with `jf -p {project} runner start` (or use --run)")
     elif found is not None and status.state == "COMPLETED":
         # the report, from the store: nothing is read from the jobs' folders
-        results = found.write_report(remote.flow_output(project, flow), out_abs, {})
+        from ssbflow.studies.committee import write_study_report
+
+        results = write_study_report(found, _study_options(found, extra),
+                                     remote.flow_output(project, flow), out_abs, {})
         doc["report"] = str(out_abs / "report.md")
         doc["results"] = results
         lines += [*found.summary_lines(results), f"report folder: {out_abs}"]

@@ -17,7 +17,7 @@ from ssbflow.errors import InputError
 
 
 def _gather_entries(formulas: list[str], engine: str, structures_dir: Path | None,
-                    mp_entries: Path | None) -> list:
+                    mp_entries: Path | None, model: str = "CHGNet") -> list:
     """Entries of the chemical system of ``formulas``: MP file, or relaxed library/user phases."""
     from ssbflow.analysis.reactions import entries_in_system, parse_formula
     from ssbflow.methods.phases import compute_entries, read_cif_folder, read_mp_entries
@@ -40,11 +40,11 @@ def _gather_entries(formulas: list[str], engine: str, structures_dir: Path | Non
         if formula not in have:
             raise InputError(f"no structure for {formula!r} in the phase library; give a CIF "
                              "of it with --structures DIR")
-    return compute_entries(structures, engine=engine)
+    return compute_entries(structures, engine=engine, model=model)
 
 
 def _free_energy(named_result, entries: list, temperature_K: float,
-                 mp_entries: Path | None) -> dict:
+                 mp_entries: Path | None, model: str = "CHGNet") -> dict:
     """ΔG(T) of a named reaction: harmonic F_vib of each phase with the same force field."""
     from ssbflow.analysis.reactions import named_reaction_free_energy_eV, parse_reaction
     from ssbflow.methods.phonons import harmonic_free_energy_eV_per_atom
@@ -59,7 +59,8 @@ def _free_energy(named_result, entries: list, temperature_K: float,
         reduced = Composition(formula).reduced_formula
         entry = min((e for e in entries if e.composition.reduced_formula == reduced),
                     key=lambda e: e.energy_per_atom)
-        f_vib[formula] = harmonic_free_energy_eV_per_atom(entry.structure, [temperature_K])[0]
+        f_vib[formula] = harmonic_free_energy_eV_per_atom(entry.structure, [temperature_K],
+                                                          mlip_model=model)[0]
     return {"temperature_K": temperature_K,
             "reaction_free_energy_eV": named_reaction_free_energy_eV(named_result, f_vib),
             "vibrational_free_energy_eV_per_atom": f_vib}
@@ -79,37 +80,96 @@ def reaction_command(
     temperature: Annotated[float | None, typer.Option(
         "--temperature", help="With --named: also ΔG(T) (K) from harmonic phonons (phonopy).")
     ] = None,
+    mlip_model: Annotated[str, typer.Option(
+        "--mlip-model", help="Force field of the phase relaxations (CHGNet default).")
+    ] = "CHGNet",
+    models: Annotated[str | None, typer.Option(
+        "--models", help="Several force fields, comma-separated (e.g. CHGNet,SevenNet-0): "
+        "per-model values, mean and spread.")] = None,
+    committee: Annotated[bool, typer.Option(
+        "--committee", help="The offline committee: CHGNet, CHGNet-r2SCAN, SevenNet-0, "
+        "SevenNet-MF-0.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Reaction energy of two phases (most negative over mixing ratios), or of a named
-    reaction per formula unit. Every phase is relaxed with the same engine."""
+    reaction per formula unit. Every phase is relaxed with the same engine; with --models
+    (or --committee) once per force field, reported per model with mean and spread."""
+    from ssbflow.engines.mlip import COMMITTEE_MODELS, model_name, parse_models
+
+    chosen = (parse_models(models) if models else
+              COMMITTEE_MODELS if committee else (model_name(mlip_model),))
+    if len(chosen) > 1 and mp_entries is not None:
+        raise InputError("--models/--committee need computed phases, not --mp-entries")
+    results = {model: _reaction(a, b, named, engine, structures, mp_entries, temperature, model)
+               for model in chosen}
+    result = _with_committee(results)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for model, one in results.items():
+        if len(results) > 1:
+            typer.echo(f"[{model}]")
+        _print_reaction(one, named is not None, temperature)
+    if len(results) > 1:
+        from ssbflow.studies.committee import committee_lines
+
+        for line in committee_lines(result):
+            typer.echo(line)
+
+
+def _reaction(a: str | None, b: str | None, named: str | None, engine: str,
+              structures: Path | None, mp_entries: Path | None, temperature: float | None,
+              model: str) -> dict:
+    """One model's reaction result (named reaction, or reactivity of A with B)."""
     from ssbflow.analysis.reactions import named_reaction_energy, parse_reaction, reactivity
 
     if named is not None:
         if a is not None or b is not None:
             raise InputError("give either two reactants A B or --named, not both")
         left, right = parse_reaction(named)
-        entries = _gather_entries([*left, *right], engine, structures, mp_entries)
+        entries = _gather_entries([*left, *right], engine, structures, mp_entries, model)
         named_result = named_reaction_energy(entries, named)
         result = named_result.to_dict()
         if temperature is not None:
-            result.update(_free_energy(named_result, entries, temperature, mp_entries))
-        if as_json:
-            typer.echo(json.dumps(result))
-        else:
-            typer.echo(f"{result['reaction']}: ΔE = {result['reaction_energy_eV']:.4f} eV "
-                       f"({result['reaction_energy_eV_per_atom']:.4f} eV/atom; "
-                       f"{result['energy_source']})")
-            if temperature is not None:
-                typer.echo(f"ΔG({temperature:g} K) = {result['reaction_free_energy_eV']:.4f} eV "
-                           "(harmonic phonons)")
-        return
+            result.update(_free_energy(named_result, entries, temperature, mp_entries, model))
+        return result
     if a is None or b is None:
         raise InputError("missing reactants: give A B (e.g. `ssbflow reaction InN Li`) or --named")
-    entries = _gather_entries([a, b], engine, structures, mp_entries)
-    result = reactivity(entries, a, b).to_dict()
-    if as_json:
-        typer.echo(json.dumps(result))
+    entries = _gather_entries([a, b], engine, structures, mp_entries, model)
+    return reactivity(entries, a, b).to_dict()
+
+
+#: Reaction numbers compared across the models of ``--models``.
+_COMMITTEE_KEYS = ("reaction_energy_eV", "reaction_energy_eV_per_atom",
+                   "reaction_energy_eV_per_Li", "reaction_free_energy_eV")
+
+
+def _with_committee(results: dict[str, dict]) -> dict:
+    """One model: its result. Several: the first model's result with ``models``,
+    ``per_model`` (every model's result), ``committee`` (per key: per_model, mean, spread)
+    and ``committee_flags`` (products that differ between models)."""
+    from ssbflow.analysis.committee import committee_summary
+
+    first = next(iter(results.values()))
+    if len(results) == 1:
+        return first
+    headlines = {m: {k: r[k] for k in _COMMITTEE_KEYS if r.get(k) is not None}
+                 for m, r in results.items()}
+    products = {m: sorted(r.get("products", [])) for m, r in results.items()}
+    summary = committee_summary(headlines, {m: {"products": p} for m, p in products.items()})
+    return {**first, "models": list(results), "per_model": results,
+            "committee": summary["quantities"], "committee_rankings": summary["rankings"],
+            "committee_flags": summary["flags"]}
+
+
+def _print_reaction(result: dict, named: bool, temperature: float | None) -> None:
+    if named:
+        typer.echo(f"{result['reaction']}: ΔE = {result['reaction_energy_eV']:.4f} eV "
+                   f"({result['reaction_energy_eV_per_atom']:.4f} eV/atom; "
+                   f"{result['energy_source']})")
+        if temperature is not None:
+            typer.echo(f"ΔG({temperature:g} K) = {result['reaction_free_energy_eV']:.4f} eV "
+                       "(harmonic phonons)")
         return
     per_li = result["reaction_energy_eV_per_Li"]
     typer.echo(f"{result['reaction']}")

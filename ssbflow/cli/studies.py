@@ -31,6 +31,10 @@ def print_results(study: Study, doc: dict[str, Any], as_json: bool) -> None:
         return
     for line in study.summary_lines(doc):
         typer.echo(line)
+    from ssbflow.studies.committee import committee_lines
+
+    for line in committee_lines(doc):
+        typer.echo(line)
 
 
 def run_command(study: Study):

@@ -12,13 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 from ssbflow.engines.base import Engine, check_md_arguments, package_version
 from ssbflow.engines.mlip_calculators import (
+    COMMITTEE_MODELS,
+    MODEL_KWARG,
     OFFLINE_MODELS,
     default_device,
     device_kwargs,
     energy_forces_calculator,
     mlff_names,
     mlip_calculator,
+    model_name,
+    model_variant,
     model_version,
+    parse_models,
     resolve_model,
 )
 
@@ -32,8 +37,9 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "OFFLINE_MODELS", "MlipEngine", "default_device", "device_kwargs", "energy_forces_calculator",
-    "mlff_names", "mlip_calculator", "model_version", "resolve_model",
+    "COMMITTEE_MODELS", "OFFLINE_MODELS", "MlipEngine", "default_device", "device_kwargs",
+    "energy_forces_calculator", "mlff_names", "mlip_calculator", "model_name", "model_variant",
+    "model_version", "parse_models", "resolve_model",
 ]
 
 
@@ -59,7 +65,8 @@ class MlipEngine(Engine):
 
     def __post_init__(self) -> None:
         mlff, self._package = resolve_model(self.mlip_model)
-        self.mlip_model = mlff.value
+        self._force_field = mlff.value
+        self.mlip_model = model_name(self.mlip_model)
         self.device = self.device or default_device()
 
     def calculator(self) -> Calculator:
@@ -67,7 +74,7 @@ class MlipEngine(Engine):
         return mlip_calculator(self.mlip_model, self.device)
 
     def _calculator_kwargs(self) -> dict[str, Any]:
-        return device_kwargs(self.mlip_model, self.device)
+        return {**device_kwargs(self.mlip_model, self.device), MODEL_KWARG: self.mlip_model}
 
     def relax_maker(self, relax_cell: bool = False, fmax_eV_per_A: float = 0.05,
                     max_steps: int = 500) -> SsbflowForceFieldRelaxMaker:
@@ -76,7 +83,7 @@ class MlipEngine(Engine):
 
         return SsbflowForceFieldRelaxMaker(
             name=f"{self.mlip_model} relax",
-            force_field_name=self.mlip_model,
+            force_field_name=self._force_field,
             relax_cell=relax_cell,
             steps=max_steps,
             relax_kwargs={"fmax": fmax_eV_per_A},
@@ -90,7 +97,7 @@ class MlipEngine(Engine):
 
         return SsbflowForceFieldStaticMaker(
             name=f"{self.mlip_model} static",
-            force_field_name=self.mlip_model,
+            force_field_name=self._force_field,
             calculator_kwargs=self._calculator_kwargs(),
         )
 
@@ -102,7 +109,7 @@ class MlipEngine(Engine):
         check_md_arguments(temperature_K, n_steps, timestep_fs)
         return SsbflowForceFieldMDMaker(
             name=f"{self.mlip_model} md",
-            force_field_name=self.mlip_model,
+            force_field_name=self._force_field,
             temperature=temperature_K,
             n_steps=n_steps,
             time_step=timestep_fs,
@@ -123,7 +130,9 @@ class MlipEngine(Engine):
             "atomate2_version": package_version("atomate2"),
             "device": self.device,
             "optimizer": self.optimizer,
-            "weights": ("shipped with the package" if self.mlip_model in OFFLINE_MODELS
+            "weights": ("shipped with the package" if self._force_field in OFFLINE_MODELS
                         else "downloaded by the package on first use"),
+            "training": (variant.training if (variant := model_variant(self.mlip_model))
+                         else None),
             "reductions": [],
         }

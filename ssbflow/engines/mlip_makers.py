@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING
 from atomate2.forcefields.jobs import ForceFieldRelaxMaker, ForceFieldStaticMaker
 from atomate2.forcefields.md import ForceFieldMDMaker
 
-from ssbflow.engines.mlip_calculators import _DEVICE_KWARG, mlip_calculator
+from ssbflow.engines.mlip_calculators import (
+    _DEVICE_KWARG,
+    MODEL_KWARG,
+    mlip_calculator,
+    model_variant,
+)
 
 if TYPE_CHECKING:
     from ase.calculators.calculator import Calculator
@@ -19,9 +24,11 @@ class _OneLoaderMixin:
     """atomate2 force-field maker whose calculator comes from :func:`mlip_calculator`."""
 
     def _get_calculator(self) -> Calculator:
-        model = str(self.force_field_name).split("MLFF.")[-1]  # type: ignore[attr-defined]
         kwargs = self.calculator_kwargs  # type: ignore[attr-defined]
-        key = _DEVICE_KWARG.get(model, "device")
+        model = kwargs.get(MODEL_KWARG) or str(
+            self.force_field_name).split("MLFF.")[-1]  # type: ignore[attr-defined]
+        variant = model_variant(model)
+        key = _DEVICE_KWARG.get(variant.force_field if variant else model, "device")
         return mlip_calculator(model, kwargs.get(key) if key else None)
 
 

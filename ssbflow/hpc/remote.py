@@ -355,10 +355,12 @@ def flow_output(project: str, flow: Any) -> Any:
     ``data`` store items loaded."""
     from jobflow_remote import ConfigManager
 
+    from ssbflow.runtime.store import read_output
+
     store = ConfigManager().get_project(project).get_jobstore()
     store.connect()
     try:
-        return store.get_output(flow.output.uuid, load=True)
+        return read_output(store, flow.output)
     finally:
         store.close()
 

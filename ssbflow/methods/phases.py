@@ -2,8 +2,8 @@
 
 Two paths give the same entries:
 
-* :func:`compute_entries` — pure Python, relaxes with CHGNet through ASE in this process
-  (one model load for all phases); used by ``ssbflow reaction`` and the screens.
+* :func:`compute_entries` — pure Python, relaxes with a force field through ASE in this
+  process (one model load for all phases); used by ``ssbflow reaction`` and the screens.
 * :class:`PhaseEnergyMaker` — a jobflow ``Flow``: one relaxation job per phase from the
   engine's ``relax_maker`` (force field, CP2K or VASP), then a job that turns the task
   documents into entries; used by ``ssbflow run inn-li`` (store, resume).
@@ -38,12 +38,13 @@ MP_RAW = "materials-project (raw, uncorrected)"
 
 def mlip_settings(model: str = "CHGNet", fmax_eV_per_A: float = 0.05,
                   max_steps: int = 500) -> dict[str, Any]:
-    """Settings recorded with an MLIP relaxation (model, version, convergence)."""
-    import chgnet
+    """Settings recorded with an MLIP relaxation (model, weights, package, convergence)."""
+    from ssbflow.engines import get_engine
 
-    weights = getattr(_chgnet(), "version", None) if model == "CHGNet" else None
-    return {"engine": "mlip", "mlip_model": model, "model_version": weights,
-            "package_version": chgnet.__version__,
+    engine = get_engine("mlip", mlip_model=model).settings()
+    return {"engine": "mlip", "mlip_model": engine["model"],
+            "model_version": engine["model_version"],
+            "package_version": engine["package_version"],
             "fmax_eV_per_A": fmax_eV_per_A, "max_steps": max_steps,
             "relax": "cell + positions (FrechetCellFilter, FIRE)"}
 
@@ -57,18 +58,11 @@ def energy_source(settings: Mapping[str, Any]) -> str:
     return ":".join(str(settings[k]) for k in keys if k in settings) or "unknown"
 
 
-def _chgnet():
-    """CHGNet model of the one calculator loader (:func:`ssbflow.engines.mlip.mlip_calculator`)."""
-    from ssbflow.engines.mlip import mlip_calculator
-
-    return mlip_calculator("CHGNet").model
-
-
 def relax_structure_mlip(structure: Structure, *, relax_cell: bool = True,
-                         fmax_eV_per_A: float = 0.05,
-                         max_steps: int = 500) -> tuple[Structure, float]:
-    """Relax with CHGNet (:func:`ssbflow.methods.relax.relax`: FIRE, FrechetCellFilter when
-    ``relax_cell``).
+                         fmax_eV_per_A: float = 0.05, max_steps: int = 500,
+                         model: str = "CHGNet") -> tuple[Structure, float]:
+    """Relax with force field ``model`` (:func:`ssbflow.methods.relax.relax`: FIRE,
+    FrechetCellFilter when ``relax_cell``).
 
     Returns
     -------
@@ -81,13 +75,13 @@ def relax_structure_mlip(structure: Structure, *, relax_cell: bool = True,
     from ssbflow.engines.mlip import energy_forces_calculator, mlip_calculator
     from ssbflow.methods.relax import relax
 
-    calc = mlip_calculator("CHGNet")
+    calc = mlip_calculator(model)
     done = relax(structure, calc if relax_cell else energy_forces_calculator(calc),
                  fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps, optimizer="FIRE",
                  relax_cell=relax_cell)
     final = AseAtomsAdaptor.get_structure(done.atoms)
     probe = done.atoms.copy()
-    probe.calc = calc  # CHGNet's site moments (μB), as its StructOptimizer gave them ("magmom")
+    probe.calc = calc  # site moments (μB) where the model predicts them (CHGNet's "magmom")
     try:
         final.add_site_property("magmom", [float(m) for m in probe.get_magnetic_moments()])
     except PropertyNotImplementedError:  # a force field without moments
@@ -114,17 +108,18 @@ def compute_entries(
     max_steps: int = 500,
     relax_cell: Mapping[str, bool] | None = None,
     cache: dict[str, ComputedStructureEntry] | None = None,
+    model: str = "CHGNet",
 ) -> list[ComputedStructureEntry]:
     """Relax every structure and return one entry per structure.
 
     Parameters
     ----------
     structures : name → structure.
-    engine : only ``"mlip"`` (CHGNet) runs in-process; use :class:`PhaseEnergyMaker` for
-        DFT engines.
+    engine : only ``"mlip"`` runs in-process; use :class:`PhaseEnergyMaker` for DFT engines.
     fmax_eV_per_A, max_steps : relaxation convergence.
     relax_cell : name → whether to relax the cell (default True; library N2 is False).
-    cache : entries already computed, by name; new ones are added to it.
+    cache : entries already computed, by name; new ones are added to it (one cache per model).
+    model : force field (:data:`ssbflow.engines.mlip.MODEL_VARIANTS` or an atomate2 name).
 
     Raises
     ------
@@ -134,14 +129,15 @@ def compute_entries(
     if engine != "mlip":
         raise ValueError(f"engine {engine!r}: in-process relaxations support only 'mlip'; "
                          "use the workflow (ssbflow run) for DFT engines")
-    settings = mlip_settings(fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps)
+    settings = mlip_settings(model, fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps)
     cache = {} if cache is None else cache
     entries = []
     for name, structure in structures.items():
         if name not in cache:
             cell = _relax_cell_default(name) if relax_cell is None else relax_cell.get(name, True)
             final, energy_eV = relax_structure_mlip(
-                structure, relax_cell=cell, fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps)
+                structure, relax_cell=cell, fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps,
+                model=model)
             cache[name] = make_entry(name, final, energy_eV, {**settings, "relax_cell": cell})
         entries.append(cache[name])
     return entries
@@ -228,20 +224,20 @@ def read_mp_entries(path: str | Path) -> list[ComputedEntry]:
 
 
 def relax_maker(engine: str = "mlip", *, relax_cell: bool = True, fmax_eV_per_A: float = 0.05,
-                max_steps: int = 500, preset: str = "fast") -> tuple[Maker, dict[str, Any]]:
+                max_steps: int = 500, preset: str = "fast",
+                mlip_model: str = "CHGNet") -> tuple[Maker, dict[str, Any]]:
     """The engine's relaxation maker and the settings to record.
 
     Uses :func:`ssbflow.engines.get_engine` (the registry's engine names).
     """
     from ssbflow.engines import get_engine
 
-    eng = get_engine(engine, preset=preset)
+    eng = get_engine(engine, preset=preset, mlip_model=mlip_model)
     maker = eng.relax_maker(relax_cell=relax_cell, fmax_eV_per_A=fmax_eV_per_A,
                             max_steps=max_steps)
     settings = {**eng.settings(), "fmax_eV_per_A": fmax_eV_per_A, "max_steps": max_steps}
     if engine == "mlip":
-        settings = {**mlip_settings(settings.get("mlip_model", "CHGNet"), fmax_eV_per_A,
-                                    max_steps), **settings}
+        settings = {**mlip_settings(mlip_model, fmax_eV_per_A, max_steps), **settings}
     return maker, settings
 
 
@@ -260,12 +256,14 @@ class PhaseEnergyMaker(Maker):
     Attributes
     ----------
     engine, preset : engine choice (see ``ssbflow.engines.registry``).
+    mlip_model : force field of the ``mlip`` engine.
     fmax_eV_per_A, max_steps : relaxation convergence.
     """
 
     name: str = "phase energies"
     engine: str = "mlip"
     preset: str = "fast"
+    mlip_model: str = "CHGNet"
     fmax_eV_per_A: float = 0.05
     max_steps: int = 500
     extra_settings: dict[str, Any] = field(default_factory=dict)
@@ -277,7 +275,8 @@ class PhaseEnergyMaker(Maker):
         for name, structure in structures.items():
             maker, settings = relax_maker(self.engine, relax_cell=_relax_cell_default(name),
                                           fmax_eV_per_A=self.fmax_eV_per_A,
-                                          max_steps=self.max_steps, preset=self.preset)
+                                          max_steps=self.max_steps, preset=self.preset,
+                                          mlip_model=self.mlip_model)
             relax = maker.make(structure)
             relax.name = f"relax {name}"
             jobs.append(relax)

@@ -23,7 +23,7 @@ from ssbflow.runtime.runner import (
     raise_for_failures,
     run_flow,
 )
-from ssbflow.runtime.store import describe_store, get_job_store
+from ssbflow.runtime.store import describe_store, get_job_store, read_output
 
 TIMINGS_FILE = "timings.json"
 
@@ -103,5 +103,4 @@ def execute_study(
     raise_for_failures(summary)
     store.connect()
     # large arrays and files of the output live in the data store: loaded for the report
-    output = store.get_output(flow.output.uuid, load=True) if flow.output is not None else None
-    return output, timings, summary
+    return read_output(store, flow.output), timings, summary

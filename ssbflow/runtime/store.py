@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from jobflow import JobStore
 
@@ -85,3 +86,13 @@ def describe_store(store: JobStore) -> str:
     if uri:
         return f"MongoDB {mask_uri(uri)}"
     return f"montydb {getattr(docs, 'database_path', '?')}"
+
+
+def read_output(store: JobStore, output: Any) -> Any:
+    """A flow's output from ``store`` (``data`` items loaded): one job's output, or a dict of
+    them (a model committee's model → output); ``None`` stays ``None``."""
+    if output is None:
+        return None
+    if isinstance(output, dict):
+        return {key: read_output(store, value) for key, value in output.items()}
+    return store.get_output(output.uuid, load=True)

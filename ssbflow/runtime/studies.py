@@ -9,6 +9,7 @@ from typing import Any
 from ssbflow.errors import InputError
 from ssbflow.runtime.execute import execute_study
 from ssbflow.runtime.runner import RUN_FILE
+from ssbflow.studies.committee import study_flow, write_study_report
 from ssbflow.studies.registry import get_study
 
 
@@ -41,9 +42,9 @@ def run_study(
     settings = study.settings(opts)
     out = Path(out).absolute()
     output, timings, _ = execute_study(
-        lambda: study.make_flow(opts), settings, out, db=db, quiet=quiet
+        lambda: study_flow(study, opts), settings, out, db=db, quiet=quiet
     )
-    return study.write_report(output, out, timings)
+    return write_study_report(study, opts, output, out, timings)
 
 
 def run_settings(run_dir: str | Path) -> dict[str, Any]:

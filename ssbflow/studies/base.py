@@ -76,6 +76,14 @@ def _no_check(options: Any) -> None:
     return None
 
 
+def _no_headline(results: dict[str, Any]) -> dict[str, float | None]:
+    return {}
+
+
+def _no_rankings(results: dict[str, Any]) -> dict[str, list[str]]:
+    return {}
+
+
 @dataclass(frozen=True)
 class Study:
     """One study of the package.
@@ -95,6 +103,10 @@ class Study:
         (an executable, a model's package); ``ssbflow run`` calls it before writing
         anything. Never called for ``ssbflow submit``: the flow is built on a login node
         and the engines are looked for when each job runs.
+    headline : ``headline(results) -> {quantity: value}``, the numbers a model committee
+        compares (``--models``; :mod:`ssbflow.studies.committee`), units in the names.
+    rankings : ``rankings(results) -> {name: [item, ...]}`` (best first), orders compared
+        across the committee's models.
     """
 
     name: str
@@ -104,6 +116,8 @@ class Study:
     write_report: Callable[[Any, Path, dict[str, float]], dict]
     summary_lines: Callable[[dict[str, Any]], list[str]] = field(default=_no_lines)
     check: Callable[[Any], None] = field(default=_no_check)
+    headline: Callable[[dict[str, Any]], dict[str, float | None]] = field(default=_no_headline)
+    rankings: Callable[[dict[str, Any]], dict[str, list[str]]] = field(default=_no_rankings)
 
     def parse_options(self, values: dict[str, Any] | StudyOptions | None = None) -> StudyOptions:
         """Validated options; a bad value raises :class:`InputError` naming the option."""

@@ -73,3 +73,15 @@ def test_screen_cli_ranks_and_records_failures(capsys, tmp_path):
     assert code == 0 and doc["computed"] == ["Qq"] and doc["reused"] == ["In", "Fe"]
     assert [r["candidate"] for r in doc["rankings"]["reaction_energy_with_li"]] == [
         "In", "Fe", "Qq"]
+
+
+def test_reaction_models_give_per_model_mean_and_spread(capsys):
+    code, out, _ = _run(capsys, "reaction", "Ag", "Li", "--models", "CHGNet,SevenNet-0",
+                        "--json")
+    assert code == 0
+    doc = json.loads(out)
+    row = doc["committee"]["reaction_energy_eV_per_atom"]
+    per_model = {m: doc["per_model"][m]["reaction_energy_eV_per_atom"] for m in doc["models"]}
+    assert row["per_model"] == per_model and len(per_model) == 2
+    assert row["spread"] == pytest.approx(max(per_model.values()) - min(per_model.values()))
+    assert doc["per_model"]["SevenNet-0"]["energy_source"].startswith("mlip:SevenNet-0")

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from ssbflow.structures.phases import METALS
-from ssbflow.studies.base import StudyOptions
+from ssbflow.studies.committee import ModelOptions
 
 STUDY_NAME = "inn-li"
 
@@ -16,7 +16,7 @@ STUDY_NAME = "inn-li"
 INN_LI_CANDIDATES = (*(m.capitalize() for m in METALS), "InN")
 
 
-class InnLiOptions(StudyOptions):
+class InnLiOptions(ModelOptions):
     """Options of ``ssbflow run inn-li``."""
 
     engine: str = Field("mlip", description="Engine of the phase relaxations.")

@@ -16,6 +16,7 @@ from pymatgen.core import Composition, Structure
 
 from ssbflow.structures.phases import PHASE_LIBRARY, phases_for_elements
 from ssbflow.studies.base import Study
+from ssbflow.studies.inn_li.headline import headline, rankings
 from ssbflow.studies.inn_li.report import summary_lines, write_report
 from ssbflow.studies.inn_li.schema import (
     STUDY_NAME,
@@ -77,7 +78,7 @@ def li_reactivity_job(entry_dicts: list[dict], candidates: list[str]) -> list[di
 
 @job(metadata={"resumable": True})  # a killed MD continues from its last saved frame
 def reaction_cell_md_job(structure: Structure, temperature_K: float, n_steps: int,
-                         save_every: int) -> dict[str, Any]:
+                         save_every: int, mlip_model: str = "CHGNet") -> dict[str, Any]:
     """NVT MD of the reaction cell (trajectory in this job's folder) and its bond series.
 
     The analysis runs in the MD job because it reads the trajectory: no job reads another
@@ -91,7 +92,8 @@ def reaction_cell_md_job(structure: Structure, temperature_K: float, n_steps: in
     from ssbflow.methods.md import run_nvt_md
 
     summary = asdict(run_nvt_md(structure, TRAJECTORY, temperature_K, n_steps,
-                                timestep_fs=1.0, save_every=save_every, progress=False))
+                                timestep_fs=1.0, save_every=save_every, progress=False,
+                                mlip_model=mlip_model))
     frames = read(TRAJECTORY, index=":", format="extxyz")
     times = [float(a.info.get("time_fs", a.info.get("step", 0) * summary["timestep_fs"]))
              for a in frames]
@@ -114,7 +116,8 @@ def make_inn_li_flow(options: InnLiOptions) -> Flow:
     elements = {el.symbol for f in candidates for el in Composition(f).elements}
     names = [p.name for p in phases_for_elements(elements | {"Li", "N"})]
     structures = {n: PHASE_LIBRARY[n].build() for n in names}
-    phases = PhaseEnergyMaker(engine=options.engine).make(structures)
+    phases = PhaseEnergyMaker(engine=options.engine,
+                              mlip_model=options.mlip_model).make(structures)
     ranking = li_reactivity_job(phases.output, candidates)
     ranking.name = "li reactivity"
     jobs: list = [phases, ranking]
@@ -125,7 +128,7 @@ def make_inn_li_flow(options: InnLiOptions) -> Flow:
         cell_structure = Structure.from_sites(inn_li_interface().get_sorted_structure())
         save_every = 10 if options.md_steps % 10 == 0 else 1
         md = reaction_cell_md_job(cell_structure, options.md_temperature_K, options.md_steps,
-                                  save_every)
+                                  save_every, options.mlip_model)
         md.name = "inn|li md"
         jobs.append(md)
         cell_output = md.output
@@ -142,4 +145,6 @@ STUDY = Study(
     make_flow=make_inn_li_flow,
     write_report=write_report,
     summary_lines=summary_lines,
+    headline=headline,
+    rankings=rankings,
 )

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from ssbflow.studies.base import StudyOptions
+from ssbflow.studies.committee import ModelOptions
 
 #: Command-line flags of ``temperatures_K`` (as before: ``-T 600 -T 800``).
 TEMPERATURE_FLAGS = {"cli": ["--temperature", "-T"]}
 
 
-class DiffusionOptions(StudyOptions):
+class DiffusionOptions(ModelOptions):
     """MD settings shared by the diffusion studies (Langevin NVT with a force field)."""
 
     temperatures_K: tuple[float, ...] = Field(
@@ -30,7 +30,6 @@ class DiffusionOptions(StudyOptions):
     n_steps: int = Field(200, description="MD steps per temperature.")
     timestep_fs: float = Field(1.0, description="MD time step (fs).")
     save_every: int = Field(5, description="Steps between saved frames.")
-    mlip_model: str = Field("CHGNet", description="Universal force field (atomate2 name).")
     species: str = Field("Li", description="Diffusing element.")
     seed: int = Field(0, description="Seed of the initial velocities and the Langevin noise.")
     pre_relax_steps: int = Field(

@@ -16,6 +16,7 @@ from jobflow import Flow
 from pymatgen.core import Structure
 
 from ssbflow.studies.base import Study
+from ssbflow.studies.li_diffusion.headline import headline, rankings
 from ssbflow.studies.li_diffusion.jobs import diffusion_analysis_job, pre_relax_job
 from ssbflow.studies.li_diffusion.options import (
     DiffusionOptions,
@@ -121,6 +122,8 @@ POLYMER_LI_DIFFUSION = Study(
     write_report=write_diffusion_report,
     summary_lines=summary_lines,
     check=check_diffusion,
+    headline=headline,
+    rankings=rankings,
 )
 
 LLZO_LI_DIFFUSION = Study(
@@ -131,4 +134,6 @@ LLZO_LI_DIFFUSION = Study(
     write_report=write_diffusion_report,
     summary_lines=summary_lines,
     check=check_diffusion,
+    headline=headline,
+    rankings=rankings,
 )

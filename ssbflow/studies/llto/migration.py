@@ -30,13 +30,14 @@ from pymatgen.core import Structure
 from ssbflow.errors import InputError
 from ssbflow.io import json_ready
 from ssbflow.methods.neb import neb_job
-from ssbflow.studies.base import Study, StudyOptions
+from ssbflow.studies.base import Study
+from ssbflow.studies.committee import ModelOptions, barrier_headline, barrier_rankings
 from ssbflow.studies.comparison import add_source_comparison
 from ssbflow.studies.llto.comparison import migration_source_comparison
 from ssbflow.studies.ncm_pvdf.report import as_document, convergence_note, summary_lines
 
 
-class LltoOptions(StudyOptions):
+class LltoOptions(ModelOptions):
     """Options of ``ssbflow run llto-li-migration`` (defaults: the 88-atom 3x3x1 cell).
 
     ``rattle_A``: standard deviation (Å) of the random displacement given to every Li before
@@ -49,7 +50,6 @@ class LltoOptions(StudyOptions):
     n_images: int = Field(5, ge=1, description="Intermediate NEB images.")
     fmax_eV_per_A: float = Field(0.05, gt=0, description="Force criterion (eV/Å).")
     max_steps: int = Field(300, ge=1, description="Optimiser steps per stage.")
-    mlip_model: str = Field("CHGNet", description="Universal force field (atomate2 name).")
     relax_cell: bool = Field(True, description="Relax the host cell too.")
     rattle_A: float = Field(0.1, ge=0, description="Li rattle before the host relaxation (Å).")
     seed: int = Field(0, description="Seed of the rattle.")
@@ -356,4 +356,6 @@ LLTO_LI_MIGRATION = Study(
     make_flow=make_flow,
     write_report=write_report,
     summary_lines=summary_lines,
+    headline=barrier_headline,
+    rankings=barrier_rankings,
 )

@@ -29,9 +29,11 @@ from pymatgen.core import Structure
 
 from ssbflow.errors import InputError
 from ssbflow.io import write_json, write_table
-from ssbflow.studies.base import Study, StudyOptions
+from ssbflow.studies.base import Study
+from ssbflow.studies.committee import ModelOptions
 from ssbflow.studies.comparison import add_source_comparison
 from ssbflow.studies.llto.comparison import reduction_source_comparison
+from ssbflow.studies.llto.headline import reduction_headline
 
 STUDY_NAME = "llto-li"
 
@@ -68,8 +70,11 @@ def ti_moments_uB(structure: Structure) -> list[float]:
             if site.specie.symbol == "Ti"]
 
 
-def count_ti3(structure: Structure, threshold_uB: float = 0.5) -> int:
-    """Number of Ti with |m| above ``threshold_uB`` (Ti3+, d1)."""
+def count_ti3(structure: Structure, threshold_uB: float = 0.5) -> int | None:
+    """Number of Ti with |m| above ``threshold_uB`` (Ti3+, d1); ``None`` when the force
+    field predicts no moments (SevenNet: energies and forces only)."""
+    if structure.site_properties.get("magmom") is None:
+        return None
     return sum(m > threshold_uB for m in ti_moments_uB(structure))
 
 
@@ -98,16 +103,16 @@ class LltoReductionResult(BaseModel):
     insertion_voltage_V: float
     o_vacancy_formation_energy_eV: float
     mu_o_eV: float
-    ti3_host: int
-    ti3_lithiated: int
-    ti3_o_vacancy: int
+    ti3_host: int | None
+    ti3_lithiated: int | None
+    ti3_o_vacancy: int | None
     ti_moments_lithiated_uB: list[float]
     ti_moments_o_vacancy_uB: list[float]
     energies_eV: dict[str, float]
     settings: dict[str, Any]
 
 
-class LltoLiOptions(StudyOptions):
+class LltoLiOptions(ModelOptions):
     """Options of ``ssbflow run llto-li``."""
 
     supercell: tuple[int, int, int] = Field((3, 3, 1), description=(
@@ -142,29 +147,37 @@ def o_vacancy_cell(host: Structure) -> Structure:
 
 
 def _relaxed(structure: Structure, relax_cell: bool, fmax_eV_per_A: float,
-             max_steps: int) -> dict[str, Any]:
+             max_steps: int, mlip_model: str = "CHGNet") -> dict[str, Any]:
     from ssbflow.methods.phases import relax_structure_mlip
 
     final, energy_eV = relax_structure_mlip(structure, relax_cell=relax_cell,
-                                            fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps)
+                                            fmax_eV_per_A=fmax_eV_per_A, max_steps=max_steps,
+                                            model=mlip_model)
     return {"structure": final, "energy_eV": energy_eV}
 
 
 @job
 def relax_job(structure: Structure, relax_cell: bool, fmax_eV_per_A: float,
-              max_steps: int) -> dict[str, Any]:
+              max_steps: int, mlip_model: str = "CHGNet") -> dict[str, Any]:
     """Relax ``structure`` with the force field: ``{"structure", "energy_eV"}`` (site
-    ``magmom`` kept on the structure)."""
-    return _relaxed(structure, relax_cell, fmax_eV_per_A, max_steps)
+    ``magmom`` kept on the structure where the model predicts moments)."""
+    return _relaxed(structure, relax_cell, fmax_eV_per_A, max_steps, mlip_model)
 
 
 @job
 def relax_defect_job(host: Structure, defect: str, supercell: tuple[int, int, int],
-                     fmax_eV_per_A: float, max_steps: int) -> dict[str, Any]:
+                     fmax_eV_per_A: float, max_steps: int,
+                     mlip_model: str = "CHGNet") -> dict[str, Any]:
     """Build the ``"li"`` (one inserted Li) or ``"o_vacancy"`` cell from the relaxed host
     and relax its positions at the host cell."""
     cell = lithiated_cell(host, supercell) if defect == "li" else o_vacancy_cell(host)
-    return _relaxed(cell, False, fmax_eV_per_A, max_steps)
+    return _relaxed(cell, False, fmax_eV_per_A, max_steps, mlip_model)
+
+
+def _largest_moments(structure: Structure, n: int = 4) -> list[float]:
+    if structure.site_properties.get("magmom") is None:
+        return []
+    return sorted(ti_moments_uB(structure), reverse=True)[:n]
 
 
 @job(output_schema=LltoReductionResult)
@@ -191,8 +204,8 @@ def reduction_result_job(host: dict, lithiated: dict, vacancy: dict, li: dict, l
         ti3_host=count_ti3(host_s),
         ti3_lithiated=count_ti3(lith_s),
         ti3_o_vacancy=count_ti3(vac_s),
-        ti_moments_lithiated_uB=sorted(ti_moments_uB(lith_s), reverse=True)[:4],
-        ti_moments_o_vacancy_uB=sorted(ti_moments_uB(vac_s), reverse=True)[:4],
+        ti_moments_lithiated_uB=_largest_moments(lith_s),
+        ti_moments_o_vacancy_uB=_largest_moments(vac_s),
         energies_eV={"llto": e_host, "llto+Li": e_lith, "llto-O": e_vac,
                      "Li (per atom)": e_li_atom, "Li2O (per f.u.)": e_li2o_fu},
         settings=settings,
@@ -200,13 +213,15 @@ def reduction_result_job(host: dict, lithiated: dict, vacancy: dict, li: dict, l
 
 
 def make_llto_li_flow(options: LltoLiOptions) -> Flow:
-    """Relax LLTO, LLTO + Li (one Li in an empty A site), LLTO − O, Li and Li2O (CHGNet)."""
+    """Relax LLTO, LLTO + Li (one Li in an empty A site), LLTO − O, Li and Li2O (force field
+    ``options.mlip_model``)."""
     from ssbflow.methods.phases import mlip_settings
     from ssbflow.structures.perovskites import llto
     from ssbflow.structures.phases import phase
 
     supercell = tuple(options.supercell)
-    opts = {"fmax_eV_per_A": options.fmax_eV_per_A, "max_steps": options.max_steps}
+    opts = {"fmax_eV_per_A": options.fmax_eV_per_A, "max_steps": options.max_steps,
+            "mlip_model": options.mlip_model}
     host0 = llto(supercell)
     host0.remove_oxidation_states()
     host = relax_job(host0, True, **opts)
@@ -219,7 +234,8 @@ def make_llto_li_flow(options: LltoLiOptions) -> Flow:
     li.name = "relax li"
     li2o = relax_job(phase("li2o"), True, **opts)
     li2o.name = "relax li2o"
-    settings = {**mlip_settings(**opts), "supercell": list(supercell),
+    settings = {**mlip_settings(options.mlip_model, options.fmax_eV_per_A, options.max_steps),
+                "supercell": list(supercell),
                 "defect_cells": "host cell fixed, positions relaxed"}
     final = reduction_result_job(host.output, lith.output, vac.output, li.output, li2o.output,
                                  settings)
@@ -258,7 +274,10 @@ def write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) 
         "A positive voltage means Li metal inserts spontaneously (reduces Ti4+ to Ti3+); a "
         "negative vacancy formation energy means Li metal pulls O out of LLTO.",
     ]
-    if result.ti3_lithiated == 0 and result.ti3_o_vacancy == 0:
+    if result.ti3_lithiated is None:
+        lines += ["", f"{result.settings.get('mlip_model')} predicts no magnetic moments: Ti3+ "
+                  "is not counted (CHGNet predicts site moments; DFT+U is the test)."]
+    elif result.ti3_lithiated == 0 and result.ti3_o_vacancy == 0:
         lines += ["", "No Ti carries a moment above 0.5 μB: the force field spreads the added "
                   "electrons instead of localising Ti3+; magnetic or Bader/Mulliken evidence of "
                   "Ti3+ needs spin-polarised DFT(+U)."]
@@ -291,4 +310,5 @@ STUDY = Study(
     make_flow=make_llto_li_flow,
     write_report=write_report,
     summary_lines=summary_lines,
+    headline=reduction_headline,
 )

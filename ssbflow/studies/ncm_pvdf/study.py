@@ -27,7 +27,8 @@ from pydantic import Field
 
 from ssbflow.io import json_ready
 from ssbflow.methods.neb import neb_job
-from ssbflow.studies.base import Study, StudyOptions
+from ssbflow.studies.base import Study
+from ssbflow.studies.committee import ModelOptions, barrier_headline, barrier_rankings
 from ssbflow.studies.ncm_pvdf.report import (
     SYSTEMS,
     NcmPvdfResult,
@@ -36,7 +37,7 @@ from ssbflow.studies.ncm_pvdf.report import (
 )
 
 
-class NcmPvdfOptions(StudyOptions):
+class NcmPvdfOptions(ModelOptions):
     """Options of ``ssbflow run ncm-pvdf`` (defaults: laptop-sized).
 
     The default cell is 14.35 x 5.78 Å in-plane (80 slab atoms): the chain and its periodic
@@ -55,7 +56,6 @@ class NcmPvdfOptions(StudyOptions):
     n_images: int = Field(3, ge=1, description="Intermediate NEB images.")
     fmax_eV_per_A: float = Field(0.05, gt=0, description="Force criterion (eV/Å).")
     max_steps: int = Field(300, ge=1, description="Optimiser steps per stage.")
-    mlip_model: str = Field("CHGNet", description="Universal force field (atomate2 name).")
     polymer_height_A: float = Field(2.5, gt=0, description="Chain height above the slab (Å).")
     hop: tuple[int, int] | None = Field(
         None, description="FROM TO Li site indices (vacancy made at TO); default: chosen.")
@@ -190,4 +190,6 @@ NCM_PVDF = Study(
     make_flow=make_flow,
     write_report=write_report,
     summary_lines=summary_lines,
+    headline=barrier_headline,
+    rankings=barrier_rankings,
 )

@@ -18,7 +18,6 @@ from jobflow import Flow
 from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
-    ValidationInfo,
     field_validator,
     model_serializer,
     model_validator,
@@ -26,7 +25,9 @@ from pydantic import (
 
 from ssbflow.engines.registry import ELECTRONIC_CHOICES, ENGINES
 from ssbflow.methods.adsorption import ORIENTATIONS, AdsorptionStudyMaker
-from ssbflow.studies.base import Study, StudyOptions
+from ssbflow.studies.base import Study
+from ssbflow.studies.committee import ModelOptions, without_committee_defaults
+from ssbflow.studies.sn_llzo.headline import headline, rankings
 from ssbflow.studies.sn_llzo.report import write_report
 
 STUDY = "sn-llzo"
@@ -47,7 +48,7 @@ def _one_of(option: str, value: str, choices: tuple[str, ...] | list[str]) -> st
     return value
 
 
-class SnLlzoOptions(StudyOptions):
+class SnLlzoOptions(ModelOptions):
     """Options of ``sn-llzo`` (they define the run and are stored with it).
 
     ``n_sites`` and ``orientations`` left out take the preset's values (stored resolved).
@@ -65,7 +66,6 @@ class SnLlzoOptions(StudyOptions):
         None, description="Slab termination: index or name (la-rich, li-rich).")
     thickness: float | None = Field(None, gt=0, description="Slab thickness (Å).")
     vacuum: float = Field(15.0, gt=0, description="Vacuum (Å).")
-    mlip_model: str = Field("CHGNet", description="atomate2 force-field name (CHGNet default).")
     n_sites: int | None = Field(
         None, ge=1, description="La sites scanned (default from the preset).")
     orientations: tuple[str, ...] | None = Field(
@@ -109,20 +109,6 @@ class SnLlzoOptions(StudyOptions):
             return int(value)
         return value
 
-    @field_validator("mlip_model")
-    @classmethod
-    def _mlip_model(cls, value: str, info: ValidationInfo) -> str:
-        if info.data.get("engine") != "mlip":
-            return value
-        from ssbflow.engines import get_engine
-        from ssbflow.errors import EngineUnavailableError
-
-        try:
-            get_engine("mlip", mlip_model=value)  # a known model name
-        except EngineUnavailableError:  # its package is missing here: checked at run time
-            pass
-        return value
-
     @field_validator("orientations")
     @classmethod
     def _orientations(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -147,7 +133,7 @@ class SnLlzoOptions(StudyOptions):
 
     @model_serializer(mode="wrap")
     def _stored(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data = handler(self)
+        data = without_committee_defaults(handler(self))
         if data.get("garnet") == "llzo":  # stored only for LLZTO, as before the option existed
             data.pop("garnet")
         return data
@@ -236,6 +222,8 @@ SN_LLZO = Study(
     write_report=write_report,
     summary_lines=summary_lines,
     check=check_sn_llzo,
+    headline=headline,
+    rankings=rankings,
 )
 
 
