@@ -217,6 +217,14 @@ def screen_command(
         help="montydb store folder (default $SSBFLOW_DB or ./ssbflow-db).")] = None,
     retry_failed: Annotated[bool, typer.Option(
         help="Compute again candidates stored with an error.")] = False,
+    mlip_model: Annotated[str, typer.Option(
+        "--mlip-model", help="Force field of the screen (CHGNet default).")] = "CHGNet",
+    models: Annotated[str | None, typer.Option(
+        "--models", help="Screen once per force field (comma-separated): per-model values, "
+        "mean, spread, and rankings compared.")] = None,
+    committee: Annotated[bool, typer.Option(
+        "--committee", help="The offline committee: CHGNet, CHGNet-r2SCAN, SevenNet-0, "
+        "SevenNet-MF-0.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the ranking as JSON.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
@@ -224,26 +232,34 @@ def screen_command(
 
     Resumable: a second call with the same --out and --db computes only the candidates not
     yet finished; a failing candidate is recorded with its error and the screen goes on.
+    With --models/--committee the screen runs once per force field and says where the
+    rankings change between them.
     """
     from ssbflow.runtime.studies import run_study
     from ssbflow.studies.registry import get_study
     from ssbflow.studies.screening.spec import load_screen
 
     study = get_study("screening")
-    options = study.parse_options({"spec": load_screen(file)})
+    options = study.parse_options({"spec": load_screen(file), "mlip_model": mlip_model,
+                                   "models": models or (), "committee": committee})
     out = out.absolute()
     reused = _stored_candidates(out, db, options, retry_failed)
     with contextlib.redirect_stdout(sys.stderr):  # engines print; stdout is for the results
-        results = run_study("screening", out, db=db, quiet=quiet or as_json, spec=options.spec)
+        results = run_study("screening", out, db=db, quiet=quiet or as_json,
+                            **options.model_dump(exclude_unset=False))
     computed = [c.name for c in options.spec.candidates if c.name not in reused]
     if as_json:
+        committee_keys = ("committee", "committee_rankings", "committee_flags")
         typer.echo(json.dumps({"screen": results["screen"], "computed": computed,
                                "reused": reused, "rankings": results["rankings"],
-                               "errors": results["errors"], "files": results["files"]},
+                               "errors": results["errors"], "files": results["files"],
+                               **{k: results[k] for k in committee_keys if k in results}},
                               default=str))
         return
+    from ssbflow.studies.committee import committee_lines
+
     typer.echo(f"computed {len(computed)}, reused {len(reused)} from the store")
-    for line in study.summary_lines(results):
+    for line in [*study.summary_lines(results), *committee_lines(results)]:
         typer.echo(line)
 
 

@@ -85,3 +85,23 @@ def test_reaction_models_give_per_model_mean_and_spread(capsys):
     assert row["per_model"] == per_model and len(per_model) == 2
     assert row["spread"] == pytest.approx(max(per_model.values()) - min(per_model.values()))
     assert doc["per_model"]["SevenNet-0"]["energy_source"].startswith("mlip:SevenNet-0")
+
+
+def test_screen_committee_compares_rankings(capsys, tmp_path):
+    yaml_path = tmp_path / "s.yaml"
+    yaml_path.write_text("name: committee\ncandidates: [Ag, Zn]\n")
+    code, out, _ = _run(capsys, "screen", str(yaml_path), "--models", "CHGNet,SevenNet-0",
+                        "--out", str(tmp_path / "out"), "--db", str(tmp_path / "db"), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    rows = {q: r for q, r in doc["committee"].items() if q.endswith("reaction_energy_eV_per_atom")}
+    assert set(rows) == {"Ag: reaction_energy_eV_per_atom", "Zn: reaction_energy_eV_per_atom"}
+    for row in rows.values():
+        values = list(row["per_model"].values())
+        assert len(values) == 2 and values[0] != values[1]
+        assert row["spread"] == pytest.approx(abs(values[0] - values[1]))
+    ranking = doc["committee_rankings"]["reaction_energy_with_li"]
+    assert set(ranking["per_model"]) == {"CHGNet", "SevenNet-0"}
+    assert (ranking["flag"] is None) == ranking["same_order"]
+    own = json.loads((tmp_path / "out" / "models" / "SevenNet-0" / "results.json").read_text())
+    assert own["settings"]["model"] == "SevenNet-0"

@@ -27,7 +27,9 @@ from pydantic import Field, field_validator
 from pymatgen.core import Composition, Structure
 
 from ssbflow.errors import InputError, SsbflowError
-from ssbflow.studies.base import Study, StudyOptions
+from ssbflow.studies.base import Study
+from ssbflow.studies.committee import ModelOptions
+from ssbflow.studies.screening.headline import headline, rankings
 from ssbflow.studies.screening.report import ranking_rows, summary_lines, write_report
 from ssbflow.studies.screening.spec import (
     METRICS,
@@ -40,8 +42,10 @@ from ssbflow.studies.screening.spec import (
 )
 
 
-class ScreeningOptions(StudyOptions):
-    """Options of the ``screening`` study: the parsed screening file (or its path)."""
+class ScreeningOptions(ModelOptions):
+    """Options of the ``screening`` study: the parsed screening file (or its path) and the
+    force field (``mlip_model``; an ``adsorption: {mlip_model: ...}`` of the file wins for
+    the adsorption metric of a one-model screen)."""
 
     spec: ScreenSpec = Field(description="The screening file (YAML path or parsed spec).")
 
@@ -224,9 +228,22 @@ def ranking_job(documents: list[dict[str, Any]], spec: dict[str, Any]) -> Screen
 # --- the flow ------------------------------------------------------------------------------
 
 
+def spec_for_model(spec: ScreenSpec, mlip_model: str) -> ScreenSpec:
+    """``spec`` with its phases and, unless the file names one, its adsorption metric
+    computed with force field ``mlip_model`` (the model is then part of the settings)."""
+    if mlip_model == "CHGNet" and "model" not in spec.options:
+        return spec  # the default: settings as stored before the option existed
+    adsorption = ({**spec.adsorption, "mlip_model": spec.adsorption.get("mlip_model",
+                                                                        mlip_model)}
+                  if spec.adsorption or "adsorption_energy_on_llzo" in spec.metrics
+                  else spec.adsorption)
+    return spec.model_copy(update={"options": {**spec.options, "model": mlip_model},
+                                   "adsorption": adsorption})
+
+
 def make_screening_flow(options: ScreeningOptions) -> Flow:
     """One job per phase, one for the slab, one per candidate, one ranking."""
-    spec = options.spec
+    spec = spec_for_model(options.spec, options.mlip_model)
     phase_jobs: dict[str, Any] = {}
     slab_job = None
     jobs: list = []
@@ -304,4 +321,6 @@ STUDY = Study(
     make_flow=make_screening_flow,
     write_report=write_report,
     summary_lines=summary_lines,
+    headline=headline,
+    rankings=rankings,
 )
