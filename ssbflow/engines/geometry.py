@@ -28,12 +28,22 @@ def vacuum_midpoint_z_A(structure: Structure) -> float:
 
 
 def as_atoms(structure: Structure | Any) -> Any:
-    """ASE Atoms copy of a pymatgen Structure (or of Atoms)."""
+    """ASE Atoms copy of a pymatgen Structure (or of Atoms); pymatgen's adaptor turns
+    ``selective_dynamics`` into ASE constraints.
+
+    Raises
+    ------
+    InputError
+        Neither a Structure/Molecule nor Atoms.
+    """
     from ase import Atoms
     from pymatgen.io.ase import AseAtomsAdaptor
 
     if isinstance(structure, Atoms):
         return structure.copy()
+    if not isinstance(structure, Structure | Molecule):
+        raise InputError("structure must be a pymatgen Structure or an ASE Atoms, not "
+                         f"{type(structure).__name__}")
     return AseAtomsAdaptor.get_atoms(structure)
 
 

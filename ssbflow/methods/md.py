@@ -19,6 +19,7 @@ import numpy as np
 from jobflow import job
 from pymatgen.core import Structure
 
+from ssbflow.engines.geometry import as_atoms
 from ssbflow.engines.mlip import energy_forces_calculator, mlip_calculator
 from ssbflow.errors import InputError
 
@@ -56,17 +57,6 @@ class MdSummary:
     complete: bool
     mean_temperature_K: float
     wall_s_per_step: float = float("nan")
-
-
-def _to_atoms(structure: Structure | Any):
-    from ase import Atoms
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    if isinstance(structure, Atoms):
-        return structure.copy()
-    if isinstance(structure, Structure):
-        return AseAtomsAdaptor.get_atoms(structure)
-    raise InputError("structure must be a pymatgen Structure or an ASE Atoms")
 
 
 def _read_frames(path: Path, n_atoms: int) -> list:
@@ -160,7 +150,7 @@ def run_nvt_md(
         raise InputError(f"n_steps ({n_steps}) must be a multiple of save_every ({save_every})")
     path = Path(trajectory)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atoms = _to_atoms(structure)
+    atoms = as_atoms(structure)
     frames = _read_frames(path, len(atoms)) if path.exists() else []
     start_step = 0
     if frames:

@@ -18,18 +18,9 @@ from typing import Any
 import numpy as np
 from pymatgen.core import Structure
 
+from ssbflow.engines.geometry import as_atoms
 from ssbflow.engines.mlip import energy_forces_calculator
 from ssbflow.errors import InputError
-
-
-def as_atoms(structure: Structure | Any) -> Any:
-    """A copy of ``structure`` as ASE Atoms (selective dynamics become ``FixAtoms``)."""
-    from ase import Atoms
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    if isinstance(structure, Atoms):
-        return structure.copy()
-    return AseAtomsAdaptor.get_atoms(structure)
 
 
 def as_structure(atoms: Any, template: Structure, fixed: list[int] | None = None) -> Structure:
