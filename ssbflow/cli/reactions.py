@@ -15,6 +15,18 @@ from pymatgen.core import Composition
 from ssbflow.cli._groups import CliGroups
 from ssbflow.errors import InputError
 
+#: The force-field options of ``reaction`` and ``screen`` (those of ``run`` come from
+#: :class:`ssbflow.studies.committee.ModelOptions`).
+MlipModelOpt = Annotated[str, typer.Option(
+    "--mlip-model", help="Force field (CHGNet default; CHGNet-r2SCAN, SevenNet-0, SevenNet-MF-0, "
+    "...).")]
+ModelsOpt = Annotated[str | None, typer.Option(
+    "--models", help="Several force fields, comma-separated (e.g. CHGNet,SevenNet-0): "
+    "per-model values, mean, spread, rankings compared.")]
+CommitteeOpt = Annotated[bool, typer.Option(
+    "--committee", help="The offline committee: CHGNet, CHGNet-r2SCAN, SevenNet-0, "
+    "SevenNet-MF-0.")]
+
 
 def _gather_entries(formulas: list[str], engine: str, structures_dir: Path | None,
                     mp_entries: Path | None, model: str = "CHGNet") -> list:
@@ -80,15 +92,9 @@ def reaction_command(
     temperature: Annotated[float | None, typer.Option(
         "--temperature", help="With --named: also ΔG(T) (K) from harmonic phonons (phonopy).")
     ] = None,
-    mlip_model: Annotated[str, typer.Option(
-        "--mlip-model", help="Force field of the phase relaxations (CHGNet default).")
-    ] = "CHGNet",
-    models: Annotated[str | None, typer.Option(
-        "--models", help="Several force fields, comma-separated (e.g. CHGNet,SevenNet-0): "
-        "per-model values, mean and spread.")] = None,
-    committee: Annotated[bool, typer.Option(
-        "--committee", help="The offline committee: CHGNet, CHGNet-r2SCAN, SevenNet-0, "
-        "SevenNet-MF-0.")] = False,
+    mlip_model: MlipModelOpt = "CHGNet",
+    models: ModelsOpt = None,
+    committee: CommitteeOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Reaction energy of two phases (most negative over mixing ratios), or of a named
@@ -217,14 +223,9 @@ def screen_command(
         help="montydb store folder (default $SSBFLOW_DB or ./ssbflow-db).")] = None,
     retry_failed: Annotated[bool, typer.Option(
         help="Compute again candidates stored with an error.")] = False,
-    mlip_model: Annotated[str, typer.Option(
-        "--mlip-model", help="Force field of the screen (CHGNet default).")] = "CHGNet",
-    models: Annotated[str | None, typer.Option(
-        "--models", help="Screen once per force field (comma-separated): per-model values, "
-        "mean, spread, and rankings compared.")] = None,
-    committee: Annotated[bool, typer.Option(
-        "--committee", help="The offline committee: CHGNet, CHGNet-r2SCAN, SevenNet-0, "
-        "SevenNet-MF-0.")] = False,
+    mlip_model: MlipModelOpt = "CHGNet",
+    models: ModelsOpt = None,
+    committee: CommitteeOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the ranking as JSON.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
