@@ -1,4 +1,5 @@
-"""Atomic charges: Bader (via pymatgen's ``bader_caller``), Mulliken and Hirshfeld (CP2K output).
+"""Atomic charges: Bader (Henkelman's program via pymatgen, or on-grid here), Mulliken and
+Hirshfeld (CP2K output).
 
 Charges are *net* atomic charges in e (positive = the atom lost electrons), for every method:
 Bader net charge = valence electrons of the pseudopotential − Bader population. CP2K's
@@ -20,7 +21,9 @@ from typing import Literal
 
 import numpy as np
 
-from ssbflow.errors import EngineUnavailableError, InputError
+from ssbflow.analysis.volumetric import VolumetricGrid
+from ssbflow.analysis.volumetric_io import read_volumetric
+from ssbflow.errors import InputError
 
 Method = Literal["hirshfeld", "mulliken", "bader"]
 
@@ -155,59 +158,191 @@ def parse_cp2k_charges(path: str | Path, method: Method = "hirshfeld") -> Atomic
                          np.array(spins) if len(spins) == len(symbols) and spins else None)
 
 
+def parse_cp2k_valence_electrons(path: str | Path) -> dict[str, float]:
+    """Valence electrons of each element's GTH pseudopotential, read from a CP2K output.
+
+    CP2K lists every atomic kind (``Atomic kind: La_1``) with its pseudopotential
+    (``GTH Potential information for GTH-PBE-q11``); the ``q`` number is the valence count.
+
+    Raises
+    ------
+    InputError
+        No GTH pseudopotential listing in the file.
+    """
+    path = Path(path)
+    kind = re.compile(r"Atomic kind:\s+([A-Z][a-z]?)")
+    potential = re.compile(r"GTH Potential information for\s+\S*-q(\d+)")
+    counts: dict[str, float] = {}
+    element = None
+    for line in _read_cp2k_output(path):
+        if match := kind.search(line):
+            element = match.group(1)
+        elif (match := potential.search(line)) and element is not None:
+            counts[element] = float(match.group(1))
+            element = None
+    if not counts:
+        raise InputError(f"{path}: no 'GTH Potential information for ...-q<n>' lines (expected "
+                         "the output of a CP2K run with GTH pseudopotentials)")
+    return counts
+
+
+# 26 neighbour steps of a grid point, as (d_a, d_b, d_c)
+_STEPS = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)
+                   if (i, j, k) != (0, 0, 0)])
+
+#: Width (Å) of the model core density added to a valence density for the Bader partition.
+CORE_WIDTH_A = 0.1
+
+
+def model_core_density(grid: VolumetricGrid, valence_electrons: dict[str, float],
+                       width_A: float = CORE_WIDTH_A) -> np.ndarray:
+    """The core electrons a pseudopotential leaves out, as a Gaussian on each nucleus (e/Å³).
+
+    Z − Z_val electrons per atom in a normalised Gaussian of standard deviation ``width_A``.
+    Used as the reference of the Bader partition only (the valence density is what is
+    summed), as critic2 augments pseudo densities with cores: a valence (pseudo) density is
+    flat or hollow at the nuclei of C, N, O and La, and without a core the steepest-ascent
+    paths of a C≡N bond end on N (−2.9 e on a nitrile N of the sn-llzo AB cube). The default
+    0.1 Å keeps the core within about one step of a CP2K cube written with STRIDE 2 (real
+    cores are more compact still). Measured on the sn-llzo AB cube (width 0.1–0.3 Å): La,
+    Li and O charges move by < 0.04 e, Zr by 0.13 e, C and N by up to 0.4 e; the changes on
+    adsorption of the surface La and the nitrile N move by < 0.01 e and < 0.07 e and keep
+    their signs.
+    """
+    from pymatgen.core import Element
+
+    shape = np.array(grid.data.shape)
+    matrix = grid.structure.lattice.matrix
+    steps_A = matrix / shape[:, None]
+    heights_A = grid.structure.lattice.volume / np.linalg.norm(
+        np.cross(matrix[[1, 2, 0]], matrix[[2, 0, 1]]), axis=1) / shape  # plane spacings
+    reach = np.ceil(4.0 * width_A / heights_A).astype(int)
+    window = np.stack(np.meshgrid(*[np.arange(-r, r + 1) for r in reach], indexing="ij"),
+                      axis=-1).reshape(-1, 3)
+    core = np.zeros(grid.data.shape)
+    norm = (2.0 * np.pi * width_A**2) ** -1.5
+    frac = np.mod(grid.structure.lattice.get_fractional_coords(
+        grid.structure.cart_coords - grid.origin_A), 1.0)
+    for site, f in zip(grid.structure, frac, strict=True):
+        symbol = site.specie.symbol
+        n_core = Element(symbol).Z - valence_electrons[symbol]
+        if n_core <= 0:
+            continue
+        nearest = np.round(f * shape).astype(int)
+        points = nearest + window
+        r2 = np.sum(((points - f * shape) @ steps_A) ** 2, axis=1)
+        values = n_core * norm * np.exp(-0.5 * r2 / width_A**2)
+        np.add.at(core, tuple(np.mod(points, shape).T), values)
+    return core
+
+
+def _grid_bader_populations(grid: VolumetricGrid, reference: np.ndarray) -> np.ndarray:
+    """Bader populations (e) of the atoms of a density grid, on-grid steepest ascent.
+
+    The on-grid method of Henkelman, Arnaldsson and Jónsson (Comput. Mater. Sci. 36, 354,
+    2006) on ``reference`` (same shape): every grid point steps to the neighbour (of 26)
+    with the steepest rise (ref_neighbour − ref)/distance; a point with no rise is a
+    maximum. Following the steps (pointer doubling) gives each point's maximum; each maximum
+    belongs to the nearest atom (periodic images included). The density of ``grid`` is
+    summed over the basins; the whole cell is assigned (no vacuum cut), so the populations
+    sum to the integral of the grid.
+    """
+    shape = np.array(reference.shape)
+    steps_A = grid.structure.lattice.matrix / shape[:, None]  # one grid step along a, b, c
+    best_rise = np.zeros(reference.shape)
+    best_step = np.full(reference.shape, -1, dtype=np.int8)
+    for n, step in enumerate(_STEPS):
+        shifted = np.roll(reference, tuple(-step), axis=(0, 1, 2))
+        rise = (shifted - reference) / np.linalg.norm(step @ steps_A)
+        better = rise > best_rise
+        best_rise[better] = rise[better]
+        best_step[better] = n
+    index = np.indices(reference.shape).reshape(3, -1)
+    moves = np.where(best_step.ravel() >= 0, 1, 0) * _STEPS[best_step.ravel()].T
+    target = np.ravel_multi_index(tuple(np.mod(index + moves, shape[:, None])), reference.shape)
+    while True:  # pointer doubling: target -> target of target, until every path has ended
+        nxt = target[target]
+        if np.array_equal(nxt, target):
+            break
+        target = nxt
+    maxima, basin = np.unique(target, return_inverse=True)
+    frac = np.array(np.unravel_index(maxima, reference.shape)).T / shape
+    lattice = grid.structure.lattice
+    cart = frac @ lattice.matrix + grid.origin_A
+    distances = lattice.get_all_distances(lattice.get_fractional_coords(cart),
+                                          grid.structure.frac_coords)
+    owner = np.argmin(distances, axis=1)
+    return np.bincount(owner[basin], weights=grid.data.ravel(),
+                       minlength=len(grid.structure)) * grid.voxel_volume_A3
+
+
 def bader_charges(
     density: str | Path,
     valence_electrons: dict[str, float] | None = None,
     potcar: str | Path | None = None,
     bader_exe: str | None = None,
 ) -> AtomicCharges:
-    """Bader net charges with the Henkelman ``bader`` program through pymatgen.
+    """Bader net charges: Henkelman's ``bader`` program through pymatgen, or on-grid here.
+
+    With a ``bader`` executable (given, or found on PATH) pymatgen's ``BaderAnalysis`` runs
+    it; without one, the same partition is computed here by the on-grid steepest-ascent
+    method (:func:`_grid_bader_populations`; cubes and CHGCARs, read by
+    :func:`~ssbflow.analysis.volumetric_io.read_volumetric`). For CP2K GPW the cube holds the
+    valence (pseudo) density, so the charges are valence count − population.
 
     Parameters
     ----------
     density
-        CHGCAR (ideally with AECCAR0+2 summed as reference) or a density cube.
+        CHGCAR (ideally with AECCAR0+2 summed as reference) or a density cube (``.gz`` too
+        without the executable).
     valence_electrons
-        Valence electrons of each element's pseudopotential (e.g. ``{"N": 5, "B": 3}`` for
-        GTH); needed for cubes unless ``potcar`` is given.
+        Valence electrons of each element's pseudopotential (e.g. ``{"N": 5, "La": 11}`` for
+        GTH, see :func:`parse_cp2k_valence_electrons`); needed for cubes unless ``potcar``
+        is given.
     potcar
-        VASP POTCAR for the valence counts (CHGCAR input).
+        VASP POTCAR for the valence counts (CHGCAR input, with the executable).
     bader_exe
-        Path of the ``bader`` executable (default: found on PATH).
-
-    Raises
-    ------
-    EngineUnavailableError
-        No ``bader`` executable.
+        Path of the ``bader`` executable (default: found on PATH; none: on-grid here).
     """
-    from pymatgen.command_line.bader_caller import BaderAnalysis
-
-    exe = bader_exe or shutil.which("bader") or shutil.which("bader.exe")
-    if exe is None:
-        raise EngineUnavailableError(
-            "bader: executable not found on PATH (get it from "
-            "https://theory.cm.utexas.edu/henkelman/code/bader/ or use Hirshfeld/Mulliken "
-            "charges from the CP2K output)"
-        )
     density = Path(density)
     if not density.is_file():
         raise FileNotFoundError(f"{density}: no such file")
-    is_cube = density.suffix.lower() in {".cube", ".cub"}
-    if is_cube:
-        analysis = BaderAnalysis(cube_filename=str(density), bader_path=exe)
+    exe = bader_exe or shutil.which("bader") or shutil.which("bader.exe")
+    nelects = None
+    if exe is None:
+        # own partition, not a library's (measured on the sn-llzo AB cube, 106 atoms,
+        # 70x70x120): pybader 0.3.12 does not import with setuptools >= 81 (pkg_resources)
+        # and installs a `bader` script that shadows Henkelman's; baderkit 0.10.2 pins
+        # pymatgen <= 2025.10.7 and pandas < 3 and gave 50 electrons to one H atom
+        if valence_electrons is None:
+            raise InputError("valence_electrons: needed without a bader executable (e.g. "
+                             "{'La': 11, 'N': 5} for GTH potentials)")
+        grid = read_volumetric(density, kind="density")
+        symbols = [site.species_string for site in grid.structure]
+        missing = sorted(set(symbols) - set(valence_electrons))
+        if missing:
+            raise InputError(f"valence_electrons: no count for {missing}")
+        reference = grid.data + model_core_density(grid, valence_electrons)
+        populations = _grid_bader_populations(grid, reference)
     else:
-        analysis = BaderAnalysis(chgcar_filename=str(density),
-                                 potcar_filename=str(potcar) if potcar else "", bader_path=exe)
-    structure = analysis.structure
-    symbols = [site.species_string for site in structure]
-    populations = np.array([analysis.data[k]["charge"] for k in range(len(symbols))])
+        from pymatgen.command_line.bader_caller import BaderAnalysis
+
+        if density.suffix.lower() in {".cube", ".cub"}:
+            analysis = BaderAnalysis(cube_filename=str(density), bader_path=exe)
+        else:
+            analysis = BaderAnalysis(chgcar_filename=str(density),
+                                     potcar_filename=str(potcar) if potcar else "",
+                                     bader_path=exe)
+        symbols = [site.species_string for site in analysis.structure]
+        populations = np.array([analysis.data[k]["charge"] for k in range(len(symbols))])
+        nelects = getattr(analysis, "nelects", None)
     if valence_electrons is not None:
         missing = sorted(set(symbols) - set(valence_electrons))
         if missing:
             raise InputError(f"valence_electrons: no count for {missing}")
         zval = np.array([valence_electrons[s] for s in symbols], dtype=float)
-    elif getattr(analysis, "nelects", None):
-        zval = np.array(analysis.nelects, dtype=float)
+    elif nelects:
+        zval = np.array(nelects, dtype=float)
     else:
         raise InputError("valence_electrons: needed to turn Bader populations into charges "
                          "(e.g. {'La': 11, 'N': 5} for GTH potentials), or give a POTCAR")

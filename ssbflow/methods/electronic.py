@@ -6,7 +6,8 @@ files the analysis reads (volumetric files and the main output, gzip-compressed,
 ``data`` store): no job reads another job's folder, so the jobs may run on separate workers.
 :func:`analyse_electronic` writes those files into its own folder and runs the analyses of
 :mod:`ssbflow.analysis` (charge density difference, ELF of AB and A and their difference,
-work function of the slab, V_vac − ε_HOMO of the molecule, charges of the anchoring atoms);
+work functions of the slab and of AB on both faces, V_vac − ε_HOMO of the molecule, charges
+of the surface La and the molecule's anchor-element atoms);
 the report files it makes (cube/CHGCAR of Δρ, PNGs, CSVs) go to the ``data`` store too, and
 the study's report writer copies them into the report folder (:func:`unpack_files`).
 """
@@ -26,7 +27,7 @@ from ssbflow.errors import SsbflowError
 
 #: The files each single point passes on to the analysis, by fragment.
 KINDS_BY_FRAGMENT: dict[str, tuple[str, ...]] = {
-    "ab": ("density", "elf", "output"),
+    "ab": ("density", "elf", "potential", "output"),
     "slab": ("density", "elf", "potential", "output"),
     "molecule": ("density", "potential", "output"),
 }
@@ -125,15 +126,55 @@ def _anchor_atoms(structure: Structure, n_slab: int, site: int, anchor: str) -> 
     return n_idx, neighbour
 
 
+#: Slab atoms of the site's element within this height (Å) of the site are surface atoms.
+SURFACE_LAYER_A = 1.0
+
+
+def charged_atoms(structure: Structure, n_slab: int, site: int, anchor: str) -> list[int]:
+    """AB indices whose charges are reported: the surface layer of the site's element (the
+    slab atoms of that element within :data:`SURFACE_LAYER_A` of the site's height along the
+    surface normal) and every ``anchor`` atom of the molecule (e.g. all La of the top layer
+    and both nitrile N)."""
+    matrix = structure.lattice.matrix
+    normal = np.cross(matrix[0], matrix[1])
+    normal /= np.linalg.norm(normal)
+    heights = structure.cart_coords @ normal
+    element = structure[site].specie.symbol
+    surface = [i for i in range(n_slab) if structure[i].specie.symbol == element
+               and abs(heights[i] - heights[site]) <= SURFACE_LAYER_A]
+    molecule = [i for i in range(n_slab, len(structure)) if structure[i].specie.symbol == anchor]
+    return sorted(set(surface) | {site}) + molecule
+
+
 def _charges(engine: str, folders: dict[str, Path], atoms: list[int]) -> dict[str, Any]:
-    """Hirshfeld and Mulliken charges of ``atoms`` in AB and in their fragments (CP2K)."""
-    from ssbflow.analysis.charges import charge_changes, parse_cp2k_charges
+    """Bader, Hirshfeld and Mulliken charges of ``atoms`` in AB and in their fragments (CP2K).
+
+    Bader from the density cubes (valence density; charges with the GTH valence counts read
+    from the AB output), Hirshfeld and Mulliken from the outputs.
+    """
+    from ssbflow.analysis.charges import (
+        bader_charges,
+        charge_changes,
+        parse_cp2k_charges,
+        parse_cp2k_valence_electrons,
+    )
 
     if engine != "cp2k":
         return {"note": "charges for VASP need Bader: `ssbflow analyze charges` with CHGCAR"}
     out: dict[str, Any] = {}
+    outputs = {k: find_file(folders[k], engine, "output") for k in folders}
+    valence = parse_cp2k_valence_electrons(outputs["ab"])
+    bader = {k: bader_charges(find_file(folders[k], engine, "density"), valence)
+             for k in folders}
+    out["bader"] = charge_changes(bader["ab"], [bader["slab"], bader["molecule"]],
+                                  atoms=atoms).rows()
+    out["bader_note"] = (
+        "Bader partition of the CP2K valence (GTH) density cube, charge = valence count "
+        f"{ {k: v for k, v in sorted(valence.items())} } − population; net charge of AB "
+        f"{bader['ab'].total_e:+.3f} e (cube sampling). See "
+        "ssbflow.analysis.charges.bader_charges for the method (Henkelman's program when "
+        "installed, else on-grid steepest ascent with a model core)")
     for method in ("hirshfeld", "mulliken"):
-        outputs = {k: find_file(folders[k], engine, "output") for k in folders}
         combined = parse_cp2k_charges(outputs["ab"], method=method)
         refs = [parse_cp2k_charges(outputs[k], method=method) for k in ("slab", "molecule")]
         change = charge_changes(combined, refs, atoms=atoms)
@@ -245,6 +286,12 @@ def analyse_electronic(
         output=find_file(folders["slab"], engine, "output"),
     )
     files["workfunction_slab.png"] = str(plot_work_function(wf, out, "workfunction_slab"))
+    # the same for AB: the molecule sits on the top face, so "top" is the SN-covered face
+    wf_ab = work_function(
+        find_file(folders["ab"], engine, "potential"),
+        output=find_file(folders["ab"], engine, "output"),
+    )
+    files["workfunction_ab.png"] = str(plot_work_function(wf_ab, out, "workfunction_ab"))
     mol_result: dict[str, Any] = {}
     try:
         mol = molecular_vacuum_gap(
@@ -256,7 +303,8 @@ def analyse_electronic(
     except (ValueError, SsbflowError) as exc:
         mol_result = {"error": str(exc)}
 
-    charges = _charges(engine, folders, [site_index, n_idx])
+    charges = _charges(engine, folders,
+                       charged_atoms(structure_ab, n_atoms_slab, site_index, anchor))
     wf_summary = wf.summary()
     interaction = None
     if energies_eV:
@@ -284,6 +332,11 @@ def analyse_electronic(
         ),
         "work_function_slab_eV": wf.work_function_eV,
         "work_function_slab": wf_summary,
+        "work_function_ab": wf_ab.summary(),
+        "work_function_note": (
+            "Φ = V_vac − E_F, E_F = CP2K's E(Fermi); for these insulating cells (no "
+            "smearing) that is the highest occupied level, so Φ is VBM(HOMO)-referenced; "
+            "top = the face the molecule sits on, bottom = the far face (dipole corrected)"),
         "molecule_vacuum_minus_homo_eV": mol_result.get("vacuum_minus_homo_eV"),
         "molecule_potential": mol_result,
         "anchor_atoms": {"site": site_index, "anchor": n_idx, "neighbour": neighbour},

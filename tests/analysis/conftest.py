@@ -9,6 +9,9 @@ a few minutes on two cores:
   cubes, Mulliken/Hirshfeld charges.
 - ``cp2k_n2``: N2 in a box; ELF, density and Hartree-potential cubes and MO eigenvalues.
 - ``cp2k_oh``: the OH radical (UKS, doublet): spin-polarised Mulliken/Hirshfeld tables.
+- ``cp2k_dipole``: ammonia borane (AB) and its frozen BH3 (A) in a 8x8x16 Å cell with
+  CP2K's SURFACE_DIPOLE_CORRECTION: a polar "layer" with two different vacuum levels, as a
+  molecule on a slab; Hartree-potential cubes and the MO listing (E(Fermi) = HOMO).
 - ``cp2k_al111``: a 4-layer Al(111) 1x1 slab with 8x8x1 k-points, Fermi smearing and
   CP2K's SURFACE_DIPOLE_CORRECTION; Hartree-potential cube and the Fermi energy.
 """
@@ -364,3 +367,48 @@ def cp2k_al111(cp2k_exe: str, tmp_path_factory: pytest.TempPathFactory) -> SlabR
         log = run_cp2k(cp2k_exe, root, al111_input())
         _RUNS["al111"] = SlabRun(next(log.parent.glob("*v_hartree*.cube")), log)
     return _RUNS["al111"]  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class DipoleRun:
+    """Hartree-potential cubes and logs of AB = H3N–BH3 and A = BH3 (dipole corrected)."""
+
+    hartree_ab: Path
+    log_ab: Path
+    hartree_a: Path
+    log_a: Path
+
+
+DIPOLE_BOX_A = (8.0, 8.0, 16.0)
+DIPOLE_SHIFT_A = np.array([0.0, 0.0, 3.3])  # ammonia_borane() spans z 3.5–5.9 Å: to 6.8–9.2
+
+
+@pytest.fixture(scope="session")
+def cp2k_dipole(cp2k_exe: str, tmp_path_factory: pytest.TempPathFactory) -> DipoleRun:
+    """H3N–BH3 (NH3 on top, along +z) and BH3 alone, surface dipole correction along z.
+
+    The molecule is centred in the cell and the dipole sheet fixed at z = 1 Å, in the
+    vacuum (as for Al(111); CP2K refuses a sheet with too little vacuum above the atoms),
+    so that each side keeps a flat vacuum plateau.
+    """
+    if "dipole" not in _RUNS:
+        root = tmp_path_factory.mktemp("cp2k_dipole")
+        atoms, a_idx, _ = ammonia_borane()
+        atoms = [(symbol, xyz + DIPOLE_SHIFT_A) for symbol, xyz in atoms]
+        dipole = ("    SURFACE_DIPOLE_CORRECTION .TRUE.\n    SURF_DIP_DIR Z\n"
+                  "    SURF_DIP_POS 1.0")
+        prints = """      &V_HARTREE_CUBE
+        STRIDE 2
+      &END V_HARTREE_CUBE
+      &MO
+        EIGENVALUES .TRUE.
+        OCCUPATION_NUMBERS .TRUE.
+      &END MO"""
+        logs = {}
+        for name, sub in (("dab", atoms), ("da", [atoms[i] for i in a_idx])):
+            logs[name] = run_cp2k(cp2k_exe, root / name, molecule_input(
+                name, sub, DIPOLE_BOX_A, prints, dft_extra=dipole))
+        _RUNS["dipole"] = DipoleRun(
+            next(logs["dab"].parent.glob("*v_hartree*.cube")), logs["dab"],
+            next(logs["da"].parent.glob("*v_hartree*.cube")), logs["da"])
+    return _RUNS["dipole"]  # type: ignore[return-value]

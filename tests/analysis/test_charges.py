@@ -13,9 +13,10 @@ from ssbflow.analysis.charges import (
     bader_charges,
     charge_changes,
     parse_cp2k_charges,
+    parse_cp2k_valence_electrons,
     write_charges,
 )
-from ssbflow.errors import EngineUnavailableError, InputError
+from ssbflow.errors import InputError
 
 pytestmark = pytest.mark.cp2k
 
@@ -69,10 +70,33 @@ def test_missing_analysis_is_reported(cp2k_n2):
         parse_cp2k_charges(cp2k_n2.elf, "mulliken")
 
 
-def test_bader_needs_its_executable(cp2k_cdd):
-    if shutil.which("bader") is None:
-        with pytest.raises(EngineUnavailableError, match="bader: executable not found"):
-            bader_charges(cp2k_cdd.total, valence_electrons={"B": 3, "N": 5, "H": 1})
-    else:  # with Henkelman's bader installed: charges of a neutral molecule sum to ~0
-        charges = bader_charges(cp2k_cdd.total, valence_electrons={"B": 3, "N": 5, "H": 1})
-        assert charges.total_e == pytest.approx(0.0, abs=0.05)
+def test_gth_valence_counts_from_the_output(cp2k_cdd):
+    assert parse_cp2k_valence_electrons(cp2k_cdd.log_total) == {"B": 3, "H": 1, "N": 5}
+    assert parse_cp2k_valence_electrons(cp2k_cdd.log_b) == {"H": 1, "N": 5}
+    with pytest.raises(InputError, match="GTH Potential"):
+        parse_cp2k_valence_electrons(cp2k_cdd.total)
+
+
+def test_bader_charges_of_ammonia_borane(cp2k_cdd, monkeypatch):
+    # without Henkelman's executable (none on this machine; hidden if there is one) the
+    # partition is computed here from the CP2K valence density cube
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    valence = parse_cp2k_valence_electrons(cp2k_cdd.log_total)
+    ab = bader_charges(cp2k_cdd.total, valence_electrons=valence)
+    assert ab.method == "bader" and ab.symbols == SYMBOLS
+    # a neutral molecule: the charges sum to 0 (up to the cube's integration error)
+    assert ab.total_e == pytest.approx(0.0, abs=0.05)
+    # N is the anion of the molecule, B the cation, the H on B hydridic, the H on N protic
+    q = ab.charges_e
+    assert q[4] < -0.5 and q[0] > 0.5
+    assert all(q[1:4] < 0) and all(q[5:] > 0)
+    # the dative bond: NH3 gives electrons to BH3 on binding (as Hirshfeld and Mulliken)
+    change = charge_changes(
+        ab, [bader_charges(cp2k_cdd.part_a, valence), bader_charges(cp2k_cdd.part_b, valence)])
+    assert change.change_e[4:].sum() > 0.05
+    assert change.change_e[:4].sum() == pytest.approx(-change.change_e[4:].sum(), abs=0.05)
+    # counts are needed to turn populations into charges
+    with pytest.raises(InputError, match="valence_electrons"):
+        bader_charges(cp2k_cdd.total)
+    with pytest.raises(InputError, match="no count for"):
+        bader_charges(cp2k_cdd.total, valence_electrons={"N": 5, "H": 1})

@@ -82,6 +82,15 @@ def test_elf_and_potentials_are_physical(study_run):
     # 6 Å periodic dipole layer (3.9 D): the top plateau alone (5.4 eV measured) falls below
     # this window, the mean of both plateaus (7.2 eV measured) inside it
     assert 6.0 < results["molecule_vacuum_minus_homo_eV"] < 12.2, e["molecule_potential"]
+    # AB from its own Hartree potential, both faces: the far (bare) face keeps the slab's
+    # value within a few tenths of an eV, the covered face is the one the molecule changes
+    ab = e["work_function_ab"]
+    assert ab["work_function_top_eV"] is not None and ab["work_function_bottom_eV"] is not None
+    slab = e["work_function_slab"]
+    slab_far = slab.get("work_function_bottom_eV", slab["work_function_eV"])
+    assert abs(ab["work_function_bottom_eV"] - slab_far) < 0.5
+    assert 0.0 < ab["work_function_top_eV"] < 12.0
+    assert "E(Fermi)" in e["work_function_note"]
 
 
 def test_dft_confirms_binding(study_run):
@@ -93,10 +102,15 @@ def test_dft_confirms_binding(study_run):
 
 def test_anchor_charges_change_in_opposite_directions(study_run):
     _, (results, _, _), _, _ = study_run
-    rows = {r["element"]: r for r in results["charges"]["hirshfeld"]}
-    assert set(rows) == {"Li", "N"}
-    # the Li site stays cationic and the nitrile N anionic
-    assert rows["Li"]["charge_e"] > 0 > rows["N"]["charge_e"]
+    site = results["electronic"]["anchor_atoms"]["site"]
+    for scheme in ("hirshfeld", "bader"):
+        rows = {r["element"]: r for r in results["charges"][scheme]}
+        assert set(rows) == {"Li", "N"}
+        # the Li site stays cationic and the nitrile N anionic
+        assert rows["Li"]["charge_e"] > 0 > rows["N"]["charge_e"]
+        # the whole surface Li layer is reported (2x2 LiF(001): 2 Li per layer), the site too
+        indices = [r["index"] for r in results["charges"][scheme] if r["element"] == "Li"]
+        assert site in indices and len(indices) >= 2
 
 
 def test_report_folder(study_run):

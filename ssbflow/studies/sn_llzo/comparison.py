@@ -20,6 +20,11 @@ CHARGE_TOL_E = 0.01
 #: Longest La–N distance (Å) counted as coordination (La–N in La nitrile complexes 2.6–2.7 Å).
 LA_N_BOND_MAX_A = 3.0
 
+#: What the Bader rows add to ``why`` (measured on the README main job's cubes).
+BADER_NOTE = (". Bader here partitions CP2K's valence (GTH) density with a model core at each "
+              "nucleus: over core widths 0.1–0.3 Å the La changes move by < 0.01 e, the N "
+              "changes by up to 0.07 e, their signs stay")
+
 #: Charge schemes the electronic stage may report, in table order.
 SCHEMES = ("bader", "hirshfeld", "mulliken")
 
@@ -43,36 +48,52 @@ def _coordination(results: dict[str, Any]) -> ClaimRow:
             f"(MLIP), not DFT ({SOURCE})")
 
 
+def _anchor_row(rows: list[dict[str, Any]], element: str, index: Any) -> dict[str, Any] | None:
+    """The row of the anchoring atom (by AB index), else the first row of ``element``."""
+    atoms = [r for r in rows if r.get("element") == element]
+    exact = [r for r in atoms if index is not None and r.get("index") == index]
+    return (exact or atoms or [None])[0]
+
+
 def _charge_rows(results: dict[str, Any]) -> list[ClaimRow]:
     charges = results.get("charges") or {}
+    anchors = (results.get("electronic") or {}).get("anchor_atoms") or {}
     schemes = [s for s in SCHEMES if isinstance(charges.get(s), list)]
     schemes += [s for s in charges if isinstance(charges[s], list) and s not in schemes]
-    claims = {"La": ("La loses electrons on adsorption", "depletion on La (CDD), > 0", 1),
-              "N": ("N gains electrons on adsorption", "accumulation on N (CDD), < 0", -1)}
+    claims = {"La": ("La loses electrons on adsorption", "depletion on La (CDD), > 0", 1,
+                     anchors.get("site")),
+              "N": ("N gains electrons on adsorption", "accumulation on N (CDD), < 0", -1,
+                    anchors.get("anchor"))}
     rows = []
     if not schemes:
         note = charges.get("note", "the electronic stage did not run (--electronic none)")
-        for element, (claim, source, _) in claims.items():
+        for element, (claim, source, _, _) in claims.items():
             rows.append(ClaimRow(claim=f"{claim}: q(AB) − q(fragment) of {element} (e)",
                                  source_value=source,
                                  why=f"not computed: {note} ({SOURCE})"))
         return rows
     for scheme in schemes:
-        for element, (claim, source, sign) in claims.items():
-            atoms = [r for r in charges[scheme] if r.get("element") == element]
-            change = finite(atoms[0].get("change_e")) if atoms else None
+        for element, (claim, source, sign, index) in claims.items():
+            atom = _anchor_row(charges[scheme], element, index)
+            change = finite(atom.get("change_e")) if atom else None
             agrees = None if change is None else bool(sign * change > CHARGE_TOL_E)
-            where = (f"{element}{atoms[0].get('index')}: {atoms[0].get('reference_charge_e')}"
-                     f" e in its fragment -> {atoms[0].get('charge_e')} e in AB"
-                     if atoms else f"no {element} among the charged atoms")
+            where = (f"{element}{atom.get('index')}: {atom.get('reference_charge_e')}"
+                     f" e in its fragment -> {atom.get('charge_e')} e in AB"
+                     if atom else f"no {element} among the charged atoms")
+            others = [f"{r.get('element')}{r.get('index')} {finite(r.get('change_e')):+.3f}"
+                      for r in charges[scheme] if r.get("element") == element
+                      and r is not atom and finite(r.get("change_e")) is not None]
+            also = f"; the other {element} reported change by {', '.join(others)} e" if others \
+                else ""
             rows.append(ClaimRow(
                 claim=f"{claim}: q(AB) − q(fragment) of {element} (e, {scheme})",
                 source_value=source, ssbflow_value=change, agrees=agrees,
-                why=f"{where} (the anchoring atom); agrees when the change has the study's "
-                    f"sign and exceeds {CHARGE_TOL_E} e. The study reads this from its CDD "
-                    "and XPS, not from a population analysis, and describes N taking "
+                why=f"{where} (the anchoring atom){also}; agrees when the change has the "
+                    f"study's sign and exceeds {CHARGE_TOL_E} e. The study reads this from its "
+                    "CDD and XPS, not from a population analysis, and describes N taking "
                     "electrons from the nitrile C and La back-donating, so the sign can "
-                    f"differ between methods ({SOURCE})"))
+                    f"differ between methods{BADER_NOTE if scheme == 'bader' else ''} "
+                    f"({SOURCE})"))
     return rows
 
 
@@ -103,18 +124,26 @@ def _work_function_rows(results: dict[str, Any]) -> list[ClaimRow]:
         f"not computed: the electronic stage did not run or gave no vacuum level ({SOURCE})")]
     ab = _one_sided(electronic.get("work_function_ab"), "work_function")
     delta = None if ab is None or slab_top is None else ab - slab_top
+    levels = [finite((electronic.get(k) or {}).get(q)) for k in ("work_function_ab",
+              "work_function_slab") for q in ("vacuum_level_eV", "fermi_level_eV")]
+    split = ("" if None in levels else
+             f"; ΔΦ = ΔV_vac (SN face) {levels[0] - levels[2]:+.2f} eV − ΔE(Fermi) "
+             f"{levels[1] - levels[3]:+.2f} eV")
     far = [finite((electronic.get(k) or {}).get("work_function_bottom_eV"))
            for k in ("work_function_ab", "work_function_slab")]
     far_text = ("" if None in far else
-                f"; far face: Φ(AB) {far[0]} eV vs {far[1]} eV for the bare slab")
+                f"; far face: Φ(AB) {round(far[0], 3)} eV vs {round(far[1], 3)} eV for the "
+                "bare slab")
     rows.append(ClaimRow(
         claim="SN lowers the work function of the face it covers: "
               "Φ(AB, SN face) − Φ(bare slab, same face) (eV)",
         source_value="< 0", ssbflow_value=delta,
         agrees=None if delta is None else bool(delta < 0),
-        why=(f"like-for-like test of the claim: Φ(AB) {ab} eV on the SN-covered face vs "
-             f"{slab_top} eV for the bare slab (both V_vac − E(Fermi), dipole corrected)"
-             f"{far_text}; agrees when ΔΦ < 0 ({SOURCE})") if delta is not None else
+        why=(f"like-for-like test of the claim: Φ(AB) {round(ab, 3)} eV on the SN-covered face vs "
+             f"{round(slab_top, 3)} eV for the bare slab (both V_vac − E(Fermi), dipole corrected; "
+             "E(Fermi) is CP2K's, the highest occupied level of these insulating cells, so "
+             f"both are VBM/HOMO-referenced){split}{far_text}; agrees when ΔΦ < 0 "
+             f"({SOURCE})") if delta is not None else
         "not computed: the electronic stage computes no work function of AB (the SN-covered "
         f"face needs the AB Hartree potential) ({SOURCE})"))
     return rows

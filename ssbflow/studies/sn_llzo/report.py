@@ -56,6 +56,20 @@ def _charge_table(charges: dict) -> list[str]:
     return lines
 
 
+def _work_function_lines(electronic: dict) -> list[str]:
+    """Table rows: Φ of the bare slab and of AB on both faces (top = the molecule's face)."""
+    lines = []
+    for key, what in (("work_function_slab", "bare slab"), ("work_function_ab", "AB")):
+        summary = electronic.get(key) or {}
+        if summary.get("work_function_top_eV") is not None:
+            lines.append(f"| work function of {what}: molecule face / far face | "
+                         f"{_fmt(summary['work_function_top_eV'], 'eV')} / "
+                         f"{_fmt(summary['work_function_bottom_eV'], 'eV')} |")
+    if lines and electronic.get("work_function_note"):
+        lines.append(f"| (work-function reference) | {electronic['work_function_note']} |")
+    return lines
+
+
 def write_report(results: dict, out: str | Path, timings_s: dict[str, float]) -> dict:
     """Write the report folder for an adsorption-study results document.
 
@@ -150,6 +164,7 @@ def render_markdown(doc: dict, out: Path) -> str:
         f"| transferred charge (gap, ΔQ) | {_fmt(doc['transferred_charge_e'], 'e')} |",
         f"| ∫Δρ dV (should be ≈ 0) | {_fmt(doc['cdd_integral_e'], 'e', 5)} |",
         f"| work function of the slab | {_fmt(doc['work_function_slab_eV'], 'eV')} |",
+        *_work_function_lines(doc["electronic"]),
         f"| molecule: V_vac − ε_HOMO (not a work function) | "
         f"{_fmt(doc['molecule_vacuum_minus_homo_eV'], 'eV')} |",
         "",
@@ -165,6 +180,8 @@ def render_markdown(doc: dict, out: Path) -> str:
         )
     if doc.get("charges"):
         lines += _charge_table(doc["charges"])
+        if doc["charges"].get("bader_note"):
+            lines += ["", f"Bader: {doc['charges']['bader_note']}"]
     if doc.get("source_comparison"):
         lines += ["", comparison_markdown(doc["source_comparison"])]
     lines += ["", "## Figures", ""]
