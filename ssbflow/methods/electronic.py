@@ -287,11 +287,15 @@ def analyse_electronic(
     )
     files["workfunction_slab.png"] = str(plot_work_function(wf, out, "workfunction_slab"))
     # the same for AB: the molecule sits on the top face, so "top" is the SN-covered face
-    wf_ab = work_function(
-        find_file(folders["ab"], engine, "potential"),
-        output=find_file(folders["ab"], engine, "output"),
-    )
-    files["workfunction_ab.png"] = str(plot_work_function(wf_ab, out, "workfunction_ab"))
+    try:
+        wf_ab = work_function(
+            find_file(folders["ab"], engine, "potential"),
+            output=find_file(folders["ab"], engine, "output"),
+        )
+        files["workfunction_ab.png"] = str(plot_work_function(wf_ab, out, "workfunction_ab"))
+        ab_result = wf_ab.summary()
+    except (ValueError, SsbflowError) as exc:  # e.g. no vacuum plateau above the molecule
+        ab_result = {"error": str(exc)}
     mol_result: dict[str, Any] = {}
     try:
         mol = molecular_vacuum_gap(
@@ -332,7 +336,7 @@ def analyse_electronic(
         ),
         "work_function_slab_eV": wf.work_function_eV,
         "work_function_slab": wf_summary,
-        "work_function_ab": wf_ab.summary(),
+        "work_function_ab": ab_result,
         "work_function_note": (
             "Φ = V_vac − E_F, E_F = CP2K's E(Fermi); for these insulating cells (no "
             "smearing) that is the highest occupied level, so Φ is VBM(HOMO)-referenced; "

@@ -128,7 +128,9 @@ def _work_function_rows(results: dict[str, Any]) -> list[ClaimRow]:
               "work_function_slab") for q in ("vacuum_level_eV", "fermi_level_eV")]
     split = ("" if None in levels else
              f"; ΔΦ = ΔV_vac (SN face) {levels[0] - levels[2]:+.2f} eV − ΔE(Fermi) "
-             f"{levels[1] - levels[3]:+.2f} eV")
+             f"{levels[1] - levels[3]:+.2f} eV (E(Fermi) of AB is its highest occupied "
+             "level: a slab band shifted by the molecule or a molecular level above the "
+             "slab's VBM)")
     far = [finite((electronic.get(k) or {}).get("work_function_bottom_eV"))
            for k in ("work_function_ab", "work_function_slab")]
     far_text = ("" if None in far else
