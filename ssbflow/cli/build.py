@@ -37,6 +37,9 @@ def build_command(
     supercell: Annotated[
         tuple[int, int, int] | None, typer.Option(help="Supercell repetitions A B C.")
     ] = None,
+    max_atoms: Annotated[int | None, typer.Option(
+        help="Largest structure to build (atoms; default 5000): larger ones are refused "
+        "before anything is made.")] = None,
 ) -> None:
     """Build a named structure (LLZO, slabs, molecules, cathodes, phases ...) and write it."""
     from ssbflow.io import check_writable, structure_format, write_structure
@@ -62,7 +65,7 @@ def build_command(
         termination=_termination(termination),
         supercell=supercell,
     )
-    obj = build(name, options)
+    obj = build(name, options, max_atoms=max_atoms)
     path = write_structure(obj, output)
     formula = obj.composition.formula.replace(" ", "")
     typer.echo(f"{name}: {formula} ({len(obj)} atoms) -> {path}")

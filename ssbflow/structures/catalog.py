@@ -14,6 +14,15 @@ from dataclasses import dataclass, field
 
 from pymatgen.core import Molecule, Structure
 
+from ssbflow.structures.limits import (
+    MAX_THICKNESS_A,
+    MAX_VACUUM_A,
+    atom_limit,
+    check_length,
+    check_miller,
+    check_repeats,
+)
+
 #: Options a catalog entry may accept; the CLI passes only those an entry declares.
 KNOWN_OPTIONS = frozenset({"miller", "thickness", "vacuum", "termination", "supercell"})
 
@@ -40,6 +49,23 @@ class BuildOptions:
     def given(self) -> dict[str, object]:
         """The options that were set, by name."""
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    def check(self) -> None:
+        """Check the sizes against :mod:`ssbflow.structures.limits` (before any building).
+
+        Raises
+        ------
+        InputError
+            A length out of (0, max] Å, a repetition out of [1, max], Miller indices too large.
+        """
+        if self.thickness is not None:
+            check_length("--thickness", self.thickness, MAX_THICKNESS_A)
+        if self.vacuum is not None:
+            check_length("--vacuum", self.vacuum, MAX_VACUUM_A)
+        if self.supercell is not None:
+            check_repeats("--supercell", self.supercell, 3)
+        if self.miller is not None:
+            check_miller(self.miller)
 
 
 @dataclass(frozen=True)
@@ -76,13 +102,18 @@ def all_entries() -> dict[str, CatalogEntry]:
     return dict(sorted(entries.items()))
 
 
-def build(name: str, options: BuildOptions | None = None) -> Structure | Molecule:
+def build(name: str, options: BuildOptions | None = None,
+          max_atoms: int | None = None) -> Structure | Molecule:
     """Build the catalog structure ``name`` with ``options``.
+
+    ``max_atoms`` raises the atom limit of :mod:`ssbflow.structures.limits` (default
+    :data:`~ssbflow.structures.limits.MAX_ATOMS`); sizes are checked before building.
 
     Raises
     ------
     ValueError
-        Unknown name, or an option the entry does not accept.
+        Unknown name, an option the entry does not accept, a size out of bounds or a
+        structure of more than ``max_atoms`` atoms.
     """
     options = options or BuildOptions()
     entries = all_entries()
@@ -97,4 +128,6 @@ def build(name: str, options: BuildOptions | None = None) -> Structure | Molecul
         raise ValueError(
             f"{name!r} does not take --{rejected[0]}; options it accepts: {accepted}"
         )
-    return entry.build(options)
+    options.check()
+    with atom_limit(max_atoms):
+        return entry.build(options)

@@ -20,6 +20,7 @@ from ssbflow.structures.cathodes import (
     order_ncm811_tm,
     tm_indices,
 )
+from ssbflow.structures.limits import check_repeated_atoms
 from ssbflow.structures.slabs import make_slab
 
 
@@ -113,6 +114,7 @@ def ncm811_slab(
                 f"supercell {reps} gives {n_tm} TM sites; NCM811 (8:1:1) needs a multiple of "
                 f"{NCM811_TM_UNIT}"
             )
+    check_repeated_atoms(len(slab), (reps[0], reps[1], 1), "ncm811 slab")
     slab.make_supercell([reps[0], reps[1], 1])
     decorated, _ = order_ncm811_tm(slab, None, n_samples, seed)
     return by_element(decorated)

@@ -47,6 +47,7 @@ import numpy as np
 from pymatgen.core import Lattice, Species, Structure
 
 from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+from ssbflow.structures.limits import check_repeated_atoms
 from ssbflow.structures.ordering import (
     Group,
     OrderingResult,
@@ -122,7 +123,7 @@ def lco(supercell: Sequence[int] = (1, 1, 1)) -> Structure:
     Structure
         Li+ Co3+ O2- with ``magmom`` site property; e.g. Li3Co3O6 for (1, 1, 1).
     """
-    reps = check_positive_ints("supercell", supercell, 3)
+    reps = check_repeated_atoms(12, check_positive_ints("supercell", supercell, 3), "lco")
     with resources.as_file(
         resources.files("ssbflow.data.structures").joinpath(LCO_CIF)
     ) as path:
@@ -222,7 +223,8 @@ def layered_cell(
     if supercell is None:
         matrix = _compact_supercell_matrix(prim.lattice, NCM811_TM_UNIT)
     else:
-        reps = check_positive_ints("supercell", supercell, 3)
+        reps = check_repeated_atoms(len(prim), check_positive_ints("supercell", supercell, 3),
+                                    "ncm811")
         if math.prod(reps) % NCM811_TM_UNIT:
             raise ValueError(
                 f"supercell {reps} holds {math.prod(reps)} TM sites; NCM811 (8:1:1) needs a "

@@ -22,6 +22,7 @@ import numpy as np
 from pymatgen.core import Lattice, Structure
 
 from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+from ssbflow.structures.limits import check_repeated_atoms
 from ssbflow.structures.ordering import (
     Anneal,
     Group,
@@ -238,10 +239,9 @@ def llzto(
     """
     if not 0.0 <= x <= 2.0:
         raise ValueError(f"x must be a Ta content between 0 and 2 per formula unit, got {x}")
-    supercell = tuple(int(n) for n in supercell)
-    if len(supercell) != 3 or min(supercell) < 1:
-        raise ValueError(f"supercell must be three integers >= 1, got {supercell}")
-    cell = _decorate(base if base is not None else llzo_cubic()) * supercell
+    base = base if base is not None else llzo_cubic()
+    supercell = check_repeated_atoms(len(base), supercell, "llzto")
+    cell = _decorate(base) * supercell
     n_fu = cell.composition["La"] / 3
     zr_idx = np.array([i for i, s in enumerate(cell) if s.specie.symbol == "Zr"])
     li_idx = np.array([i for i, s in enumerate(cell) if s.specie.symbol == "Li"])
@@ -282,12 +282,7 @@ def llzto(
 
 def bulk_supercell(structure: Structure, supercell: tuple[int, int, int]) -> Structure:
     """``structure`` repeated ``supercell`` times (three integers >= 1)."""
-    try:
-        reps = tuple(int(n) for n in supercell)
-    except (TypeError, ValueError):
-        raise ValueError(f"supercell must be three integers >= 1, got {supercell!r}") from None
-    if len(reps) != 3 or min(reps) < 1:
-        raise ValueError(f"supercell must be three integers >= 1, got {supercell!r}")
+    reps = check_repeated_atoms(len(structure), supercell, structure.composition.reduced_formula)
     return structure * reps if reps != (1, 1, 1) else structure
 
 

@@ -17,6 +17,7 @@ from pymatgen.core import Structure
 from pymatgen.core.interface import Interface
 
 from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+from ssbflow.structures.limits import MAX_VACUUM_A
 from ssbflow.structures.phases import phase
 
 
@@ -92,8 +93,8 @@ def build_interface(
         raise ValueError(f"max_area_A2 {max_area_A2}: expected a positive area in Å²")
     if gap_A <= 0:
         raise ValueError(f"gap_A {gap_A}: expected a positive distance in Å")
-    if vacuum_A < 0:
-        raise ValueError(f"vacuum_A {vacuum_A}: expected a non-negative thickness in Å")
+    if not 0 <= vacuum_A <= MAX_VACUUM_A:  # also refuses nan
+        raise ValueError(f"vacuum_A {vacuum_A}: expected a thickness in [0, {MAX_VACUUM_A:g}] Å")
     if substrate_layers < 1 or film_layers < 1:
         raise ValueError("substrate_layers/film_layers: expected at least 1 layer each")
     zsl = ZSLGenerator(max_area_ratio_tol=0.09, max_area=max_area_A2,

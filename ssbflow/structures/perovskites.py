@@ -30,6 +30,7 @@ import numpy as np
 from pymatgen.core import Lattice, Species, Structure
 
 from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+from ssbflow.structures.limits import check_repeated_atoms
 from ssbflow.structures.ordering import (
     Group,
     OrderingResult,
@@ -73,12 +74,7 @@ def llto_framework(supercell: Sequence[int] = (3, 3, 1)) -> Structure:
     Site property ``a_layer``: ``"la-rich"`` (z = 0 of each doubled cell), ``"la-poor"``
     (z = 1/2), ``""`` for Ti and O.
     """
-    try:
-        reps = tuple(int(v) for v in supercell)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"supercell must be 3 positive integers, got {supercell!r}") from exc
-    if len(reps) != 3 or min(reps) < 1:
-        raise ValueError(f"supercell must be 3 positive integers, got {supercell!r}")
+    reps = check_repeated_atoms(10, supercell, "llto")  # 10 sites in the doubled cell
     species = [Species("La", 3), Species("La", 3), Species("Ti", 4), Species("Ti", 4),
                Species("O", -2), Species("O", -2), Species("O", -2), Species("O", -2),
                Species("O", -2), Species("O", -2)]

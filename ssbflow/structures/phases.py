@@ -30,6 +30,7 @@ import numpy as np
 from pymatgen.core import Lattice, Structure
 
 from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+from ssbflow.structures.limits import check_repeated_atoms
 
 _DATA = "ssbflow.data.structures"
 
@@ -344,9 +345,8 @@ def _catalog_entry(name: str, summary: str, catalog_name: str | None = None) -> 
     def build(options: BuildOptions) -> Structure:
         structure = phase(name)
         if options.supercell is not None:
-            if any(n < 1 for n in options.supercell):
-                raise ValueError(f"--supercell {options.supercell}: expected three integers >= 1")
-            structure.make_supercell(list(options.supercell))
+            reps = check_repeated_atoms(len(structure), options.supercell, name)
+            structure.make_supercell(list(reps))
         return structure
 
     return CatalogEntry(catalog_name or name, summary, build, frozenset({"supercell"}))

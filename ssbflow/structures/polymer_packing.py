@@ -17,6 +17,7 @@ from scipy import constants
 from scipy.spatial.transform import Rotation
 
 from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+from ssbflow.structures.limits import check_atoms
 from ssbflow.structures.polymers import (
     chain_coordinates,
     check_count,
@@ -297,6 +298,9 @@ def polymer_li_box(
         raise ValueError(f"min_distance_A must be > 0 Å, got {min_distance_A}")
     if not 0.0 <= vdw_scale <= 1.0:
         raise ValueError(f"vdw_scale must be within [0, 1], got {vdw_scale}")
+    # (CH2-CF2 or CH=CF) units of <= 6 atoms + 2 caps; a counter-ion of <= 9 atoms + Li
+    check_atoms(n_chains * (6 * n_units + 2) + int(n_li) * 10,
+                f"{kind} box of {n_chains} chains x {n_units} units + {n_li} Li")
     components = _box_components(kind, n_chains, n_units, int(n_li), counter_ion)
     mass_amu = sum(float(sp.atomic_mass) for _, species, _ in components for sp in species)
     volume_A3 = mass_amu / (density * constants.Avogadro * 1e-24)  # g/cm³ -> amu/Å³

@@ -15,6 +15,8 @@ What is added on top of the generator:
 - Terminations are listed with the composition of their top layer and the dipole along the
   normal, and can be chosen by index or by name (``"la-rich"``: the termination whose top
   layer holds the most La).
+- Sizes are bounded (:mod:`ssbflow.structures.limits`): the atom count is checked before
+  the slab is generated.
 - Optional dipole compensation (``compensate_with="Li"``, see
   :mod:`ssbflow.structures.slab_dipole`): the outermost ions of one element move to their
   bulk sites beyond the opposite surface until the dipole along the normal is smallest.
@@ -36,6 +38,14 @@ from pymatgen.core import Composition, Structure
 from pymatgen.core.surface import Slab, SlabGenerator
 
 from ssbflow.structures.catalog import BuildOptions, CatalogEntry
+from ssbflow.structures.limits import (
+    MAX_THICKNESS_A,
+    MAX_VACUUM_A,
+    check_atoms,
+    check_length,
+    check_miller,
+    check_repeats,
+)
 from ssbflow.structures.slab_dipole import (
     compensate_dipole,
     dipole_eA,
@@ -88,28 +98,6 @@ def _check_bulk(bulk: object) -> None:
         raise ValueError("bulk must be an ordered structure (no partial occupancies)")
 
 
-def _check_miller(miller: tuple[int, int, int]) -> tuple[int, int, int]:
-    try:
-        values = tuple(int(m) for m in miller)
-    except (TypeError, ValueError):
-        raise ValueError(f"miller must be three integers H K L, got {miller!r}") from None
-    if len(values) != 3 or any(v != m for v, m in zip(values, miller, strict=True)):
-        raise ValueError(f"miller must be three integers H K L, got {miller!r}")
-    if values == (0, 0, 0):
-        raise ValueError("miller must not be (0, 0, 0): it defines no plane")
-    return values
-
-
-def _check_positive(name: str, value: float) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number of Å, got {value!r}") from None
-    if not value > 0 or not math.isfinite(value):
-        raise ValueError(f"{name} must be a positive length in Å, got {value}")
-    return value
-
-
 def _primitive_miller(bulk: Structure, prim: Structure, miller: tuple[int, int, int]):
     """Miller indices of the plane ``miller`` of ``bulk`` in the lattice of ``prim``.
 
@@ -135,10 +123,11 @@ def _quiet_spglib():
 
 
 @functools.lru_cache(maxsize=16)
-def _generate(
-    bulk_json: str, miller: tuple[int, int, int], n_units: int, symmetric: bool
-) -> tuple[tuple[Slab, ...], float]:
-    """All terminations for ``n_units`` repeat units (cached: the generator is slow)."""
+def _repeat_unit(
+    bulk_json: str, miller: tuple[int, int, int]
+) -> tuple[Structure, tuple[int, int, int], int, float]:
+    """(primitive cell, its Miller indices, atoms and height in Å of one repeat unit of the
+    slab): the generator's oriented unit cell, cheap to make, before any slab is cut."""
     bulk = Structure.from_str(bulk_json, fmt="json")
     prim = bulk.get_primitive_structure()
     pm = _primitive_miller(bulk, prim, miller)
@@ -146,6 +135,25 @@ def _generate(
     ouc = probe.oriented_unit_cell.lattice.matrix
     normal = np.cross(ouc[0], ouc[1])
     height = float(abs(np.dot(ouc[2], normal)) / np.linalg.norm(normal))
+    return prim, pm, len(probe.oriented_unit_cell), height
+
+
+def _check_slab_atoms(bulk: Structure, miller: tuple[int, int, int], thickness: float,
+                      repeats: int = 1) -> None:
+    """Refuse (:func:`~ssbflow.structures.limits.check_atoms`) a slab of more atoms than
+    allowed: repeat-unit atoms x units for ``thickness`` x in-plane ``repeats``."""
+    _, _, n_unit, height = _repeat_unit(bulk.to_json(), miller)
+    check_atoms(n_unit * max(1, math.ceil(thickness / height)) * repeats,
+                f"slab {miller} of {thickness:g} Å" + (f" x {repeats} cells" if repeats > 1
+                                                      else ""))
+
+
+@functools.lru_cache(maxsize=16)
+def _generate(
+    bulk_json: str, miller: tuple[int, int, int], n_units: int, symmetric: bool
+) -> tuple[tuple[Slab, ...], float]:
+    """All terminations for ``n_units`` repeat units (cached: the generator is slow)."""
+    prim, pm, _, height = _repeat_unit(bulk_json, miller)
     gen = SlabGenerator(
         prim, pm, n_units * height - 1e-3, height, primitive=False, center_slab=True,
         reorient_lattice=True,
@@ -235,9 +243,10 @@ def list_terminations(
         In the generator's order; ``index`` selects one in :func:`make_slab`.
     """
     _check_bulk(bulk)
-    miller = _check_miller(miller)
-    thickness = _check_positive("thickness", thickness)
-    vacuum = _check_positive("vacuum", vacuum)
+    miller = check_miller(miller)
+    thickness = check_length("thickness", thickness, MAX_THICKNESS_A)
+    vacuum = check_length("vacuum", vacuum, MAX_VACUUM_A)
+    _check_slab_atoms(bulk, miller, thickness)
     charges = guessed_element_charges(bulk)
     slabs, _ = _slabs_for(bulk, miller, thickness, False)
     return [_describe(i, s, vacuum, charges) for i, s in enumerate(slabs)]
@@ -328,17 +337,13 @@ def make_slab(
         dipole before/after in e·Å).
     """
     _check_bulk(bulk)
-    miller = _check_miller(miller)
-    thickness = _check_positive("thickness", thickness)
-    vacuum = _check_positive("vacuum", vacuum)
+    miller = check_miller(miller)
+    thickness = check_length("thickness", thickness, MAX_THICKNESS_A)
+    vacuum = check_length("vacuum", vacuum, MAX_VACUUM_A)
     if not 0.0 <= float(fix_bottom) < 1.0:
         raise ValueError(f"fix_bottom must be a fraction in [0, 1), got {fix_bottom}")
-    try:
-        na, nb = (int(n) for n in supercell)
-    except (TypeError, ValueError):
-        raise ValueError(f"supercell must be two integers (na, nb), got {supercell!r}") from None
-    if na < 1 or nb < 1:
-        raise ValueError(f"supercell must be two integers >= 1, got {supercell!r}")
+    na, nb = check_repeats("supercell (na, nb)", supercell, 2)
+    _check_slab_atoms(bulk, miller, thickness, na * nb)  # before any slab is cut
     charges = guessed_element_charges(bulk)
     slabs, _ = _slabs_for(bulk, miller, thickness, False)
     terms = [_describe(i, s, vacuum, charges) for i, s in enumerate(slabs)]

@@ -42,7 +42,7 @@ class StudyOptions(BaseModel):
     is given by repeating the flag; a ``bool`` is a ``--x/--no-x`` switch.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def cli_flags(options: type[BaseModel], name: str) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from ssbflow.structures import limits
 from ssbflow.structures.phases import METALS
 from ssbflow.studies.committee import ModelOptions
 
@@ -20,7 +21,7 @@ class InnLiOptions(ModelOptions):
     """Options of ``ssbflow run inn-li``."""
 
     engine: str = Field("mlip", description="Engine of the phase relaxations.")
-    md_steps: int = Field(1000, ge=0, description=(
+    md_steps: int = Field(1000, ge=0, le=limits.MAX_MD_STEPS, description=(
         "MD steps (1 fs) of the InN|Li reaction cell; 0 = no MD."))
     md_temperature_K: float = Field(300.0, gt=0, description="MD temperature (K).")
     candidates: tuple[str, ...] = Field(INN_LI_CANDIDATES, min_length=1, description=(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
+from ssbflow.structures import limits
 from ssbflow.studies.committee import ModelOptions
 
 #: Command-line flags of ``temperatures_K`` (as before: ``-T 600 -T 800``).
@@ -27,13 +28,14 @@ class DiffusionOptions(ModelOptions):
         (600.0, 800.0, 1000.0), description="Temperature (K); repeat.",
         json_schema_extra=TEMPERATURE_FLAGS,
     )
-    n_steps: int = Field(200, description="MD steps per temperature.")
+    n_steps: int = Field(200, le=limits.MAX_MD_STEPS, description="MD steps per temperature.")
     timestep_fs: float = Field(1.0, description="MD time step (fs).")
     save_every: int = Field(5, description="Steps between saved frames.")
     species: str = Field("Li", description="Diffusing element.")
     seed: int = Field(0, description="Seed of the initial velocities and the Langevin noise.")
     pre_relax_steps: int = Field(
-        0, description="FIRE steps relaxing each box before MD (fixed cell; 0: none)."
+        0, le=limits.MAX_OPT_STEPS,
+        description="FIRE steps relaxing each box before MD (fixed cell; 0: none)."
     )
 
     @field_validator("temperatures_K")
@@ -75,11 +77,22 @@ class PolymerDiffusionOptions(DiffusionOptions):
     """
 
     pre_relax_steps: int = Field(
-        100, description="FIRE steps relaxing each packed box before MD (0: none)."
+        100, le=limits.MAX_OPT_STEPS,
+        description="FIRE steps relaxing each packed box before MD (0: none)."
     )
-    n_chains: int = Field(4, ge=1, description="Polymer chains per box.")
-    n_units: int = Field(4, ge=1, description="Monomer units per chain.")
-    n_li: int = Field(4, ge=1, description="LiFSI pairs per box.")
+    n_chains: int = Field(4, ge=1, le=limits.MAX_BOX_MOLECULES,
+                          description="Polymer chains per box.")
+    n_units: int = Field(4, ge=1, le=limits.MAX_BOX_MOLECULES,
+                         description="Monomer units per chain.")
+    n_li: int = Field(4, ge=1, le=limits.MAX_BOX_MOLECULES, description="LiFSI pairs per box.")
+
+    @model_validator(mode="after")
+    def _box_atoms(self) -> PolymerDiffusionOptions:
+        # the builder's guard, here too: refused before the run folder is written
+        limits.check_atoms(self.n_chains * (6 * self.n_units + 2) + 10 * self.n_li,
+                           f"box of {self.n_chains} chains x {self.n_units} units + "
+                           f"{self.n_li} Li", hint="")
+        return self
     box_seed: int = Field(0, description="Seed of the packing of the boxes.")
 
 

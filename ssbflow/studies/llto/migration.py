@@ -24,12 +24,13 @@ from typing import Any
 
 import numpy as np
 from jobflow import Flow, job
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pymatgen.core import Structure
 
 from ssbflow.errors import InputError
 from ssbflow.io import json_ready
 from ssbflow.methods.neb import neb_job
+from ssbflow.structures import limits
 from ssbflow.studies.base import Study
 from ssbflow.studies.committee import ModelOptions, barrier_headline, barrier_rankings
 from ssbflow.studies.comparison import add_source_comparison
@@ -47,12 +48,19 @@ class LltoOptions(ModelOptions):
     """
 
     supercell: tuple[int, int, int] = Field((3, 3, 1), description="Supercell of the cell.")
-    n_images: int = Field(5, ge=1, description="Intermediate NEB images.")
+    n_images: int = Field(5, ge=1, le=limits.MAX_NEB_IMAGES,
+                          description="Intermediate NEB images.")
     fmax_eV_per_A: float = Field(0.05, gt=0, description="Force criterion (eV/Å).")
-    max_steps: int = Field(300, ge=1, description="Optimiser steps per stage.")
+    max_steps: int = Field(300, ge=1, le=limits.MAX_OPT_STEPS,
+                           description="Optimiser steps per stage.")
     relax_cell: bool = Field(True, description="Relax the host cell too.")
     rattle_A: float = Field(0.1, ge=0, description="Li rattle before the host relaxation (Å).")
     seed: int = Field(0, description="Seed of the rattle.")
+
+    @field_validator("supercell")
+    @classmethod
+    def _bounded_supercell(cls, value: tuple[int, int, int]) -> tuple[int, int, int]:
+        return limits.check_repeated_atoms(10, value, "llto", hint="")  # 10 sites per doubled cell
 
 
 class LltoResult(BaseModel):

@@ -24,11 +24,12 @@ from typing import Any
 
 import numpy as np
 from jobflow import Flow, job
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pymatgen.core import Structure
 
 from ssbflow.errors import InputError
 from ssbflow.io import write_json, write_table
+from ssbflow.structures import limits
 from ssbflow.studies.base import Study
 from ssbflow.studies.committee import ModelOptions
 from ssbflow.studies.comparison import add_source_comparison
@@ -118,7 +119,13 @@ class LltoLiOptions(ModelOptions):
     supercell: tuple[int, int, int] = Field((3, 3, 1), description=(
         "LLTO supercell of the doubled perovskite cell."))
     fmax_eV_per_A: float = Field(0.05, gt=0, description="Relaxation force threshold (eV/Å).")
-    max_steps: int = Field(300, ge=1, description="Relaxation steps at most.")
+    max_steps: int = Field(300, ge=1, le=limits.MAX_OPT_STEPS,
+                           description="Relaxation steps at most.")
+
+    @field_validator("supercell")
+    @classmethod
+    def _bounded_supercell(cls, value: tuple[int, int, int]) -> tuple[int, int, int]:
+        return limits.check_repeated_atoms(10, value, "llto", hint="")  # 10 sites per doubled cell
 
 
 def lithiated_cell(host: Structure, supercell: tuple[int, int, int]) -> Structure:

@@ -27,6 +27,7 @@ from pydantic import Field
 
 from ssbflow.io import json_ready
 from ssbflow.methods.neb import neb_job
+from ssbflow.structures import limits
 from ssbflow.studies.base import Study
 from ssbflow.studies.committee import ModelOptions, barrier_headline, barrier_rankings
 from ssbflow.studies.ncm_pvdf.report import (
@@ -48,14 +49,18 @@ class NcmPvdfOptions(ModelOptions):
     (``thickness_A`` 10-12), ``min_width_A`` (14, 8) or wider, and ``n_images`` 5-7.
     """
 
-    thickness_A: float = Field(6.0, gt=0, description="Slab thickness (Å).")
-    vacuum_A: float = Field(15.0, gt=0, description="Vacuum above the slab (Å).")
+    thickness_A: float = Field(6.0, gt=0, le=limits.MAX_THICKNESS_A,
+                               description="Slab thickness (Å).")
+    vacuum_A: float = Field(15.0, gt=0, le=limits.MAX_VACUUM_A,
+                            description="Vacuum above the slab (Å).")
     min_width_A: tuple[float, float] = Field((14.0, 5.0), description="Least in-plane size (Å).")
     # 3 moving images: the 1- and 3-image barriers agreed within 2 meV on this cell (bare
     # 0.362 / 0.361 eV, PVDF 0.343 / 0.341 eV, CHGNet); 5 cost ~5/3 more for no change here
-    n_images: int = Field(3, ge=1, description="Intermediate NEB images.")
+    n_images: int = Field(3, ge=1, le=limits.MAX_NEB_IMAGES,
+                          description="Intermediate NEB images.")
     fmax_eV_per_A: float = Field(0.05, gt=0, description="Force criterion (eV/Å).")
-    max_steps: int = Field(300, ge=1, description="Optimiser steps per stage.")
+    max_steps: int = Field(300, ge=1, le=limits.MAX_OPT_STEPS,
+                           description="Optimiser steps per stage.")
     polymer_height_A: float = Field(2.5, gt=0, description="Chain height above the slab (Å).")
     hop: tuple[int, int] | None = Field(
         None, description="FROM TO Li site indices (vacancy made at TO); default: chosen.")

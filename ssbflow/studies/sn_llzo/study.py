@@ -25,6 +25,7 @@ from pydantic import (
 
 from ssbflow.engines.registry import ELECTRONIC_CHOICES, ENGINES
 from ssbflow.methods.adsorption import ORIENTATIONS, AdsorptionStudyMaker
+from ssbflow.structures import limits
 from ssbflow.studies.base import Study
 from ssbflow.studies.committee import ModelOptions, without_committee_defaults
 from ssbflow.studies.sn_llzo.headline import headline, rankings
@@ -64,10 +65,12 @@ class SnLlzoOptions(ModelOptions):
     miller: tuple[int, int, int] = Field((0, 0, 1), description="LLZO facet H K L.")
     termination: int | str | None = Field(
         None, description="Slab termination: index or name (la-rich, li-rich).")
-    thickness: float | None = Field(None, gt=0, description="Slab thickness (Å).")
-    vacuum: float = Field(15.0, gt=0, description="Vacuum (Å).")
+    thickness: float | None = Field(None, gt=0, le=limits.MAX_THICKNESS_A,
+                                    description="Slab thickness (Å).")
+    vacuum: float = Field(15.0, gt=0, le=limits.MAX_VACUUM_A, description="Vacuum (Å).")
     n_sites: int | None = Field(
-        None, ge=1, description="La sites scanned (default from the preset).")
+        None, ge=1, le=limits.MAX_SITES,
+        description="La sites scanned (default from the preset).")
     orientations: tuple[str, ...] | None = Field(
         None,
         description="Orientation(s) scanned: upright, flat (repeat the option).",
