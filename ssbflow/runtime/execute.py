@@ -66,8 +66,8 @@ def execute_study(
         A job failed (its message names the job).
     """
     out = Path(out).absolute()
+    store = get_job_store(db)  # an unreachable MongoDB fails here, before anything is written
     flow = prepare_run(out, make_flow, settings)
-    store = get_job_store(db)
     console = Console(stderr=True, quiet=quiet)
     console.print(
         f"[bold]{settings.get('study', 'flow')}[/] in {out}  (store: {describe_store(store)})"

@@ -80,7 +80,11 @@ def prepare_run(run_dir: Path, make_flow: Callable[[], Flow | Job], settings: di
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise InputError(f"run directory --out {str(run_dir)!r} is a file; expected a directory")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"run directory --out {str(run_dir)!r} cannot be created: "
+                         f"{exc.strerror}") from None
     flow_path, run_path = run_dir / FLOW_FILE, run_dir / RUN_FILE
     wanted = json.loads(json.dumps(settings, cls=MontyEncoder))
     if flow_path.exists() and run_path.exists():

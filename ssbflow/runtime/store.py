@@ -2,9 +2,11 @@
 
 Embedded default: montydb (``MontyStore``, sqlite storage) in a project directory, chosen
 by ``db`` argument, the ``SSBFLOW_DB`` environment variable, or ``./ssbflow-db``.
-Production: MongoDB from ``SSBFLOW_MONGO_URI`` (``MongoURIStore`` for documents, GridFS for
-large arrays). Both have the same documents and an additional ``data`` store for large
-arrays (volumetric grids, trajectories), so the same code path serves both.
+Production: MongoDB from ``SSBFLOW_MONGO_URI`` (``MongoStore.from_uri`` for documents,
+``GridFSStore.from_uri`` for large arrays; the server is pinged once, with a
+:data:`MONGO_CHECK_TIMEOUT_S` server-selection timeout, before anything is written).
+Both have the same documents and an additional ``data`` store for large arrays
+(volumetric grids, trajectories), so the same code path serves both.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from jobflow import JobStore
 
-from ssbflow.errors import InputError
+from ssbflow.errors import InputError, SsbflowError
 
 DB_ENV = "SSBFLOW_DB"
 MONGO_ENV = "SSBFLOW_MONGO_URI"
@@ -24,6 +26,8 @@ DEFAULT_DB_DIR = "ssbflow-db"
 OUTPUTS_COLLECTION = "outputs"
 DATA_COLLECTION = "outputs_blobs"
 DATABASE_NAME = "ssbflow"
+#: Server-selection timeout of the one connection check at start (s); pymongo waits 30 s.
+MONGO_CHECK_TIMEOUT_S = 3.0
 
 
 def mask_uri(uri: str) -> str:
@@ -34,6 +38,24 @@ def mask_uri(uri: str) -> str:
 def resolve_db_dir(db: str | Path | None = None) -> Path:
     """The montydb directory: ``db``, else ``$SSBFLOW_DB``, else ``./ssbflow-db``."""
     return Path(db or os.environ.get(DB_ENV) or DEFAULT_DB_DIR).expanduser().absolute()
+
+
+def check_store(db: str | Path | None = None, mongo_uri: str | None = None) -> None:
+    """Check the store :func:`get_job_store` would open, writing nothing: MongoDB answers
+    (:func:`check_mongo`), or the montydb folder ``db`` is not a file.
+
+    Raises
+    ------
+    InputError, SsbflowError
+        As :func:`get_job_store`.
+    """
+    uri = mongo_uri or os.environ.get(MONGO_ENV)
+    if uri:
+        check_mongo(uri)
+        return
+    path = resolve_db_dir(db)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"store directory --db {str(path)!r} is a file; expected a directory")
 
 
 def monty_job_store(db: str | Path | None = None) -> JobStore:
@@ -61,20 +83,56 @@ def monty_job_store(db: str | Path | None = None) -> JobStore:
 
 def mongo_job_store(uri: str, database: str = DATABASE_NAME) -> JobStore:
     """A ``JobStore`` on MongoDB at ``uri``; large arrays go to GridFS."""
-    from maggma.stores import MongoURIStore
-    from maggma.stores.gridfs import GridFSURIStore
+    from maggma.stores import GridFSStore, MongoStore
 
-    docs = MongoURIStore(uri, collection_name=OUTPUTS_COLLECTION, database=database)
-    data = GridFSURIStore(uri, collection_name=DATA_COLLECTION, database=database)
+    docs = MongoStore.from_uri(uri, collection_name=OUTPUTS_COLLECTION, database=database)
+    data = GridFSStore.from_uri(uri, collection_name=DATA_COLLECTION, database=database)
     return JobStore(docs, additional_stores={"data": data})
 
 
+def check_mongo(uri: str, timeout_s: float = MONGO_CHECK_TIMEOUT_S) -> None:
+    """Ping the MongoDB server of ``uri`` once, waiting at most ``timeout_s`` for it.
+
+    Raises
+    ------
+    InputError
+        ``uri`` is not a MongoDB connection string.
+    SsbflowError
+        No server answered (the message names the host, password masked).
+    """
+    from pymongo import MongoClient, uri_parser
+    from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
+
+    masked = mask_uri(uri)
+    try:
+        nodes = uri_parser.parse_uri(uri)["nodelist"]
+        client = MongoClient(uri, serverSelectionTimeoutMS=int(timeout_s * 1000),
+                             connectTimeoutMS=int(timeout_s * 1000))
+    except (InvalidURI, ConfigurationError, ValueError) as exc:
+        raise InputError(f"${MONGO_ENV} {masked!r} is not a valid MongoDB URI: "
+                         f"{mask_uri(str(exc))}") from None
+    hosts = ", ".join(f"{host}:{port}" for host, port in nodes)
+    try:
+        client.admin.command("ping")
+    except PyMongoError as exc:
+        reason = type(exc).__name__
+        if "auth" in str(exc).lower():
+            reason = "authentication failed"
+        raise SsbflowError(
+            f"MongoDB at {hosts} ({MONGO_ENV}={masked}) could not be reached within "
+            f"{timeout_s:g} s ({reason}); nothing was written"
+        ) from None
+    finally:
+        client.close()
+
+
 def get_job_store(db: str | Path | None = None, mongo_uri: str | None = None) -> JobStore:
-    """The store to use: MongoDB when a URI is given (or in ``$SSBFLOW_MONGO_URI``),
-    else montydb under ``db``.
+    """The store to use: MongoDB when a URI is given (or in ``$SSBFLOW_MONGO_URI``), checked
+    to answer (:func:`check_mongo`), else montydb under ``db``.
     """
     uri = mongo_uri or os.environ.get(MONGO_ENV)
     if uri:
+        check_mongo(uri)
         return mongo_job_store(uri)
     return monty_job_store(db)
 

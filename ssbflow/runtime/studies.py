@@ -9,6 +9,7 @@ from typing import Any
 from ssbflow.errors import InputError
 from ssbflow.runtime.execute import execute_study
 from ssbflow.runtime.runner import RUN_FILE
+from ssbflow.runtime.store import check_store
 from ssbflow.studies.committee import study_flow, write_study_report
 from ssbflow.studies.registry import get_study
 
@@ -38,6 +39,7 @@ def run_study(
     """
     study = get_study(name)
     opts = study.parse_options(options)
+    check_store(db)  # an unreachable MongoDB fails fast, before the engines load
     study.check(opts)  # engines present here, before anything is written
     settings = study.settings(opts)
     out = Path(out).absolute()
