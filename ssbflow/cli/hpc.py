@@ -346,6 +346,8 @@ def flow_results(flow_id: str, db: Path | None = None, mongo_uri: str | None = N
 
 
 def results_command(
+    run_dir: Annotated[Path | None, typer.Argument(
+        help="Run folder of an earlier `ssbflow run` or `submit` (same as --out).")] = None,
     flow: Annotated[str | None, typer.Option(help="Flow uuid: outputs of its jobs.")] = None,
     out: Annotated[Path | None, typer.Option(help="Run folder: its results.json.")] = None,
     db: Annotated[
@@ -356,9 +358,13 @@ def results_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Results of a submitted study (--out DIR) or of a flow's jobs (--flow ID)."""
+    """Results of a run or submitted study (RUN_DIR or --out DIR) or of a flow's jobs
+    (--flow ID)."""
+    if run_dir is not None and out is not None and run_dir != out:
+        raise InputError(f"RUN_DIR {str(run_dir)!r} and --out {str(out)!r} differ; give one")
+    out = out if out is not None else run_dir
     if (flow is None) == (out is None):
-        raise InputError("give exactly one of --flow ID or --out DIR")
+        raise InputError("give exactly one of RUN_DIR (or --out DIR) or --flow ID")
     if out is not None:
         path = out / "results.json"
         if not path.is_file():
