@@ -105,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         return _fail(str(exc), 1)
+    except OSError as exc:  # disk full, folder under a file ...: one line, not a traceback
+        if debug:
+            raise
+        return _fail(str(exc), 1)
     return result if isinstance(result, int) else 0
 
 

@@ -135,10 +135,10 @@ def submit_command(
                 f"`scancel {sub.job_id}` before submitting again"
             )
     log_dir = out / SLURM_SUBDIR
-    log_dir.mkdir(parents=True, exist_ok=True)
     command = shell_command(argv)
     script_text = render_job_script(profile, command, template=template, job_name=job_name,
                                     run_dir=out, log_dir=log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)  # after every value was checked
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     script = log_dir / f"{job_name}-{stamp}.sh"
     script.write_text(script_text)

@@ -33,6 +33,9 @@ METRICS = {
     "adsorption_energy_on_llzo": ("adsorption_energy_eV", "Adsorption energy on LLZO (eV)"),
 }
 
+#: Top-level keys of a screening file.
+SCREEN_KEYS = frozenset({"name", "engine", "metrics", "candidates", "fmax_eV_per_A",
+                         "max_steps", "adsorption"})
 #: Keys the ``adsorption`` mapping of a screening file may hold.
 ADSORPTION_KEYS = frozenset({"slab", "n_sites", "orientations", "site_species", "anchor",
                              "mlip_model"})
@@ -110,6 +113,10 @@ def load_screen(path: str | Path) -> ScreenSpec:
     if not isinstance(raw, dict) or not isinstance(raw.get("candidates"), list):
         raise InputError(f"screening file {str(path)!r}: expected a mapping with a "
                          "'candidates' list")
+    unknown_keys = sorted(map(str, set(raw) - SCREEN_KEYS))
+    if unknown_keys:  # a misspelt key would otherwise be ignored silently
+        raise InputError(f"screening file {str(path)!r}: unknown key {unknown_keys[0]!r}; "
+                         f"expected some of {', '.join(sorted(SCREEN_KEYS))}")
     metrics = raw.get("metrics", ["reaction_energy_with_li"])
     if isinstance(metrics, str):
         metrics = [metrics]
