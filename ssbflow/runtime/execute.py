@@ -23,7 +23,7 @@ from ssbflow.runtime.runner import (
     raise_for_failures,
     run_flow,
 )
-from ssbflow.runtime.store import describe_store, get_job_store, read_output
+from ssbflow.runtime.store import check_store, describe_store, get_job_store, read_output
 
 TIMINGS_FILE = "timings.json"
 
@@ -66,8 +66,9 @@ def execute_study(
         A job failed (its message names the job).
     """
     out = Path(out).absolute()
-    store = get_job_store(db)  # an unreachable MongoDB fails here, before anything is written
+    check_store(db)  # an unreachable MongoDB fails here, before anything is written
     flow = prepare_run(out, make_flow, settings)
+    store = get_job_store(db)
     console = Console(stderr=True, quiet=quiet)
     console.print(
         f"[bold]{settings.get('study', 'flow')}[/] in {out}  (store: {describe_store(store)})"
