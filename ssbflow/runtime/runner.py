@@ -80,15 +80,10 @@ def prepare_run(run_dir: Path, make_flow: Callable[[], Flow | Job], settings: di
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise InputError(f"run directory --out {str(run_dir)!r} is a file; expected a directory")
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"run directory --out {str(run_dir)!r} cannot be created: "
-                         f"{exc.strerror}") from None
     flow_path, run_path = run_dir / FLOW_FILE, run_dir / RUN_FILE
     wanted = json.loads(json.dumps(settings, cls=MontyEncoder))
     if flow_path.exists() and run_path.exists():
-        saved = json.loads(run_path.read_text())
+        saved = read_run_json(run_path)
         if saved.get("settings") != wanted:
             changed = sorted(
                 k
@@ -99,11 +94,31 @@ def prepare_run(run_dir: Path, make_flow: Callable[[], Flow | Job], settings: di
                 f"--out {str(run_dir)!r} holds a run with other settings ({', '.join(changed)}); "
                 "use another --out directory or delete that one"
             )
-        return get_flow(json.loads(flow_path.read_text(), cls=MontyDecoder))
-    flow = get_flow(make_flow())
+        return get_flow(read_run_json(flow_path, cls=MontyDecoder))
+    flow = get_flow(make_flow())  # before the folder is made: a flow that fails leaves none
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"run directory --out {str(run_dir)!r} cannot be created: "
+                         f"{exc.strerror}") from None
     write_json(flow_path, flow.as_dict())
     write_json(run_path, {"settings": wanted, "flow_uuid": flow.uuid})
     return flow
+
+
+def read_run_json(path: Path, cls: type[json.JSONDecoder] | None = None) -> Any:
+    """A JSON file of a run folder (``run.json``, ``flow.json``).
+
+    Raises
+    ------
+    InputError
+        The file is not valid JSON (e.g. edited by hand), naming it.
+    """
+    try:
+        return json.loads(Path(path).read_text(), cls=cls)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{str(path)!r} is not a valid ssbflow run file ({exc}); "
+                         "use another --out directory or delete that one") from None
 
 
 def _finished(store: JobStore, job: Job) -> bool:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from ssbflow.errors import InputError
 from ssbflow.runtime.execute import execute_study
-from ssbflow.runtime.runner import RUN_FILE
+from ssbflow.runtime.runner import RUN_FILE, read_run_json
 from ssbflow.runtime.store import check_store
 from ssbflow.studies.committee import study_flow, write_study_report
 from ssbflow.studies.registry import get_study
@@ -54,7 +53,10 @@ def run_settings(run_dir: str | Path) -> dict[str, Any]:
     run_file = Path(run_dir) / RUN_FILE
     if not run_file.is_file():
         raise InputError(f"{str(run_dir)!r} holds no ssbflow run ({RUN_FILE} missing)")
-    return json.loads(run_file.read_text())["settings"]
+    settings = read_run_json(run_file)
+    if not isinstance(settings, dict) or not isinstance(settings.get("settings"), dict):
+        raise InputError(f"{str(run_file)!r} holds no run settings")
+    return settings["settings"]
 
 
 def resume_study(run_dir: str | Path, db: str | Path | None = None, quiet: bool = False) -> dict:

@@ -129,5 +129,5 @@ def build(name: str, options: BuildOptions | None = None,
             f"{name!r} does not take --{rejected[0]}; options it accepts: {accepted}"
         )
     options.check()
-    with atom_limit(max_atoms):
+    with atom_limit(max_atoms, hint="raise --max-atoms to build it"):
         return entry.build(options)

@@ -40,6 +40,8 @@ MAX_OPT_STEPS = 100_000
 MAX_BOX_MOLECULES = 500
 
 _max_atoms: ContextVar[int] = ContextVar("max_atoms", default=MAX_ATOMS)
+#: How the caller can raise the limit, for the message (``ssbflow build``: ``--max-atoms``).
+_hint: ContextVar[str] = ContextVar("max_atoms_hint", default="")
 
 
 def max_atoms() -> int:
@@ -48,8 +50,9 @@ def max_atoms() -> int:
 
 
 @contextlib.contextmanager
-def atom_limit(n_atoms: int | None) -> Iterator[int]:
-    """Builders called inside accept up to ``n_atoms`` atoms (``None``: the default).
+def atom_limit(n_atoms: int | None, hint: str = "") -> Iterator[int]:
+    """Builders called inside accept up to ``n_atoms`` atoms (``None``: the default);
+    ``hint`` tells in the refusal how to raise the limit.
 
     Raises
     ------
@@ -59,21 +62,23 @@ def atom_limit(n_atoms: int | None) -> Iterator[int]:
     limit = MAX_ATOMS if n_atoms is None else int(n_atoms)
     if limit < 1 or (n_atoms is not None and limit != n_atoms):
         raise InputError(f"--max-atoms must be a positive integer, got {n_atoms!r}")
-    token = _max_atoms.set(limit)
+    token, hint_token = _max_atoms.set(limit), _hint.set(hint)
     try:
         yield limit
     finally:
         _max_atoms.reset(token)
+        _hint.reset(hint_token)
 
 
-def check_atoms(n_atoms: float, what: str, hint: str = "raise --max-atoms to build it") -> int:
+def check_atoms(n_atoms: float, what: str, hint: str | None = None) -> int:
     """Refuse a structure of more than :func:`max_atoms` atoms, before it is made.
 
     Parameters
     ----------
     n_atoms : the (estimated) number of atoms.
     what : what would be built, for the message (e.g. ``"llzo slab of 1e+09 Å"``).
-    hint : how to get past the limit, for the message (empty: none given).
+    hint : how to get past the limit, for the message (default: the one of
+        :func:`atom_limit`, if any).
 
     Raises
     ------
@@ -81,6 +86,7 @@ def check_atoms(n_atoms: float, what: str, hint: str = "raise --max-atoms to bui
         ``n_atoms`` is above the limit.
     """
     limit = max_atoms()
+    hint = _hint.get() if hint is None else hint
     if not n_atoms <= limit:  # also refuses nan
         shown = f"{n_atoms:.3g}" if n_atoms >= 1e6 else f"{int(n_atoms)}"
         raise InputError(f"{what} would hold {shown} atoms, more than the limit of {limit}"
@@ -147,7 +153,7 @@ def check_miller(value: Sequence[int]) -> tuple[int, int, int]:
 
 
 def check_repeated_atoms(n_cell: int, reps: Sequence[int], what: str,
-                         hint: str = "raise --max-atoms to build it") -> tuple[int, ...]:
+                         hint: str | None = None) -> tuple[int, ...]:
     """Check ``reps`` (three integers, each in [1, :data:`MAX_REPEATS`]) and that ``n_cell``
     atoms repeated ``reps`` times stay within :func:`max_atoms`; the repetitions as integers."""
     reps = check_repeats("supercell", reps, 3)

@@ -156,6 +156,8 @@ CASES = [
     ("run-supercell-huge", "run llto-li-migration --supercell 20 20 20 --out {in}/no-run", 2),
     ("run-md-steps-negative", "run inn-li --md-steps -5 --out {in}/no-run", 2),
     ("run-vacuum-huge", "run ncm-pvdf --vacuum-A 1e12 --out {in}/no-run", 2),
+    ("run-slab-too-many-atoms",  # refused when the flow is made: no run folder left
+     "run sn-llzo --thickness 400 --electronic none --out {in}/no-run", 2),
     # unwritable paths, run folders that are not
     ("build-output-under-a-file", "build llzo -o {in}/a-file/x.cif", 2),
     ("build-output-is-a-folder", "build llzo -o {in}/norun", 2),

@@ -91,7 +91,7 @@ class PolymerDiffusionOptions(DiffusionOptions):
         # the builder's guard, here too: refused before the run folder is written
         limits.check_atoms(self.n_chains * (6 * self.n_units + 2) + 10 * self.n_li,
                            f"box of {self.n_chains} chains x {self.n_units} units + "
-                           f"{self.n_li} Li", hint="")
+                           f"{self.n_li} Li")
         return self
     box_seed: int = Field(0, description="Seed of the packing of the boxes.")
 

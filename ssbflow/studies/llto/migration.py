@@ -60,7 +60,7 @@ class LltoOptions(ModelOptions):
     @field_validator("supercell")
     @classmethod
     def _bounded_supercell(cls, value: tuple[int, int, int]) -> tuple[int, int, int]:
-        return limits.check_repeated_atoms(10, value, "llto", hint="")  # 10 sites per doubled cell
+        return limits.check_repeated_atoms(10, value, "llto")  # 10 sites per doubled cell
 
 
 class LltoResult(BaseModel):
