@@ -76,6 +76,7 @@ def inputs(tmp_path_factory) -> Path:
         "unknown.yaml": "name: x\nmetrics: [reaction_energy_with_li]\n"
                         "candidates: [{formula: InN}]\nflavour: sweet\n",
         "badmetric.yaml": "name: x\nmetrics: [happiness]\ncandidates: [{formula: InN}]\n",
+        "hugesteps.yaml": "name: x\ncandidates: [{formula: InN}]\nmax_steps: 1.0e+12\n",
         "profile-partition.yaml": "name: evil\npartition: 'debug; rm -rf ~'\n",
         "profile-pre.yaml": "name: evil\npre_commands: [\"module load x\\nrm -rf ~\"]\n",
         "profile-garbage.yaml": garbage,
@@ -127,6 +128,7 @@ CASES = [
     ("screen-empty-yaml", "screen {in}/empty.yaml --out {in}/no-screen", 2),
     ("screen-unknown-key-yaml", "screen {in}/unknown.yaml --out {in}/no-screen", 2),
     ("screen-unknown-metric-yaml", "screen {in}/badmetric.yaml --out {in}/no-screen", 2),
+    ("screen-huge-max-steps-yaml", "screen {in}/hugesteps.yaml --out {in}/no-screen", 2),
     # unknown names
     ("build-unknown-name", "build unobtainium -o {in}/x.cif", 2),
     ("build-unknown-format", "build llzo -o {in}/x.docx", 2),

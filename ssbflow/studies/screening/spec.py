@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from ssbflow.errors import InputError
+from ssbflow.structures import limits
 
 STUDY_NAME = "screening"
 
@@ -148,6 +149,12 @@ def load_screen(path: str | Path) -> ScreenSpec:
     if not isinstance(adsorption, dict) or set(adsorption) - ADSORPTION_KEYS:
         raise InputError(f"screening file {str(path)!r}: 'adsorption' takes only "
                          f"{', '.join(sorted(ADSORPTION_KEYS))}")
+    for key, value, upper in (("max_steps", options.get("max_steps"), limits.MAX_OPT_STEPS),
+                              ("adsorption n_sites", adsorption.get("n_sites"),
+                               limits.MAX_SITES)):
+        if value is not None and not (isinstance(value, int) and 1 <= value <= upper):
+            raise InputError(f"screening file {str(path)!r}: {key} {value!r}; expected an "
+                             f"integer from 1 to {upper}")
     if "slab" in adsorption:
         slab = Path(str(adsorption["slab"]))
         adsorption["slab"] = str(slab if slab.is_absolute() else (path.parent / slab).resolve())
