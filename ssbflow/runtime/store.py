@@ -101,26 +101,26 @@ def check_mongo(uri: str, timeout_s: float = MONGO_CHECK_TIMEOUT_S) -> None:
         No server answered (the message names the host, password masked).
     """
     from pymongo import MongoClient, uri_parser
-    from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
+    from pymongo.errors import ConfigurationError, InvalidURI, OperationFailure, PyMongoError
 
     masked = mask_uri(uri)
     try:
-        nodes = uri_parser.parse_uri(uri)["nodelist"]
+        nodes = uri_parser.parse_uri(uri, connect_timeout=timeout_s)["nodelist"]  # SRV: DNS
         client = MongoClient(uri, serverSelectionTimeoutMS=int(timeout_s * 1000),
                              connectTimeoutMS=int(timeout_s * 1000))
     except (InvalidURI, ConfigurationError, ValueError) as exc:
-        raise InputError(f"${MONGO_ENV} {masked!r} is not a valid MongoDB URI: "
-                         f"{mask_uri(str(exc))}") from None
+        raise InputError(f"MongoDB URI {masked!r} is not valid: {mask_uri(str(exc))}") from None
     hosts = ", ".join(f"{host}:{port}" for host, port in nodes)
     try:
         client.admin.command("ping")
+    except OperationFailure as exc:  # it answered, but refused (e.g. wrong password)
+        reason = (exc.details or {}).get("errmsg") or str(exc)
+        raise SsbflowError(f"MongoDB at {hosts} ({masked}) refused the connection: "
+                           f"{mask_uri(str(reason))}; nothing was written") from None
     except PyMongoError as exc:
-        reason = type(exc).__name__
-        if "auth" in str(exc).lower():
-            reason = "authentication failed"
         raise SsbflowError(
-            f"MongoDB at {hosts} ({MONGO_ENV}={masked}) could not be reached within "
-            f"{timeout_s:g} s ({reason}); nothing was written"
+            f"MongoDB at {hosts} ({masked}) could not be reached within {timeout_s:g} s "
+            f"({type(exc).__name__}); nothing was written"
         ) from None
     finally:
         client.close()
