@@ -85,6 +85,7 @@ def inputs(tmp_path_factory) -> Path:
         "badrun/flow.json": "{}",
         "badresults/results.json": "{\"a\": [1, 2",
         "a-file": "x",
+        "garbage.out": garbage, "garbage.json": garbage, "vasprun.xml": "<modeling><incar",
     }
     for name, text in files.items():
         path = folder / name
@@ -116,6 +117,14 @@ CASES = [
     ("diffusion-empty-extxyz", "analyze diffusion {in}/empty.extxyz --timestep-fs 1", 2),
     ("neb-truncated-extxyz", "analyze neb {in}/truncated.extxyz", 2),
     ("neb-garbage-extxyz", "analyze neb {in}/garbage.extxyz", 2),
+    # engine outputs and entries
+    ("charges-garbage-cp2k-output", "analyze charges {in}/garbage.out", 2),
+    ("workfunction-truncated-vasprun",
+     "analyze workfunction {in}/full.cube --output {in}/vasprun.xml", 2),
+    ("reaction-garbage-mp-entries", "reaction InN Li --mp-entries {in}/garbage.json", 2),
+    ("reaction-malformed-named", "reaction --named InN+->Li", 2),
+    ("hpc-script-unknown-template", "hpc script --template ../../etc/passwd", 2),
+    ("diffusion-nan-timestep", "analyze diffusion {in}/truncated.extxyz --timestep-fs nan", 2),
     # CSV
     ("arrhenius-garbage-csv", "analyze arrhenius {in}/garbage.csv", 2),
     ("arrhenius-empty-csv", "analyze arrhenius {in}/empty.csv", 2),
