@@ -96,6 +96,9 @@ def reaction_command(
     models: ModelsOpt = None,
     committee: CommitteeOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    check_dft: Annotated[bool, typer.Option(
+        "--check-dft", help="Also CP2K single points of the phases at the MLIP geometry "
+        "(fast preset): the reaction energy at the DFT level and DFT − MLIP.")] = False,
 ) -> None:
     """Reaction energy of two phases (most negative over mixing ratios), or of a named
     reaction per formula unit. Every phase is relaxed with the same engine; with --models
@@ -106,7 +109,8 @@ def reaction_command(
               COMMITTEE_MODELS if committee else (model_name(mlip_model),))
     if len(chosen) > 1 and mp_entries is not None:
         raise InputError("--models/--committee need computed phases, not --mp-entries")
-    results = {model: _reaction(a, b, named, engine, structures, mp_entries, temperature, model)
+    results = {model: _reaction(a, b, named, engine, structures, mp_entries, temperature, model,
+                                check_dft and model == chosen[0])
                for model in chosen}
     result = _with_committee(results)
     if as_json:
@@ -125,8 +129,9 @@ def reaction_command(
 
 def _reaction(a: str | None, b: str | None, named: str | None, engine: str,
               structures: Path | None, mp_entries: Path | None, temperature: float | None,
-              model: str) -> dict:
-    """One model's reaction result (named reaction, or reactivity of A with B)."""
+              model: str, check_dft: bool = False) -> dict:
+    """One model's reaction result (named reaction, or reactivity of A with B); with
+    ``check_dft`` also CP2K single points at this model's geometries (``dft_check``)."""
     from ssbflow.analysis.reactions import named_reaction_energy, parse_reaction, reactivity
 
     if named is not None:
@@ -138,11 +143,17 @@ def _reaction(a: str | None, b: str | None, named: str | None, engine: str,
         result = named_result.to_dict()
         if temperature is not None:
             result.update(_free_energy(named_result, entries, temperature, mp_entries, model))
-        return result
-    if a is None or b is None:
-        raise InputError("missing reactants: give A B (e.g. `ssbflow reaction InN Li`) or --named")
-    entries = _gather_entries([a, b], engine, structures, mp_entries, model)
-    return reactivity(entries, a, b).to_dict()
+    else:
+        if a is None or b is None:
+            raise InputError("missing reactants: give A B (e.g. `ssbflow reaction InN Li`) "
+                             "or --named")
+        entries = _gather_entries([a, b], engine, structures, mp_entries, model)
+        result = reactivity(entries, a, b).to_dict()
+    if check_dft:
+        from ssbflow.methods.dft_check import cli_dft_check
+
+        result["dft_check"] = cli_dft_check(entries, named, a, b)
+    return result
 
 
 #: Reaction numbers compared across the models of ``--models``.
@@ -176,6 +187,11 @@ def _print_reaction(result: dict, named: bool, temperature: float | None) -> Non
         if temperature is not None:
             typer.echo(f"ΔG({temperature:g} K) = {result['reaction_free_energy_eV']:.4f} eV "
                        "(harmonic phonons)")
+        if result.get("dft_check"):
+            dft = result["dft_check"]
+            typer.echo(f"DFT check ({dft['functional']}, MLIP geometry): ΔE = "
+                       f"{dft['reaction_energy_eV']:.4f} eV, DFT − MLIP "
+                       f"{dft['dft_minus_mlip_eV']:+.4f} eV")
         return
     per_li = result["reaction_energy_eV_per_Li"]
     typer.echo(f"{result['reaction']}")

@@ -11,6 +11,7 @@ from typing import Any
 
 from ssbflow.io import write_json, write_table
 from ssbflow.studies.comparison import add_source_comparison
+from ssbflow.studies.dft_check import reaction_lines
 from ssbflow.studies.inn_li.comparison import source_comparison
 from ssbflow.studies.inn_li.schema import InnLiResult
 
@@ -85,6 +86,7 @@ def write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) 
                   f"{cell.in_n_bonds[0]} -> {cell.in_n_bonds[-1]} (< {cell.in_n_cutoff_A} Å).",
                   "", "![bonds](inn_li_reaction_cell.png)", ""]
     lines += ["![ranking](li_reactivity.png)", ""]
+    lines += reaction_lines(result.dft_check)
     lines += [add_source_comparison(doc, source_comparison(doc))]
     report = out / "report.md"
     report.write_text("\n".join(lines))
@@ -109,4 +111,9 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
         lines.append(f"reaction cell: Li per N {cell['li_per_n'][0]:.2f} -> "
                      f"{cell['li_per_n'][-1]:.2f}, In-N bonds {cell['in_n_bonds'][0]} -> "
                      f"{cell['in_n_bonds'][-1]} over {cell['time_fs'][-1] / 1000:.2f} ps")
+    for check in results.get("dft_check") or []:
+        lines.append(f"DFT check {check['reaction']}: {check['reaction_energy_eV']:.3f} eV "
+                     f"(MLIP {check['mlip_reaction_energy_eV']:.3f}, DFT − MLIP "
+                     f"{check['dft_minus_mlip_eV']:+.3f} eV; {check['functional']} at the MLIP "
+                     "geometry)")
     return lines

@@ -26,6 +26,9 @@ class InnLiOptions(ModelOptions):
     md_temperature_K: float = Field(300.0, gt=0, description="MD temperature (K).")
     candidates: tuple[str, ...] = Field(INN_LI_CANDIDATES, min_length=1, description=(
         "Formulas compared for their reaction with Li."))
+    check_dft: bool = Field(False, description=(
+        "CP2K single points (fast preset) of the phases of InN + 3 Li -> Li3N + In at the "
+        "MLIP geometry: the reaction energy at the DFT level and DFT − MLIP."))
 
     @field_validator("candidates")
     @classmethod
@@ -56,3 +59,5 @@ class InnLiResult(BaseModel):
     ranking: list[dict[str, Any]] = Field(description=(
         "One row per candidate, most negative reaction energy with Li first."))
     reaction_cell: ReactionCell | None = None
+    dft_check: list[dict[str, Any]] | None = Field(None, description=(
+        "With check_dft: one row per reaction of ssbflow.methods.dft_check.reaction_dft_check."))

@@ -28,6 +28,9 @@ from ssbflow.studies.inn_li.schema import (
 #: Trajectory of the reaction cell, in the MD job's own folder.
 TRAJECTORY = "inn_li_md.extxyz"
 
+#: Reactions of the source study recomputed by CP2K with ``check_dft`` (when InN is a candidate).
+DFT_CHECK_REACTIONS = ("InN + 3 Li -> Li3N + In",)
+
 #: Why some metals show no reaction with Li in this library.
 _NO_LI_PHASE_NOTES = {
     "Fe": "Li and Fe form no compound (Li–Fe phase diagram)",
@@ -102,10 +105,12 @@ def reaction_cell_md_job(structure: Structure, temperature_K: float, n_steps: in
 
 @job(output_schema=InnLiResult)
 def inn_li_result(ranking: list[dict[str, Any]], reaction_cell: dict[str, Any] | None,
-                  settings: dict[str, Any]) -> InnLiResult:
-    """The study's result: ranking and reaction-cell analysis."""
+                  settings: dict[str, Any],
+                  dft_check: list[dict[str, Any]] | None = None) -> InnLiResult:
+    """The study's result: ranking, reaction-cell analysis and the DFT spot check."""
     return InnLiResult(settings=settings, ranking=ranking,
-                       reaction_cell=ReactionCell(**reaction_cell) if reaction_cell else None)
+                       reaction_cell=ReactionCell(**reaction_cell) if reaction_cell else None,
+                       dft_check=dft_check)
 
 
 def make_inn_li_flow(options: InnLiOptions) -> Flow:
@@ -132,7 +137,16 @@ def make_inn_li_flow(options: InnLiOptions) -> Flow:
         md.name = "inn|li md"
         jobs.append(md)
         cell_output = md.output
-    final = inn_li_result(ranking.output, cell_output, options.model_dump(mode="json"))
+    dft_output = None
+    if options.check_dft and "InN" in candidates:
+        from ssbflow.methods.dft_check import reaction_dft_check_job
+
+        dft = reaction_dft_check_job(phases.output, list(DFT_CHECK_REACTIONS))
+        dft.name = "dft check"
+        jobs.append(dft)
+        dft_output = dft.output
+    final = inn_li_result(ranking.output, cell_output, options.model_dump(mode="json"),
+                          dft_output)
     final.name = "study output"
     return Flow([*jobs, final], output=final.output, name=STUDY_NAME)
 

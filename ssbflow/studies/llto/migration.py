@@ -34,8 +34,12 @@ from ssbflow.structures import limits
 from ssbflow.studies.base import Study
 from ssbflow.studies.committee import ModelOptions, barrier_headline, barrier_rankings
 from ssbflow.studies.comparison import add_source_comparison
+from ssbflow.studies.dft_check import band_lines
 from ssbflow.studies.llto.comparison import migration_source_comparison
 from ssbflow.studies.ncm_pvdf.report import as_document, convergence_note, summary_lines
+
+#: Label of the band (report, profile plot, DFT check).
+HOP_LABEL = "LLTO A-site hop"
 
 
 class LltoOptions(ModelOptions):
@@ -56,6 +60,9 @@ class LltoOptions(ModelOptions):
     relax_cell: bool = Field(True, description="Relax the host cell too.")
     rattle_A: float = Field(0.1, ge=0, description="Li rattle before the host relaxation (Å).")
     seed: int = Field(0, description="Seed of the rattle.")
+    check_dft: bool = Field(False, description=(
+        "CP2K single points (fast preset) of the endpoints and the highest image on a "
+        "cluster cut around the moving Li: the DFT barrier along the MLIP path."))
 
     @field_validator("supercell")
     @classmethod
@@ -75,6 +82,8 @@ class LltoResult(BaseModel):
     barriers: list[dict[str, Any]] = Field(description="The band's row (eV).")
     neb: dict[str, Any] = Field(description="NebResult of the band, with fit.")
     structures: dict[str, Any] = Field(description="Ideal cell, relaxed host and endpoints.")
+    dft_check: dict[str, dict[str, Any]] | None = Field(None, description=(
+        "With check_dft: ssbflow.methods.dft_check.band_dft_check of the band."))
 
 
 def choose_llto_hop(structure: Structure, supercell: tuple[int, int, int],
@@ -254,7 +263,8 @@ def llto_endpoints(host: dict, options: dict) -> dict:
 
 
 @job(output_schema=LltoResult)
-def llto_results(options: dict, host: dict, endpoints: dict, neb: dict) -> LltoResult:
+def llto_results(options: dict, host: dict, endpoints: dict, neb: dict,
+                 dft_check: dict | None = None) -> LltoResult:
     """The study's result: the band's row and whether it lies above both endpoints."""
     from ssbflow.methods.md import engine_settings
 
@@ -276,7 +286,8 @@ def llto_results(options: dict, host: dict, endpoints: dict, neb: dict) -> LltoR
         host={**host["host_record"], "li_offset_from_A_site_A": info["li_offset_from_A_site_A"]},
         endpoints=json_ready(info), barriers=json_ready(rows), neb=json_ready(neb),
         structures={"ideal": host["ideal"], "host": host["host"],
-                    "initial": endpoints["initial"], "final": endpoints["final"]})
+                    "initial": endpoints["initial"], "final": endpoints["final"]},
+        dft_check={HOP_LABEL: json_ready(dft_check)} if dft_check else None)
 
 
 def make_flow(options: LltoOptions) -> Flow:
@@ -288,13 +299,21 @@ def make_flow(options: LltoOptions) -> Flow:
     ends.name = "llto endpoints"
     neb = neb_job(ends.output["initial"], ends.output["final"], n_images=options.n_images,
                   fmax_eV_per_A=options.fmax_eV_per_A, max_steps=options.max_steps,
-                  mlip_model=options.mlip_model, label="LLTO A-site hop",
+                  mlip_model=options.mlip_model, label=HOP_LABEL,
                   relax_endpoints=False, climb_start_eV_per_A=0.15, climb_optimizer="BFGS",
                   require_convergence=False)
     neb.name = "neb llto"
-    results = llto_results(opts, host.output, ends.output, neb.output["result"])
+    jobs, dft = [host, ends, neb], None
+    if options.check_dft:
+        from ssbflow.methods.dft_check import band_dft_check_job
+
+        check = band_dft_check_job(neb.output, moving_index=host.output["index"])
+        check.name = "dft check llto"
+        jobs.append(check)
+        dft = check.output
+    results = llto_results(opts, host.output, ends.output, neb.output["result"], dft)
     results.name = "llto-li-migration results"
-    return Flow([host, ends, neb, results], output=results.output, name="llto-li-migration")
+    return Flow([*jobs, results], output=results.output, name="llto-li-migration")
 
 
 def write_report(output: LltoResult | dict, out_dir: Path, timings_s: dict[str, float]) -> dict:
@@ -318,7 +337,7 @@ def write_report(output: LltoResult | dict, out_dir: Path, timings_s: dict[str, 
     for name, structure in structures.items():
         write_json(out / "structures" / f"{name}.json", structure.as_dict())
         write_structure(structure, out / "structures" / f"{name}.cif")
-    plot_profiles({"LLTO A-site hop": neb_result_from_dict(res)}, out / "neb_profile.png")
+    plot_profiles({HOP_LABEL: neb_result_from_dict(res)}, out / "neb_profile.png")
     ideal = structures["ideal"]
     wall = float(sum(timings_s.values()))
     above, inside = row["images_above_lower_endpoint"], row["saddle_above_both_ends"]
@@ -343,7 +362,8 @@ def write_report(output: LltoResult | dict, out_dir: Path, timings_s: dict[str, 
           "Stramare, Thangadurai & Weppner, Chem. Mater. 15, 3974 (2003); Inaguma et al., "
           "Solid State Commun. 86, 689 (1993)); universal force fields are known to soften "
           "potential-energy surfaces and underestimate barriers.",
-          "", add_source_comparison(doc, migration_source_comparison(doc)), "",
+          "", *band_lines(doc.get("dft_check")),
+          add_source_comparison(doc, migration_source_comparison(doc)), "",
           f"Job time (sum over jobs, all calls): {wall:.0f} s.", "",
           "![profile](neb_profile.png)", ""]
     (out / "report.md").write_text("\n".join(md))

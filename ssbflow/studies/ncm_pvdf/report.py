@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from ssbflow.io import json_ready
 from ssbflow.studies.comparison import add_source_comparison
+from ssbflow.studies.dft_check import band_lines
 from ssbflow.studies.ncm_pvdf.comparison import source_comparison
 
 #: Report label -> system tag (job names, structure files).
@@ -27,6 +28,8 @@ class NcmPvdfResult(BaseModel):
     endpoints: dict[str, dict[str, Any]] = Field(description="Endpoint relaxation records.")
     neb: dict[str, dict[str, Any]] = Field(description="NebResult of each band, with fit.")
     structures: dict[str, Any] = Field(description="Bare vacancy-free slab and coated cells.")
+    dft_check: dict[str, dict[str, Any]] | None = Field(None, description=(
+        "With check_dft: ssbflow.methods.dft_check.band_dft_check per system."))
 
 
 
@@ -96,7 +99,8 @@ def write_report(output: NcmPvdfResult | dict, out_dir: Path,
                       "Polymer–surface binding (E_AB − E_slab − E_polymer; negative binds; "
                       "slab with the hop's Li vacancy)"),
           "", "Published (NCM811 study, DFT): 1.51 eV bare, 1.10 eV under dehydrofluorinated "
-          "PVDF.", "", add_source_comparison(doc, source_comparison(doc)), "",
+          "PVDF.", "", *band_lines(doc.get("dft_check")),
+          add_source_comparison(doc, source_comparison(doc)), "",
           f"Job time (sum over jobs, all calls): {wall:.0f} s.", "",
           "![profiles](neb_profiles.png)", ""]
     (out / "report.md").write_text("\n".join(md))
@@ -117,4 +121,8 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
              f"reaction {row['reaction_energy_eV']:+.3f} eV"
              + ("" if row.get("converged") else " (not converged)")
              for row in doc["barriers"]]
+    for system, check in (doc.get("dft_check") or {}).items():
+        lines.append(f"{system}: DFT barrier along the MLIP path {check['barrier_eV']:.3f} eV "
+                     f"(MLIP {check['mlip_barrier_eV']:.3f}, DFT − MLIP "
+                     f"{check['dft_minus_mlip_eV']:+.3f} eV; {check['cell']['kind']})")
     return [*lines, f"report: {doc['files']['report']}"]

@@ -65,6 +65,9 @@ class NcmPvdfOptions(ModelOptions):
     hop: tuple[int, int] | None = Field(
         None, description="FROM TO Li site indices (vacancy made at TO); default: chosen.")
     freeze_polymer_in_hop: bool = Field(True, description="Hold the chain in the hop.")
+    check_dft: bool = Field(False, description=(
+        "CP2K single points (fast preset) of the endpoints and the highest image of each band "
+        "on a cluster cut around the moving Li: the DFT barrier along the MLIP path."))
 
 
 def _calc(mlip_model: str) -> Any:
@@ -131,7 +134,8 @@ def coated_endpoints(bare: dict, tag: str, options: dict) -> dict:
 
 @job(output_schema=NcmPvdfResult)
 def ncm_pvdf_results(options: dict, bare: dict, coated: dict[str, dict],
-                     nebs: dict[str, dict]) -> NcmPvdfResult:
+                     nebs: dict[str, dict],
+                     dft_check: dict[str, dict] | None = None) -> NcmPvdfResult:
     """Gather the endpoints and the bands into the study's result."""
     from ssbflow.methods.md import engine_settings
 
@@ -157,7 +161,8 @@ def ncm_pvdf_results(options: dict, bare: dict, coated: dict[str, dict],
         settings=o.model_dump(mode="json"), engine=engine_settings(o.mlip_model), hop=hop,
         barriers=json_ready(rows), binding=json_ready(binding), endpoints=json_ready(endpoints),
         neb={label: nebs[tag] for label, tag in SYSTEMS.items()},
-        structures={"bare": bare["slab"], **{t: d["coated"] for t, d in coated.items()}})
+        structures={"bare": bare["slab"], **{t: d["coated"] for t, d in coated.items()}},
+        dft_check=json_ready(dft_check) if dft_check else None)
 
 
 def make_flow(options: NcmPvdfOptions) -> Flow:
@@ -166,7 +171,7 @@ def make_flow(options: NcmPvdfOptions) -> Flow:
     bare = bare_endpoints(opts)
     bare.name = "bare endpoints"
     jobs = [bare]
-    coated, nebs = {}, {}
+    coated, nebs, dft = {}, {}, {}
     for label, tag in SYSTEMS.items():
         ends = bare
         if tag != "bare":
@@ -182,7 +187,14 @@ def make_flow(options: NcmPvdfOptions) -> Flow:
         neb.name = f"neb {tag}"
         nebs[tag] = neb.output["result"]
         jobs.append(neb)
-    results = ncm_pvdf_results(opts, bare.output, coated, nebs)
+        if options.check_dft:
+            from ssbflow.methods.dft_check import band_dft_check_job
+
+            check = band_dft_check_job(neb.output, moving_index=bare.output["moving_index"])
+            check.name = f"dft check {tag}"
+            dft[label] = check.output
+            jobs.append(check)
+    results = ncm_pvdf_results(opts, bare.output, coated, nebs, dft or None)
     results.name = "ncm-pvdf results"
     jobs.append(results)
     return Flow(jobs, output=results.output, name="ncm-pvdf")

@@ -20,6 +20,7 @@ from ssbflow.analysis.plots import save_png
 from ssbflow.io import write_json, write_structure, write_table
 from ssbflow.methods.electronic import unpack_files
 from ssbflow.studies.comparison import comparison_markdown, rows_as_dicts
+from ssbflow.studies.dft_check import adsorption_dft_check, adsorption_lines
 from ssbflow.studies.sn_llzo.comparison import source_comparison
 
 
@@ -134,6 +135,7 @@ def write_report(results: dict, out: str | Path, timings_s: dict[str, float]) ->
         "timings_s": timings_s,
         "files": files,
     }
+    doc["dft_check"] = adsorption_dft_check(doc)
     doc["source_comparison"] = rows_as_dicts(source_comparison(doc))
     write_json(out / "results.json", doc)
     (out / "report.md").write_text(render_markdown(doc, out))
@@ -182,6 +184,7 @@ def render_markdown(doc: dict, out: Path) -> str:
         lines += _charge_table(doc["charges"])
         if doc["charges"].get("bader_note"):
             lines += ["", f"Bader: {doc['charges']['bader_note']}"]
+    lines += ["", *adsorption_lines(doc.get("dft_check"))]
     if doc.get("source_comparison"):
         lines += ["", comparison_markdown(doc["source_comparison"])]
     lines += ["", "## Figures", ""]
