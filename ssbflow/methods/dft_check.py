@@ -32,6 +32,7 @@ import numpy as np
 from jobflow import job
 from pymatgen.core import Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
+from pymatgen.io.cp2k.inputs import Keyword
 
 from ssbflow.errors import InputError, SsbflowError
 
@@ -67,7 +68,7 @@ class DftCheckSettings:
     threads: int | None = None
     cp2k_cmd: str | None = None
     max_band_atoms: int = 40
-    cluster_radius_A: float = 4.5
+    cluster_radius_A: float = 3.5
 
     def __post_init__(self) -> None:
         from ssbflow.engines.cp2k.presets import CP2K_PRESETS
@@ -159,7 +160,7 @@ def cp2k_single_point(structure: Structure, run_dir: str | Path,
     run_dir.mkdir(parents=True, exist_ok=True)
     input_set = cp2k_sets.make_generator("static", settings.preset).get_input_set(clean)
     cp2k_input = input_set.cp2k_input
-    cp2k_input["GLOBAL"]["RUN_TYPE"].values = ("ENERGY",)
+    cp2k_input["GLOBAL"]["RUN_TYPE"] = Keyword("RUN_TYPE", "ENERGY")
     cp2k_input["FORCE_EVAL"].keywords.pop("STRESS_TENSOR", None)  # energy only
     prints = cp2k_input["FORCE_EVAL"].get("PRINT")
     if prints is not None:

@@ -65,3 +65,34 @@ def test_inn_li_report_shows_the_dft_check(tmp_path) -> None:
     assert "| InN + 3 Li -> Li3N + In | -1.500 | -1.200 | +0.300 | InN 2x2x1 (16 at.) |" in report
     assert "no smearing" in report and "MLIP geometry" in report
     assert any("DFT − MLIP +0.300" in line for line in summary_lines(results))
+
+
+def test_sn_llzo_results_carry_the_dft_check(tmp_path) -> None:
+    from pymatgen.core import Lattice, Structure
+
+    from ssbflow.studies.sn_llzo.report import write_report
+
+    slab = Structure(Lattice.orthorhombic(5, 5, 20), ["La", "N"], [[0, 0, 0.3], [0, 0, 0.43]])
+    engine = {"engine": "cp2k", "xc": "PBE", "dispersion": "DFTD3(BJ)", "preset": "fast",
+              "basis_preference": ["SZV-MOLOPT-SR-GTH", "DZVP-MOLOPT-SR-GTH"],
+              "cutoff_Ry": 300.0, "kpoints": "gamma"}
+    results = {"study": "sn-llzo", "adsorption_energy_eV": -1.2,
+               "site_scan": [{"site": 0, "site_species": "La", "orientation": "upright",
+                              "adsorption_energy_eV": -1.2, "anchor_site_distance_A": 2.66}],
+               "electronic": {"engine": "cp2k", "dft_interaction_energy_eV": -1.5},
+               "structure_ab": slab.as_dict(),
+               "energies_eV": {"ab": -10.0, "slab": -8.0, "molecule": -0.8},
+               "formula_slab": "La", "formula_molecule": "N", "n_atoms_slab": 1,
+               "settings": {"site_species": "La", "electronic_engine": engine}}
+    doc = write_report(results, tmp_path, {"job": 1.0})
+    check = json.loads((tmp_path / "results.json").read_text())["dft_check"]
+    assert check == doc["dft_check"]
+    assert check["mlip_adsorption_energy_eV"] == pytest.approx(-1.2)
+    assert check["dft_interaction_energy_eV"] == pytest.approx(-1.5)
+    assert check["dft_minus_mlip_eV"] == pytest.approx(-0.3)
+    assert (check["functional"], check["basis"]) == ("PBE+DFTD3(BJ)", "SZV-MOLOPT-SR-GTH")
+    report = (tmp_path / "report.md").read_text()
+    assert "## DFT spot check (adsorption)" in report and "no fragment relaxation" in report
+    # no electronic stage: no check
+    none = write_report({**results, "electronic": {}}, tmp_path / "none", {"job": 1.0})
+    assert none["dft_check"] is None
