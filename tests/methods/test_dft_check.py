@@ -132,6 +132,50 @@ def test_ncm_dft_check_row_flips_with_the_dft_barrier() -> None:
     assert "| bare | 0.350 | 0.500 | +0.150 |" in table
 
 
+def _mlip_entries() -> list[ComputedStructureEntry]:
+    """Li, N2 and Li3N library cells with made-up MLIP energies (eV/atom)."""
+    from ssbflow.methods.phases import library_structures, make_entry
+
+    per_atom = {"li": -1.9, "n2": -8.3, "li3n": -4.2}
+    return [make_entry(name, s, per_atom[name] * len(s), {"engine": "mlip"},
+                       source="mlip:CHGNet:0.3.0")
+            for name, s in library_structures(per_atom).items()]
+
+
+def test_reaction_and_reactivity_checks_with_stand_in_single_points(tmp_path,
+                                                                     monkeypatch) -> None:
+    """The bookkeeping around the single points: supercells divided out, DFT entries as
+    their own source, DFT − MLIP per reaction (CP2K replaced by MLIP, + 0.1 eV per atom of
+    Li3N only: 2 Li3N hold 8 atoms, so DFT − MLIP = +0.8 eV)."""
+    import ssbflow.methods.dft_check as dft_check
+
+    entries = _mlip_entries()
+    per_atom = {e.composition.reduced_formula: e.energy_per_atom for e in entries}
+    seen = []
+
+    def stand_in(structure, run_dir, settings=None):
+        seen.append((run_dir.name, len(structure)))
+        formula = structure.composition.reduced_formula
+        shift = 0.1 * len(structure) if formula == "Li3N" else 0.0
+        return {"energy_eV": per_atom[formula] * len(structure) + shift,
+                "n_atoms": len(structure), "wall_s": 0.0, "scf_steps": 1}
+
+    monkeypatch.setattr(dft_check, "cp2k_single_point", stand_in)
+    check = cli_dft_check(entries, "6 Li + N2 -> 2 Li3N", None, None, tmp_path)
+    assert check["dft_minus_mlip_eV"] == pytest.approx(0.8)
+    assert check["mlip_reaction_energy_eV"] == pytest.approx(8 * -4.2 - 6 * -1.9 - 2 * -8.3)
+    assert check["cells"]["li"]["supercell"] == [2, 2, 2]
+    assert check["cells"]["li"]["n_atoms"] == 16
+    assert check["cells"]["li3n"]["dft_eV_per_atom"] == pytest.approx(-4.2 + 0.1)
+    assert check["energy_source"].startswith("cp2k:fast") and check["run_dir"] == str(tmp_path)
+    assert sorted(seen) == [("li", 16), ("li3n", 32), ("n2", 8)]
+    pair = cli_dft_check(entries, None, "Li", "N2", tmp_path / "pair")
+    assert set(pair["cells"]) == {"li", "n2", "li3n"}
+    assert pair["products"] == pair["mlip_products"]
+    assert pair["dft_minus_mlip_eV_per_atom"] == pytest.approx(
+        pair["reaction_energy_eV_per_atom"] - pair["mlip_reaction_energy_eV_per_atom"])
+
+
 @pytest.mark.cp2k
 def test_band_check_barrier_from_real_single_points(tmp_path, cp2k_exe) -> None:
     """H + H2 → H2 + H along a 5-image path: the DFT barrier is E(symmetric H3) − E(initial),
