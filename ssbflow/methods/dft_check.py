@@ -41,6 +41,15 @@ _TOTAL_ENERGY_RE = re.compile(
     r"ENERGY\| Total FORCE_EVAL \( QS \) energy[^:]*:\s+(-?\d+\.\d+(?:[eE][-+]?\d+)?)")
 
 
+#: What the ``fast`` preset's numbers are good for (measured: InN + 3 Li -> Li3N + In gave
+#: about +2.5 eV with it against -1.7 eV from CHGNet and -1.4 eV from experimental enthalpies).
+FAST_NOTE = ("fast preset: single-zeta basis (SZV) and the Γ point only, no smearing of "
+             "metals; energy differences between metals and insulators are not converged at "
+             "this level (eV errors per reaction), so read it as a sign check of the setup, "
+             "not as the DFT reaction energy; use preset production (DZVP, k-points, "
+             "Fermi-Dirac smearing) for that")
+
+
 @dataclass
 class DftCheckSettings:
     """How the CP2K single points of a spot check are run.
@@ -105,6 +114,7 @@ class DftCheckSettings:
             "geometry": "MLIP geometry, no DFT relaxation",
             "min_length_A": self.min_length_A if self.gamma_only() else None,
             "reductions": preset["reductions"],
+            "note": (FAST_NOTE if self.preset == "fast" else ""),
         }
 
 

@@ -14,8 +14,9 @@ def _settings_line(check: dict[str, Any]) -> str:
     smear = check.get("smearing") or "no smearing"
     cells = (f"; bulk cells repeated to >= {check['min_length_A']:g} Å"
              if check.get("min_length_A") else "")
+    note = f" {check['note']}." if check.get("note") else ""
     return (f"{check.get('functional')}, {check.get('basis')}, {check.get('cutoff_Ry'):g} Ry, "
-            f"{check.get('kpoints')}, {smear}{cells} (preset {check.get('preset')}).")
+            f"{check.get('kpoints')}, {smear}{cells} (preset {check.get('preset')}).{note}")
 
 
 def reaction_lines(checks: list[dict[str, Any]] | None) -> list[str]:

@@ -217,3 +217,8 @@ def test_reaction_check_dft_cli_li3n_formation(capsys, cp2k_exe) -> None:
     assert check["energy_source"].startswith("cp2k:fast")
     assert check["mlip_energy_source"].startswith("mlip:CHGNet")
     assert check["kpoints"] == "gamma" and check["smearing"] is None
+
+
+def test_fast_preset_says_what_its_numbers_are_good_for() -> None:
+    assert "not converged" in DftCheckSettings().record()["note"]
+    assert DftCheckSettings(preset="production").record()["note"] == ""
