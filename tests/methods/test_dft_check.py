@@ -7,14 +7,11 @@ spectator He that the reduced cell drops).
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from pymatgen.core import Lattice, Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 
-from ssbflow.cli import main
 from ssbflow.errors import InputError, SsbflowError
 from ssbflow.methods.dft_check import (
     DftCheckSettings,
@@ -196,27 +193,6 @@ def test_band_check_barrier_from_real_single_points(tmp_path, cp2k_exe) -> None:
     assert check["mlip_barrier_eV"] == pytest.approx(0.4)
     assert check["dft_minus_mlip_eV"] == pytest.approx(check["barrier_eV"] - 0.4)
     assert {p.name for p in tmp_path.iterdir()} == {"initial", "highest", "final"}
-
-
-@pytest.mark.cp2k
-@pytest.mark.slow
-def test_reaction_check_dft_cli_li3n_formation(capsys, cp2k_exe) -> None:
-    """``ssbflow reaction --named "6 Li + N2 -> 2 Li3N" --check-dft --json``: CHGNet phases,
-    then CP2K single points of Li, N2 and Li3N at the CHGNet geometry. Experiment:
-    ΔH_f(Li3N) = −1.71 eV per formula unit, so about −3.4 eV for the reaction; PBE at a
-    Γ-point SZV level must give the same sign and order of magnitude."""
-    code = main(["reaction", "--named", "6 Li + N2 -> 2 Li3N", "--check-dft", "--json"])
-    assert code == 0
-    result = json.loads(capsys.readouterr().out)
-    check = result["dft_check"]
-    assert check["mlip_reaction_energy_eV"] == pytest.approx(result["reaction_energy_eV"])
-    assert -6.0 < check["reaction_energy_eV"] < -1.5
-    assert check["dft_minus_mlip_eV"] == pytest.approx(
-        check["reaction_energy_eV"] - result["reaction_energy_eV"])
-    assert set(check["cells"]) == {"li", "n2", "li3n"}
-    assert check["energy_source"].startswith("cp2k:fast")
-    assert check["mlip_energy_source"].startswith("mlip:CHGNet")
-    assert check["kpoints"] == "gamma" and check["smearing"] is None
 
 
 def test_fast_preset_says_what_its_numbers_are_good_for() -> None:
