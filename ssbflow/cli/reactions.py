@@ -98,7 +98,10 @@ def reaction_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     check_dft: Annotated[bool, typer.Option(
         "--check-dft", help="Also CP2K single points of the phases at the MLIP geometry "
-        "(fast preset): the reaction energy at the DFT level and DFT − MLIP.")] = False,
+        "(--dft-preset): the reaction energy at the DFT level and DFT − MLIP.")] = False,
+    dft_preset: Annotated[str, typer.Option(
+        "--dft-preset", help="CP2K preset of --check-dft: fast (Γ, SZV: a sign check) or "
+        "production (k-points, smearing, DZVP).")] = "fast",
 ) -> None:
     """Reaction energy of two phases (most negative over mixing ratios), or of a named
     reaction per formula unit. Every phase is relaxed with the same engine; with --models
@@ -109,8 +112,10 @@ def reaction_command(
               COMMITTEE_MODELS if committee else (model_name(mlip_model),))
     if len(chosen) > 1 and mp_entries is not None:
         raise InputError("--models/--committee need computed phases, not --mp-entries")
+    if dft_preset not in ("fast", "production"):
+        raise InputError(f"--dft-preset {dft_preset!r}: expected fast or production")
     results = {model: _reaction(a, b, named, engine, structures, mp_entries, temperature, model,
-                                check_dft and model == chosen[0])
+                                dft_preset if check_dft and model == chosen[0] else None)
                for model in chosen}
     result = _with_committee(results)
     if as_json:
@@ -129,9 +134,10 @@ def reaction_command(
 
 def _reaction(a: str | None, b: str | None, named: str | None, engine: str,
               structures: Path | None, mp_entries: Path | None, temperature: float | None,
-              model: str, check_dft: bool = False) -> dict:
+              model: str, check_dft: str | None = None) -> dict:
     """One model's reaction result (named reaction, or reactivity of A with B); with
-    ``check_dft`` also CP2K single points at this model's geometries (``dft_check``)."""
+    ``check_dft`` (a CP2K preset) also CP2K single points at this model's geometries
+    (``dft_check``)."""
     from ssbflow.analysis.reactions import named_reaction_energy, parse_reaction, reactivity
 
     if named is not None:
@@ -149,10 +155,10 @@ def _reaction(a: str | None, b: str | None, named: str | None, engine: str,
                              "or --named")
         entries = _gather_entries([a, b], engine, structures, mp_entries, model)
         result = reactivity(entries, a, b).to_dict()
-    if check_dft:
+    if check_dft is not None:
         from ssbflow.methods.dft_check import cli_dft_check
 
-        result["dft_check"] = cli_dft_check(entries, named, a, b)
+        result["dft_check"] = cli_dft_check(entries, named, a, b, preset=check_dft)
     return result
 
 

@@ -412,10 +412,11 @@ def reactivity_dft_check(entries: list[ComputedStructureEntry], a: str, b: str,
 
 
 def cli_dft_check(entries: list, named: str | None, a: str | None, b: str | None,
-                  run_root: str | Path | None = None) -> dict[str, Any]:
+                  run_root: str | Path | None = None, preset: str = "fast") -> dict[str, Any]:
     """``ssbflow reaction --check-dft``: :func:`reaction_dft_check` of ``named``, else
-    :func:`reactivity_dft_check` of ``a`` and ``b``; CP2K runs in ``run_root`` (default: a
-    new folder under the system's temporary directory, recorded as ``run_dir``).
+    :func:`reactivity_dft_check` of ``a`` and ``b``, with the CP2K ``preset``; CP2K runs in
+    ``run_root`` (default: a new folder under the system's temporary directory, recorded as
+    ``run_dir``).
 
     Raises
     ------
@@ -429,8 +430,9 @@ def cli_dft_check(entries: list, named: str | None, a: str | None, b: str | None
            for e in entries):
         raise InputError("--check-dft needs phases relaxed by the MLIP (not --mp-entries)")
     run_root = Path(run_root) if run_root else Path(tempfile.mkdtemp(prefix="ssbflow-dft-"))
+    settings = DftCheckSettings(preset=preset)
     if named is not None:
-        out = reaction_dft_check(entries, named, run_root)
+        out = reaction_dft_check(entries, named, run_root, settings)
     else:
-        out = reactivity_dft_check(entries, str(a), str(b), run_root)
+        out = reactivity_dft_check(entries, str(a), str(b), run_root, settings)
     return {**out, "run_dir": str(run_root)}
