@@ -246,6 +246,26 @@ class Cp2kEngine(Engine):
         return SsbflowCp2kStaticMaker(name="cp2k electronic", input_set_generator=gen,
                                       **self._maker_kwargs())
 
+    def dft_plus_u_maker(self, hubbard_u_eV: dict[str, float], multiplicity: int | None = None,
+                         pdos: bool = True) -> SsbflowCp2kStaticMaker:
+        """Spin-polarised (UKS) DFT+U single point with Mulliken spin moments.
+
+        U_eff (eV) on the d shell of each element in ``hubbard_u_eV`` (``&KIND/&DFT_PLUS_U``,
+        ``PLUS_U_METHOD MULLIKEN``); initial moments from the ``magmom`` site property of the
+        structure given to ``make`` (each distinct value its own ``&KIND`` with
+        ``MAGNETIZATION``; no ``magmom``: a delocalised start). ``multiplicity`` = 2S + 1
+        (``None``: CP2K's lowest). Writes the total and spin density cubes
+        (``*ELECTRON_DENSITY*``, ``*SPIN_DENSITY*``), Mulliken and Hirshfeld tables with spin
+        moments (:func:`ssbflow.analysis.charges.parse_cp2k_charges`) and, with ``pdos``, the
+        per-kind projected DOS (``*-k<n>-1.pdos``, with d components).
+        """
+        gen = cp2k_sets.make_generator(
+            "electronic", self.preset, slab=False, cubes=True, charges=True,
+            hubbard_u_eV=dict(hubbard_u_eV), spin_polarized=True, multiplicity=multiplicity,
+            pdos=pdos, cube_names=("E_DENSITY_CUBE",), **self._kwargs())
+        return SsbflowCp2kStaticMaker(name="cp2k dft+u", input_set_generator=gen,
+                                      **self._maker_kwargs())
+
     def md_maker(self, temperature_K: float, n_steps: int,
                  timestep_fs: float) -> SsbflowCp2kMDMaker:
         """CP2K NVT MD (Nosé–Hoover)."""

@@ -19,6 +19,11 @@ CP2K generators and change only what this package needs:
   result match the input;
 * ``selective_dynamics`` site properties become ``&MOTION/&CONSTRAINT/&FIXED_ATOMS``;
 * optional Grimme D3(BJ) dispersion (``dftd3.dat`` ships with CP2K);
+* spin-polarised DFT+U on request (``hubbard_u_eV``): UKS, a ``&DFT_PLUS_U`` block (U_eff on
+  the d shell, ``PLUS_U_METHOD MULLIKEN``) in every ``&KIND`` of those elements, and initial
+  moments from the ``magmom`` site property (pymatgen gives each distinct moment its own
+  kind, e.g. ``Ti_2 MAGNETIZATION 1``) — pymatgen has the ``DftPlusU`` section but never
+  inserts it into a kind;
 * for the electronic single points: ``E_DENSITY_CUBE``, ``ELF_CUBE`` and ``V_HARTREE_CUBE``
   print keys with a stride, Mulliken and Hirshfeld (shape function ``DENSITY``) charges,
   and ``SURFACE_DIPOLE_CORRECTION`` along z for slabs.
@@ -40,6 +45,7 @@ from atomate2.cp2k.sets.core import MDSetGenerator, RelaxSetGenerator, StaticSet
 from pymatgen.core import Element, Molecule, Structure
 from pymatgen.io.cp2k.inputs import (
     Cp2kInput,
+    DftPlusU,
     GaussianTypeOrbitalBasisSet,
     GthPotential,
     Keyword,
@@ -214,12 +220,19 @@ class _SsbflowCp2kMixin:
     charges: bool = True
     dispersion: bool | None = None
     basis_overrides: dict[str, str] = field(default_factory=dict)
+    hubbard_u_eV: dict[str, float] = field(default_factory=dict)
+    spin_polarized: bool | None = None
+    multiplicity: int | None = None
+    pdos: bool = False
+    cube_names: tuple[str, ...] = ("E_DENSITY_CUBE", "ELF_CUBE", "V_HARTREE_CUBE")
 
     def _ssbflow_updates(self, structure: Structure | Molecule) -> dict[str, Any]:
         preset = CP2K_PRESETS[self.preset]
         data, _ = basis_and_potential(structure.symbol_set, preset, self.basis_overrides)
-        closed = is_closed_shell(structure, preset, self.basis_overrides)
-        return {
+        closed = (not self.spin_polarized and not self.hubbard_u_eV
+                  and is_closed_shell(structure, preset, self.basis_overrides))
+        extra = {"multiplicity": int(self.multiplicity)} if self.multiplicity else {}
+        return {**extra,
             "basis_and_potential": data,
             "xc_functionals": ["PBE"],
             "spin_polarized": not closed,
@@ -232,7 +245,7 @@ class _SsbflowCp2kMixin:
             "eps_default": preset.eps_default,
             "eps_pgf_orb": preset.eps_pgf_orb,
             "eps_scf": preset.eps_scf,
-            "print_pdos": False,
+            "print_pdos": self.pdos,
             "print_dos": False,
             "print_mo_cubes": False,
             "print_v_hartree": False,
@@ -283,11 +296,11 @@ class _SsbflowCp2kMixin:
             # reach the top of the cell
             dft.update({"SURFACE_DIPOLE_CORRECTION": True, "SURF_DIP_DIR": "Z",
                         "SURF_DIP_POS": vacuum_midpoint_z_A(structure)})
+        prints = dft["PRINT"]
         if self.electronic:
             stride = Keyword("STRIDE", *([preset.cube_stride] * 3))
-            prints = dft["PRINT"]
             if self.cubes:
-                for name in ("E_DENSITY_CUBE", "ELF_CUBE", "V_HARTREE_CUBE"):
+                for name in self.cube_names:
                     if prints.check(name):
                         prints.subsections.pop(name)
                     prints.insert(Section(name, keywords={"STRIDE": stride}, subsections={}))
@@ -306,6 +319,12 @@ class _SsbflowCp2kMixin:
                     "HIRSHFELD", section_parameters=["ON"], subsections={},
                     keywords={"SHAPE_FUNCTION": Keyword("SHAPE_FUNCTION", "DENSITY")},
                 ))
+        if self.hubbard_u_eV:
+            add_hubbard_u(cp2k_input, self.hubbard_u_eV)
+        if self.pdos and prints.check("PDOS"):
+            # pymatgen asks for every virtual orbital (-1): with OT each one costs an
+            # iterative solve; 20 empty states cover a gap state and the band edges
+            prints["PDOS"]["NLUMO"] = Keyword("NLUMO", 20)
         return cp2k_input
 
     def _get_input(self, structure, kpoints=None, previous_input=None, input_updates=None):
@@ -315,6 +334,39 @@ class _SsbflowCp2kMixin:
             structure, kpoints, previous_input, updates
         )
         return self._finish(cp2k_input, structure)
+
+
+def add_hubbard_u(cp2k_input: Cp2kInput, u_eV_by_element: dict[str, float],
+                  method: str = "MULLIKEN") -> None:
+    """Insert ``&DFT_PLUS_U`` (U_eff = U − J on the d shell, ``L 2``) into every ``&KIND`` of
+    the given elements and set ``&DFT PLUS_U_METHOD``.
+
+    Parameters
+    ----------
+    cp2k_input
+        Input with its ``&SUBSYS`` kinds already written (changed in place).
+    u_eV_by_element
+        ``{element: U_eff in eV}``; elements absent from the input are ignored.
+    method
+        CP2K's ``PLUS_U_METHOD`` (``MULLIKEN``, the default, works with OT; ``LOWDIN``).
+
+    Raises
+    ------
+    ValueError
+        A negative U.
+    """
+    bad = {el: u for el, u in u_eV_by_element.items() if u < 0}
+    if bad:
+        raise ValueError(f"hubbard_u_eV: expected U_eff >= 0 eV, got {bad}")
+    subsys = cp2k_input["FORCE_EVAL"]["SUBSYS"]
+    for kind in [sec for sec in subsys.subsections.values() if sec.name.upper() == "KIND"]:
+        element = str(kind.get("ELEMENT").values[0])
+        u_eV = u_eV_by_element.get(element)
+        if not u_eV:
+            continue
+        kind.insert(DftPlusU(l=2, u_minus_j=u_eV))
+        kind["DFT_PLUS_U"]["U_MINUS_J"] = Keyword("U_MINUS_J", float(u_eV), units="eV")
+    cp2k_input["FORCE_EVAL"]["DFT"]["PLUS_U_METHOD"] = Keyword("PLUS_U_METHOD", method)
 
 
 def _ssbflow_config(preset: str) -> dict[str, Any]:

@@ -49,6 +49,19 @@ class VaspEngine(Engine):
         gen = vasp_sets.make_generator("electronic", self.preset, slab=slab)
         return StaticMaker(name="vasp electronic", input_set_generator=gen)
 
+    def dft_plus_u_maker(self, hubbard_u_eV: dict[str, float], multiplicity: int | None = None,
+                         pdos: bool = True) -> Maker:
+        """Spin-polarised Dudarev GGA+U single point (``ISPIN 2``, ``LDAU``, U_eff on the d
+        shell of the elements in ``hubbard_u_eV``, ``MAGMOM`` from the ``magmom`` site
+        property, ``NUPDOWN`` = ``multiplicity`` − 1 when given); CHGCAR holds the spin
+        density, ``LORBIT 11`` the site-projected DOS and moments (``pdos`` is always on)."""
+        from atomate2.vasp.jobs.core import StaticMaker
+
+        gen = vasp_sets.make_generator("static", self.preset, hubbard_u_eV=dict(hubbard_u_eV),
+                                       multiplicity=multiplicity)
+        gen.user_incar_settings = {"LORBIT": 11, "LCHARG": True}
+        return StaticMaker(name="vasp dft+u", input_set_generator=gen)
+
     def md_maker(self, temperature_K: float, n_steps: int, timestep_fs: float) -> Maker:
         """VASP NVT MD (atomate2's MD set, Γ point)."""
         from atomate2.vasp.jobs.md import MDMaker

@@ -98,6 +98,34 @@ def needs_spin_and_u(structure: Structure) -> bool:
     return bool(MP_U_ELEMENTS & set(structure.symbol_set))
 
 
+def dft_plus_u_incar(structure: Structure, hubbard_u_eV: dict[str, float]) -> dict[str, Any]:
+    """Spin-polarised Dudarev GGA+U tags: U_eff on the d shell of the given elements.
+
+    ``LDAUL``/``LDAUU``/``LDAUJ`` follow the element order of the structure as written (one
+    POTCAR block per element, in order of first appearance); ``MAGMOM`` comes from the
+    ``magmom`` site property (initial moments, e.g. 1 μB on the Ti chosen to be reduced),
+    else 0.6 μB everywhere (VASP's usual start).
+
+    Raises
+    ------
+    ValueError
+        A negative U.
+    """
+    bad = {el: u for el, u in hubbard_u_eV.items() if u < 0}
+    if bad:
+        raise ValueError(f"hubbard_u_eV: expected U_eff >= 0 eV, got {bad}")
+    elements = list(dict.fromkeys(site.specie.symbol for site in structure))
+    magmom = structure.site_properties.get("magmom")
+    return {
+        "ISPIN": 2, "LDAU": True, "LDAUTYPE": 2, "LMAXMIX": 4, "LDAUPRINT": 1,
+        "LDAUL": [2 if hubbard_u_eV.get(el) else -1 for el in elements],
+        "LDAUU": [float(hubbard_u_eV.get(el, 0.0)) for el in elements],
+        "LDAUJ": [0.0 for _ in elements],
+        "MAGMOM": ([float(m) for m in magmom] if magmom is not None
+                   else [0.6] * len(structure)),
+    }
+
+
 def slab_kpoints(structure: Structure, kpoint_length_A: float, slab: bool) -> Kpoints:
     """Γ-centred grid n_i = ceil(L/|a_i|), with n_c = 1 for a slab (c = surface normal)."""
     grid = [max(1, int(np.ceil(kpoint_length_A / a))) for a in structure.lattice.abc]
@@ -113,6 +141,8 @@ class _SsbflowVaspMixin:
     preset: str = "fast"
     slab: bool | None = None
     electronic: bool = False
+    hubbard_u_eV: dict[str, float] | None = None
+    multiplicity: int | None = None
 
     def _is_slab(self) -> bool:
         return looks_like_slab(self.structure) if self.slab is None else self.slab
@@ -128,6 +158,10 @@ class _SsbflowVaspMixin:
             "ISPIN": 2 if spin else 1, "LDAU": spin, "ISMEAR": 0, "SIGMA": 0.05,
             "LASPH": True, "LMIXTAU": None,
         })
+        if self.hubbard_u_eV:
+            updates.update(dft_plus_u_incar(self.structure, self.hubbard_u_eV))
+        if self.multiplicity:
+            updates["NUPDOWN"] = int(self.multiplicity) - 1
         if self.electronic:
             updates.update({"NSW": 0, "IBRION": -1, "LCHARG": True, "LAECHG": True,
                             "LELF": True, "LVHAR": True, "LVTOT": False, "LORBIT": 11})

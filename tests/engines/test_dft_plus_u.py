@@ -1,0 +1,147 @@
+"""Spin-polarised DFT+U: CP2K and VASP inputs, and a real CP2K run on a tiny reduced TiO2.
+
+The CP2K run: rutile TiO2 (1×1×2, 12 atoms) with one extra electron (charge −1, doublet),
+the six O around Ti0 pushed out by 0.1 Å (the breathing distortion of a Ti3+ small polaron)
+and an initial moment of 1 μB on Ti0. With U_eff = 4.2 eV on Ti 3d the electron stays on
+Ti0 (Mulliken spin moment ≈ 1 μB, the other Ti < 0.1 μB); with plain PBE (U = 0) it spreads
+over the Ti chain (Ti0 ≈ 0.7 μB, about 0.3 μB on the others together). Measured on this
+machine (CP2K 2023.1, fast preset, U = 4 eV): 1.03 / 0.02 / 0.02 / −0.01 μB; U = 0:
+0.69 / 0.27 / 0.09 / 0.09 μB. In the undistorted cell neither stays on one Ti (U = 3.5 eV
+from the same start: 0.33 μB on each of the four Ti): the lattice distortion is part of
+the polaron, which is why the llto-li stage starts from the relaxed cells and compares a
+localised with a delocalised start.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from ssbflow.engines import get_engine
+from ssbflow.engines.cp2k import sets as ci
+from ssbflow.engines.vasp import sets as vs
+from ssbflow.errors import EngineUnavailableError
+from tests.conftest import need
+
+
+def _rutile_polaron_cell(breathing_A: float = 0.1, moment_on_ti0: bool = True) -> Structure:
+    """Rutile TiO2 ×(1,1,2) with one extra electron, Ti0's octahedron expanded."""
+    u = 0.3049
+    cell = Structure(Lattice.tetragonal(4.594, 2.959), ["Ti", "Ti", "O", "O", "O", "O"],
+                     [[0, 0, 0], [0.5, 0.5, 0.5], [u, u, 0], [1 - u, 1 - u, 0],
+                      [0.5 + u, 0.5 - u, 0.5], [0.5 - u, 0.5 + u, 0.5]]) * (1, 1, 2)
+    cell = Structure(cell.lattice, cell.species, cell.frac_coords, charge=-1)
+    for neighbour in cell.get_neighbors(cell[0], 2.3):
+        v = neighbour.coords - cell[0].coords
+        cell.translate_sites([neighbour.index], v / np.linalg.norm(v) * breathing_A,
+                             frac_coords=False)
+    if moment_on_ti0:
+        cell.add_site_property("magmom", [1.0 if i == 0 else 0.0 for i in range(len(cell))])
+    return cell
+
+
+def _cp2k_text(structure: Structure, tmp_path, **kwargs) -> str:
+    try:
+        ci.cp2k_data_dir()
+    except EngineUnavailableError as err:
+        need(False, f"CP2K data files ({err})")
+    gen = ci.make_generator("electronic", "fast", cubes=True, spin_polarized=True, **kwargs)
+    gen.get_input_set(structure).write_input(tmp_path)
+    return (tmp_path / "cp2k.inp").read_text()
+
+
+def _kinds(text: str) -> dict[str, str]:
+    return {block.split("\n")[0].split()[0]: block.split("&END KIND")[0]
+            for block in text.split("&KIND ")[1:]}
+
+
+def test_cp2k_dft_plus_u_input_has_u_on_every_ti_kind_and_a_magnetised_kind(tmp_path):
+    text = _cp2k_text(_rutile_polaron_cell(), tmp_path, hubbard_u_eV={"Ti": 4.2},
+                      multiplicity=2, pdos=True, cube_names=("E_DENSITY_CUBE",))
+    kinds = _kinds(text)
+    ti = {name: block for name, block in kinds.items() if "ELEMENT Ti" in block}
+    # the Ti with the initial moment is a kind of its own
+    assert len(ti) == 2
+    magnetised = [name for name, block in ti.items() if "MAGNETIZATION 1.0" in block]
+    assert len(magnetised) == 1
+    coord = text.split("&COORD")[1].split("&END COORD")[0].split("\n")
+    assert coord[1].split()[0] == magnetised[0]  # Ti0 carries it
+    for block in ti.values():
+        assert "&DFT_PLUS_U" in block and "L 2" in block and "U_MINUS_J [eV] 4.2" in block
+    o_block = next(block for block in kinds.values() if "ELEMENT O" in block)
+    assert "DFT_PLUS_U" not in o_block
+    assert "UKS True" in text and "MULTIPLICITY 2" in text and "CHARGE -1" in text
+    assert "PLUS_U_METHOD MULLIKEN" in text
+    assert "NLUMO 20" in text and "&PDOS" in text
+    assert "&E_DENSITY_CUBE" in text and "ELF_CUBE" not in text and "V_HARTREE" not in text
+
+
+def test_cp2k_closed_shell_turns_uks_when_asked_and_negative_u_is_refused(tmp_path):
+    cell = _rutile_polaron_cell(moment_on_ti0=False)
+    neutral = Structure(cell.lattice, cell.species, cell.frac_coords)
+    text = _cp2k_text(neutral, tmp_path, hubbard_u_eV={})
+    assert "UKS True" in text and "DFT_PLUS_U" not in text and "PLUS_U_METHOD" not in text
+    with pytest.raises(ValueError, match="hubbard_u_eV"):
+        _cp2k_text(neutral, tmp_path, hubbard_u_eV={"Ti": -1.0})
+
+
+def test_vasp_dft_plus_u_inputs_put_u_and_the_moment_on_the_chosen_ti(tmp_path):
+    cell = _rutile_polaron_cell()
+    cell.append("Li", [0.0, 0.5, 0.5], properties={"magmom": 0.0})
+    cell = Structure(cell.lattice, cell.species, cell.frac_coords,
+                     site_properties=cell.site_properties)  # neutral: Li is the donor
+    maker = get_engine("vasp", preset="fast").dft_plus_u_maker({"Ti": 4.2}, multiplicity=2)
+    iset = maker.input_set_generator.get_input_set(cell, potcar_spec=True)
+    iset.write_input(tmp_path)
+    incar = iset.incar
+    poscar = (tmp_path / "POSCAR").read_text().splitlines()
+    elements = poscar[5].split()
+    assert incar["ISPIN"] == 2 and incar["LDAU"] is True and incar["LDAUTYPE"] == 2
+    assert incar["NUPDOWN"] == 1
+    assert dict(zip(elements, incar["LDAUU"], strict=True)) == {"Ti": 4.2, "O": 0.0, "Li": 0.0}
+    assert dict(zip(elements, incar["LDAUL"], strict=True)) == {"Ti": 2, "O": -1, "Li": -1}
+    # MAGMOM follows the POSCAR order: 1 μB on the first Ti (Ti0), none elsewhere
+    species = [line.split()[-1] for line in poscar[8:8 + len(cell)]]
+    magmom = incar["MAGMOM"]
+    assert len(magmom) == len(cell) and sum(magmom) == pytest.approx(1.0)
+    assert species[int(np.argmax(magmom))] == "Ti"
+    assert vs.dft_plus_u_incar(cell, {"Ti": 4.2})["LDAUJ"] == [0.0, 0.0, 0.0]
+
+
+@pytest.fixture(scope="module")
+def polaron_runs(tmp_path_factory, cp2k_exe):
+    """CP2K UKS single points of the reduced rutile cell with U = 4.2 eV and U = 0."""
+    from jobflow import Flow, run_locally
+
+    from ssbflow.analysis.charges import parse_cp2k_charges
+
+    engine = get_engine("cp2k", preset="fast", threads=1)
+    cell = _rutile_polaron_cell()
+    jobs = {u: engine.dft_plus_u_maker({"Ti": u} if u else {}, multiplicity=2,
+                                       pdos=False).make(cell) for u in (4.2, 0.0)}
+    out = run_locally(Flow(list(jobs.values())), root_dir=tmp_path_factory.mktemp("dftu"),
+                      ensure_success=True, log=False)
+    moments = {}
+    for u, job in jobs.items():
+        folder = out[job.uuid][1].output.dir_name.split(":", 1)[-1]
+        charges = parse_cp2k_charges(f"{folder}/cp2k.out", "mulliken")
+        assert charges.spin_moments is not None
+        moments[u] = [float(m) for s, m in zip(charges.symbols, charges.spin_moments,
+                                                strict=True) if s == "Ti"]
+    return moments
+
+
+@pytest.mark.cp2k
+def test_cp2k_plus_u_localises_the_extra_electron_on_one_ti(polaron_runs):
+    with_u = polaron_runs[4.2]
+    assert 0.8 < with_u[0] < 1.1  # Ti3+: one unpaired d electron
+    assert max(abs(m) for m in with_u[1:]) < 0.1  # the other Ti stay Ti4+
+
+
+@pytest.mark.cp2k
+def test_cp2k_without_u_the_extra_electron_is_shared(polaron_runs):
+    without_u = polaron_runs[0.0]
+    assert without_u[0] < 0.8  # the expanded site holds only part of the electron
+    assert sum(abs(m) for m in without_u[1:]) > 0.2  # the rest sits on the other Ti
+    assert sum(without_u) == pytest.approx(1.0, abs=0.15)  # one unpaired electron in all
