@@ -14,7 +14,9 @@ Defect cells keep the relaxed host cell (positions relaxed only): dilute-defect 
 
 Flow: relax LLTO (cell + positions) → relax LLTO + Li and LLTO − O at the host cell; relax
 bcc Li and Li2O → :class:`LltoReductionResult` (the final job's ``output_schema``); the
-report folder is written from it by :func:`write_report`.
+report folder is written from it by :func:`write_report`. ``--electronic cp2k|vasp`` adds
+the spin-polarised DFT+U stage (:mod:`ssbflow.studies.llto.electronic`): its numbers are the
+``dft`` section of the results and the Ti3+/O-vacancy claims are read from them.
 """
 
 from __future__ import annotations
@@ -24,14 +26,20 @@ from typing import Any
 
 import numpy as np
 from jobflow import Flow, job
-from pydantic import BaseModel, Field, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 from pymatgen.core import Structure
 
 from ssbflow.errors import InputError
 from ssbflow.io import write_json, write_table
 from ssbflow.structures import limits
 from ssbflow.studies.base import Study
-from ssbflow.studies.committee import ModelOptions
+from ssbflow.studies.committee import ModelOptions, without_committee_defaults
 from ssbflow.studies.comparison import add_source_comparison
 from ssbflow.studies.llto.comparison import reduction_source_comparison
 from ssbflow.studies.llto.headline import reduction_headline
@@ -111,6 +119,8 @@ class LltoReductionResult(BaseModel):
     ti_moments_o_vacancy_uB: list[float]
     energies_eV: dict[str, float]
     settings: dict[str, Any]
+    dft: dict[str, Any] | None = None
+    dft_files: dict[str, Any] | None = None
 
 
 class LltoLiOptions(ModelOptions):
@@ -121,11 +131,47 @@ class LltoLiOptions(ModelOptions):
     fmax_eV_per_A: float = Field(0.05, gt=0, description="Relaxation force threshold (eV/Å).")
     max_steps: int = Field(300, ge=1, le=limits.MAX_OPT_STEPS,
                            description="Relaxation steps at most.")
+    electronic: str = Field("none", description=(
+        "Spin-polarised DFT+U stage after the force field: cp2k, vasp or none."))
+    preset: str = Field("fast", description=(
+        "DFT preset: fast (reduced Li1La5Ti8O24 cell, 2 cores) or production (the study's "
+        "cell)."))
+    u_ti: float = Field(4.2, ge=0, le=10, description=(
+        "U_eff on Ti 3d (eV) of the DFT+U stage (4.2: Morgan & Watson, Surf. Sci. 601, "
+        "5034 (2007))."), json_schema_extra={"cli": ["--u-ti"]})
 
     @field_validator("supercell")
     @classmethod
     def _bounded_supercell(cls, value: tuple[int, int, int]) -> tuple[int, int, int]:
         return limits.check_repeated_atoms(10, value, "llto")  # 10 sites per doubled cell
+
+    @field_validator("electronic")
+    @classmethod
+    def _electronic(cls, value: str) -> str:
+        if value not in ELECTRONIC_CHOICES:
+            raise ValueError(f"--electronic {value!r}: expected one of "
+                             f"{', '.join(ELECTRONIC_CHOICES)}")
+        return value
+
+    @field_validator("preset")
+    @classmethod
+    def _preset(cls, value: str) -> str:
+        if value not in ("fast", "production"):
+            raise ValueError(f"--preset {value!r}: expected fast or production")
+        return value
+
+    @model_serializer(mode="wrap")
+    def _stored(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # without a DFT stage the stored options are those of runs made before it existed
+        data = without_committee_defaults(handler(self))
+        if data.get("electronic") == "none":
+            for key in ("electronic", "preset", "u_ti"):
+                data.pop(key, None)
+        return data
+
+
+#: Choices of ``--electronic``.
+ELECTRONIC_CHOICES = ("none", "cp2k", "vasp")
 
 
 def lithiated_cell(host: Structure, supercell: tuple[int, int, int]) -> Structure:
@@ -140,12 +186,17 @@ def lithiated_cell(host: Structure, supercell: tuple[int, int, int]) -> Structur
     return cell
 
 
+def o_vacancy_index(host: Structure) -> int:
+    """Index of the O nearest the cell centre (the one :func:`o_vacancy_cell` removes)."""
+    o_indices = [i for i, s in enumerate(host) if s.specie.symbol == "O"]
+    centre = host.lattice.get_cartesian_coords([0.5, 0.5, 0.5])
+    return min(o_indices, key=lambda i: np.linalg.norm(host[i].coords - centre))
+
+
 def o_vacancy_cell(host: Structure) -> Structure:
     """``host`` without the O nearest the cell centre (shared by the two A layers' Ti
     octahedra)."""
-    o_indices = [i for i, s in enumerate(host) if s.specie.symbol == "O"]
-    centre = host.lattice.get_cartesian_coords([0.5, 0.5, 0.5])
-    o_remove = min(o_indices, key=lambda i: np.linalg.norm(host[i].coords - centre))
+    o_remove = o_vacancy_index(host)
     cell = host.copy()
     if "magmom" in cell.site_properties:
         cell.remove_site_property("magmom")
@@ -187,10 +238,12 @@ def _largest_moments(structure: Structure, n: int = 4) -> list[float]:
     return sorted(ti_moments_uB(structure), reverse=True)[:n]
 
 
-@job(output_schema=LltoReductionResult)
+@job(output_schema=LltoReductionResult, data="dft_files")
 def reduction_result_job(host: dict, lithiated: dict, vacancy: dict, li: dict, li2o: dict,
-                         settings: dict[str, Any]) -> LltoReductionResult:
-    """Insertion energy and voltage, O-vacancy formation energy, Ti3+ counts."""
+                         settings: dict[str, Any], dft: dict[str, Any] | None = None
+                         ) -> LltoReductionResult:
+    """Insertion energy and voltage, O-vacancy formation energy, Ti3+ counts (and the DFT+U
+    stage's summary when there is one; its files go to the ``data`` store)."""
     def structure(doc: dict) -> Structure:
         s = doc["structure"]
         return s if isinstance(s, Structure) else Structure.from_dict(s)
@@ -216,7 +269,44 @@ def reduction_result_job(host: dict, lithiated: dict, vacancy: dict, li: dict, l
         energies_eV={"llto": e_host, "llto+Li": e_lith, "llto-O": e_vac,
                      "Li (per atom)": e_li_atom, "Li2O (per f.u.)": e_li2o_fu},
         settings=settings,
+        dft=None if dft is None else {k: v for k, v in dft.items() if k != "files"},
+        dft_files=None if dft is None else dft.get("files"),
     )
+
+
+def _dft_stage(options: LltoLiOptions, cells: dict[str, Any], li: Any, li2o: Any,
+               opts: dict[str, Any]) -> tuple[list, Any]:
+    """The DFT+U jobs (``fast``: on the force-field-relaxed reduced cell; ``production``:
+    on the study's cells) and the summary job; returns (jobs, summary output)."""
+    from ssbflow.studies.llto.dft_summary import dft_summary_job
+    from ssbflow.studies.llto.electronic import (
+        REDUCED_SUPERCELL,
+        make_dft_stage,
+        reduced_llto_cell,
+    )
+
+    jobs: list = []
+    reduced = options.preset == "fast"
+    if reduced:
+        host = relax_job(reduced_llto_cell(), True, **opts)
+        host.name = "relax reduced llto"
+        lith = relax_defect_job(host.output["structure"], "li", REDUCED_SUPERCELL, **opts)
+        lith.name = "relax reduced llto+Li"
+        vac = relax_defect_job(host.output["structure"], "o_vacancy", REDUCED_SUPERCELL, **opts)
+        vac.name = "relax reduced llto-O"
+        jobs += [host, lith, vac]
+        cells = {"host": host.output, "li": lith.output, "o_vacancy": vac.output}
+    stage_jobs, runs = make_dft_stage(cells, li, li2o, options.electronic, options.preset,
+                                      options.u_ti)
+    settings = {"engine": options.electronic, "preset": options.preset,
+                "u_ti_eV": options.u_ti, "reduced_cell": reduced,
+                "u_reference": "U_eff on Ti 3d, Morgan & Watson, Surf. Sci. 601, 5034 (2007)",
+                "ti3_threshold_uB": 0.5,
+                "starts": "localised (1 μB on the Ti nearest the Li / the two Ti next to the "
+                          "vacancy) and delocalised (no initial moment); lower energy kept"}
+    summary = dft_summary_job(runs, settings)
+    summary.name = "dft+u summary"
+    return [*jobs, *stage_jobs, summary], summary.output
 
 
 def make_llto_li_flow(options: LltoLiOptions) -> Flow:
@@ -244,10 +334,17 @@ def make_llto_li_flow(options: LltoLiOptions) -> Flow:
     settings = {**mlip_settings(options.mlip_model, options.fmax_eV_per_A, options.max_steps),
                 "supercell": list(supercell),
                 "defect_cells": "host cell fixed, positions relaxed"}
+    jobs = [host, lith, vac, li, li2o]
+    dft = None
+    if options.electronic != "none":
+        stage_jobs, dft = _dft_stage(options, {"host": host.output, "li": lith.output,
+                                               "o_vacancy": vac.output}, li.output,
+                                     li2o.output, opts)
+        jobs += stage_jobs
     final = reduction_result_job(host.output, lith.output, vac.output, li.output, li2o.output,
-                                 settings)
+                                 settings, **({} if dft is None else {"dft": dft}))
     final.name = "llto reduction"
-    return Flow([host, lith, vac, li, li2o, final], output=final.output, name=STUDY_NAME)
+    return Flow([*jobs, final], output=final.output, name=STUDY_NAME)
 
 
 def write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) -> dict:
@@ -258,6 +355,9 @@ def write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     doc = result.model_dump(mode="json")
+    dft_files = doc.pop("dft_files", None)
+    if doc.get("dft") is None:
+        doc.pop("dft", None)  # results of a force-field-only run as before the DFT stage
     moments_li = ", ".join(f"{m:.2f}" for m in result.ti_moments_lithiated_uB)
     moments_vac = ", ".join(f"{m:.2f}" for m in result.ti_moments_o_vacancy_uB)
     rows = [
@@ -288,9 +388,15 @@ def write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) 
         lines += ["", "No Ti carries a moment above 0.5 μB: the force field spreads the added "
                   "electrons instead of localising Ti3+; magnetic or Bader/Mulliken evidence of "
                   "Ti3+ needs spin-polarised DFT(+U)."]
+    dft_written = []
+    if doc.get("dft") is not None:
+        from ssbflow.studies.llto.dft_summary import report_lines, write_dft_files
+
+        lines += ["", *report_lines(doc["dft"])]
+        dft_written = write_dft_files({"files": dft_files or {}}, out)
     comparison = add_source_comparison(doc, reduction_source_comparison(doc))
     text = "\n".join([*lines, "", comparison])
-    files = [write_json(out / "llto_li.json", doc), out / "llto_li.csv"]
+    files = [write_json(out / "llto_li.json", doc), out / "llto_li.csv", *dft_written]
     for name in ("llto_li.md", "report.md"):
         (out / name).write_text(text)
         files.append(out / name)
@@ -309,6 +415,14 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             "files: " + ", ".join(results["files"])]
 
 
+def check_llto_li(options: LltoLiOptions) -> None:
+    """Refuse a local run whose DFT engine (CP2K) is missing here."""
+    if options.electronic == "cp2k":
+        from ssbflow.engines import get_engine
+
+        get_engine("cp2k", preset=options.preset).check_available()
+
+
 STUDY = Study(
     name=STUDY_NAME,
     help="LLTO reduction by Li (MLIP): Li insertion energy and voltage, O-vacancy formation "
@@ -318,4 +432,5 @@ STUDY = Study(
     write_report=write_report,
     summary_lines=summary_lines,
     headline=reduction_headline,
+    check=check_llto_li,
 )

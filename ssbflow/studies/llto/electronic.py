@@ -1,0 +1,265 @@
+"""Spin-polarised DFT+U stage of ``llto-li`` (``--electronic cp2k|vasp``): is Ti reduced?
+
+After the force-field prerelaxation, single points (UKS, U_eff on Ti 3d) of the host, the
+host + one Li and the host − one O, each from two starts: an initial moment of 1 μB on the Ti
+nearest the added electrons ("localised": the Ti nearest the Li; the two Ti next to the
+vacancy) and no initial moment ("delocalised"). The lower energy is kept and which start
+won is recorded. References at the same level: bcc Li and Li2O (supercells ≥ 9 Å, Γ point)
+and triplet O2 in a 10 Å box, so the insertion voltage and the O-vacancy formation energy
+(vs ½ O2 and vs Li/Li2O) are DFT numbers.
+
+Per Ti: Mulliken spin moment (μB) and Mulliken/Hirshfeld net charge; Ti3+ = |m| >= 0.5 μB.
+Files: the spin-density cube of each kept run (VESTA reads it) and a Ti 3d PDOS plot.
+
+``fast`` uses a reduced cell, :func:`reduced_llto_cell` (Li1La5Ti8O24 = Li3xLa2/3−xTiO3 with
+x = 1/24, 38 atoms, two empty A sites; the (2,2,1) cell of :func:`~ssbflow.structures.
+perovskites.llto` is Li4La4Ti8O24 with none), relaxed by the force field like the main cells;
+``production`` uses the study's own relaxed cells.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from jobflow import Response, job
+from pymatgen.core import Lattice, Structure
+
+from ssbflow.errors import InputError
+
+#: U_eff = U − J on Ti 3d (eV). Morgan & Watson, Surf. Sci. 601, 5034 (2007): 4.2 eV
+#: reproduces the Ti3+ gap state of reduced rutile/anatase (PBE+U); 3–4 eV is the usual
+#: range for Ti in titanates.
+U_TI_EV_DEFAULT = 4.2
+
+#: |m| (μB) above which a Ti counts as Ti3+ (d1; Ti4+ is d0).
+TI3_THRESHOLD_UB = 0.5
+
+#: Smallest edge (Å) of the Γ-point reference cells (bcc Li, Li2O).
+REFERENCE_MIN_LENGTH_A = 9.0
+
+#: The reduced cell of the ``fast`` electronic stage: (2,2,1) doubled cells, 8 A sites.
+REDUCED_SUPERCELL = (2, 2, 1)
+REDUCED_COUNTS = {"La": 5, "Li": 1, "Vac": 2}
+
+
+def reduced_llto_cell() -> Structure:
+    """Li1La5Ti8O24 on the (2,2,1) doubled perovskite cell, lowest Ewald energy ordering.
+
+    Neutral (1 + 15 = 16 = 2 × 8), Li3xLa2/3−xTiO3 with x = 1/24, two empty A sites for Li.
+    """
+    from ssbflow.structures.ordering import (
+        Group,
+        ewald_matrix_per_unit_charge,
+        lowest_ewald_ordering,
+    )
+    from ssbflow.structures.perovskites import _CHARGES, _decorate, llto_framework
+
+    frame = llto_framework(REDUCED_SUPERCELL)
+    layers = frame.site_properties["a_layer"]
+    a_sites = tuple(i for i, lab in enumerate(layers) if lab)
+    fixed = np.array([0.0 if lab else float(s.specie.oxi_state)
+                      for s, lab in zip(frame, layers, strict=True)])
+    best = lowest_ewald_ordering(ewald_matrix_per_unit_charge(frame), fixed,
+                                 [Group(a_sites, dict(REDUCED_COUNTS))], _CHARGES)
+    cell = _decorate(frame, best)
+    cell.remove_oxidation_states()
+    return cell
+
+
+def reference_cell(structure: Structure, min_length_A: float = REFERENCE_MIN_LENGTH_A
+                   ) -> Structure:
+    """A supercell of ``structure`` whose three widths are at least ``min_length_A``
+    (Γ-point single points of bcc Li and Li2O)."""
+    lattice = structure.lattice
+    volume = lattice.volume
+    widths = [volume / np.linalg.norm(np.cross(lattice.matrix[(i + 1) % 3],
+                                               lattice.matrix[(i + 2) % 3])) for i in range(3)]
+    scale = [max(1, int(np.ceil(min_length_A / w))) for w in widths]
+    return structure * scale
+
+
+def o2_in_box(box_A: float = 10.0, bond_A: float = 1.21) -> Structure:
+    """O2 (experimental bond length 1.21 Å) in a cubic box."""
+    centre = box_A / 2
+    return Structure(Lattice.cubic(box_A), ["O", "O"],
+                     [[centre, centre, centre - bond_A / 2],
+                      [centre, centre, centre + bond_A / 2]], coords_are_cartesian=True)
+
+
+def removed_o_position(host: Structure, defect: Structure) -> np.ndarray:
+    """Cartesian position (Å) in ``host`` of the O missing from ``defect`` (same lattice):
+    the host O farthest from every O of the defect cell."""
+    o_defect = np.array([s.frac_coords for s in defect if s.specie.symbol == "O"])
+    o_host = [s for s in host if s.specie.symbol == "O"]
+    gaps = [defect.lattice.get_all_distances([s.frac_coords], o_defect).min() for s in o_host]
+    return o_host[int(np.argmax(gaps))].coords
+
+
+def ti_nearest(structure: Structure, point_A: np.ndarray, n: int) -> list[int]:
+    """Indices of the ``n`` Ti nearest the Cartesian point (periodic distances)."""
+    frac = structure.lattice.get_fractional_coords(point_A)
+    ti = [i for i, s in enumerate(structure) if s.specie.symbol == "Ti"]
+    dist = [structure.lattice.get_distance_and_image(frac, structure[i].frac_coords)[0]
+            for i in ti]
+    return [ti[k] for k in np.argsort(dist)[:n]]
+
+
+def with_moments(structure: Structure, ti_indices: list[int], moment_uB: float = 1.0
+                 ) -> Structure:
+    """``structure`` with ``magmom`` = ``moment_uB`` on ``ti_indices`` and 0 elsewhere."""
+    cell = structure.copy()
+    if "magmom" in cell.site_properties:
+        cell.remove_site_property("magmom")
+    cell.add_site_property("magmom", [moment_uB if i in ti_indices else 0.0
+                                      for i in range(len(cell))])
+    return cell
+
+
+def plain(structure: Structure) -> Structure:
+    """``structure`` without a ``magmom`` site property (a delocalised start)."""
+    cell = structure.copy()
+    if "magmom" in cell.site_properties:
+        cell.remove_site_property("magmom")
+    return cell
+
+
+def starts(label: str, structure: Structure, host: Structure) -> dict[str, Structure]:
+    """The initial guesses of one cell: ``{"delocalised": ..., "localised": ...}`` (the host
+    has only the delocalised one)."""
+    if label == "host":
+        return {"delocalised": plain(structure)}
+    if label == "li":
+        chosen = ti_nearest(structure, structure[-1].coords, 1)
+    elif label == "o_vacancy":
+        chosen = ti_nearest(structure, removed_o_position(host, structure), 2)
+    else:
+        raise InputError(f"label {label!r}: expected host, li or o_vacancy")
+    return {"delocalised": plain(structure), "localised": with_moments(structure, chosen)}
+
+
+def excess_electrons(label: str) -> int:
+    """Electrons added to the Ti 3d band: 1 per inserted Li, 2 per neutral O vacancy."""
+    return {"host": 0, "li": 1, "o_vacancy": 2}[label]
+
+
+def dft_maker(engine_name: str, preset: str, u_ti_eV: float, multiplicity: int | None,
+              pdos: bool = True) -> Any:
+    """The engine's spin-polarised DFT+U single-point maker (``cp2k`` or ``vasp``)."""
+    from ssbflow.engines import get_engine
+
+    engine = get_engine(engine_name, preset=preset)
+    return engine.dft_plus_u_maker({"Ti": u_ti_eV} if u_ti_eV else {}, multiplicity,
+                                   pdos=pdos)
+
+
+def _moments_and_charges(engine: str, folder: Path, output: Any) -> dict[str, Any]:
+    """Per-atom spin moments (μB) and net charges (e) of a finished run in ``folder``."""
+    if engine == "cp2k":
+        from ssbflow.analysis.charges import parse_cp2k_charges
+
+        mulliken = parse_cp2k_charges(folder / "cp2k.out", "mulliken")
+        try:
+            hirshfeld = parse_cp2k_charges(folder / "cp2k.out", "hirshfeld").charges_e.tolist()
+        except InputError:
+            hirshfeld = None
+        return {"symbols": mulliken.symbols,
+                "moments_uB": (mulliken.spin_moments.tolist()
+                               if mulliken.spin_moments is not None
+                               else [0.0] * len(mulliken.symbols)),
+                "mulliken_charges_e": mulliken.charges_e.tolist(),
+                "hirshfeld_charges_e": hirshfeld}
+    structure = output.output.structure
+    magmom = structure.site_properties.get("magmom") or [0.0] * len(structure)
+    return {"symbols": [s.specie.symbol for s in structure],
+            "moments_uB": [float(m) for m in magmom],
+            "mulliken_charges_e": None, "hirshfeld_charges_e": None}
+
+
+#: Files kept from each run (CP2K names; VASP: CHGCAR holds the spin density).
+KEPT_FILES = {"cp2k": {"spin_density": "*SPIN_DENSITY*.cube", "pdos": "*.pdos"},
+              "vasp": {"chgcar": "CHGCAR*"}}
+
+
+@job(data="files")
+def dft_plus_u_job(maker: Any, structure: Structure, label: str, start: str,
+                   engine: str = "cp2k") -> Response:
+    """Run ``maker``'s DFT+U single point here; output energy, per-atom moments and charges
+    and the packed spin-density cube and PDOS files (``data`` store)."""
+    from ssbflow.methods.electronic import pack_file
+
+    response = maker.make.original(maker, structure)
+    if not isinstance(response, Response):
+        response = Response(output=response)
+    task = response.output
+    folder = Path.cwd()
+    files = {}
+    for role, pattern in KEPT_FILES[engine].items():
+        for k, path in enumerate(sorted(folder.glob(pattern))):
+            files[f"{role}_{k}"] = pack_file(path)
+    magmom = structure.site_properties.get("magmom")
+    output = {"label": label, "start": start, "energy_eV": float(task.output.energy),
+              "initial_moments_on": ([i for i, m in enumerate(magmom) if m] if magmom else []),
+              "structure": structure.as_dict(), "files": files,
+              **_moments_and_charges(engine, folder, task)}
+    return Response(output=output, stored_data=response.stored_data,
+                    stop_children=response.stop_children)
+
+
+def make_dft_stage(cells: dict[str, Any], li: Any, li2o: Any, engine: str, preset: str,
+                   u_ti_eV: float) -> tuple[list, dict[str, Any]]:
+    """The DFT+U jobs: ``cells`` maps host/li/o_vacancy to MLIP outputs (``{"structure"}``).
+
+    Returns
+    -------
+    tuple
+        (jobs, ``{label: [run outputs]}``) for :func:`dft_summary_job`.
+    """
+    jobs, runs = [], {}
+    for label in ("host", "li", "o_vacancy"):
+        plan = starts_job(cells[label]["structure"], cells["host"]["structure"], label)
+        plan.name = f"dft+u starts {label}"
+        jobs.append(plan)
+        mult = excess_electrons(label) + 1
+        runs[label] = []
+        for start in (["delocalised"] if label == "host" else ["delocalised", "localised"]):
+            run = dft_plus_u_job(dft_maker(engine, preset, u_ti_eV, mult), plan.output[start],
+                                 label, start, engine)
+            run.name = f"dft+u {label} {start}"
+            jobs.append(run)
+            runs[label].append(run.output)
+    for label, doc, mult in (("Li", li, 1), ("Li2O", li2o, 1)):
+        cell = reference_job(doc["structure"])
+        cell.name = f"dft reference cell {label}"
+        run = dft_plus_u_job(dft_maker(engine, preset, 0.0, mult, pdos=False), cell.output,
+                             label, "reference", engine)
+        run.name = f"dft reference {label}"
+        jobs += [cell, run]
+        runs[label] = [run.output]
+    o2 = dft_plus_u_job(dft_maker(engine, preset, 0.0, 3, pdos=False), o2_in_box(), "O2",
+                        "reference", engine)
+    o2.name = "dft reference O2"
+    jobs.append(o2)
+    runs["O2"] = [o2.output]
+    return jobs, runs
+
+
+@job
+def starts_job(structure: Structure | dict, host: Structure | dict, label: str
+               ) -> dict[str, Structure]:
+    """The initial guesses of one relaxed cell (see :func:`starts`)."""
+    return starts(label, _as_structure(structure), _as_structure(host))
+
+
+def _as_structure(value: Structure | dict) -> Structure:
+    return value if isinstance(value, Structure) else Structure.from_dict(value)
+
+
+@job
+def reference_job(structure: Structure | dict) -> Structure:
+    """The Γ-point reference supercell of a relaxed phase (see :func:`reference_cell`)."""
+    cell = reference_cell(_as_structure(structure))
+    if "magmom" in cell.site_properties:
+        cell.remove_site_property("magmom")
+    return cell

@@ -1,0 +1,127 @@
+"""The DFT+U stage of llto-li: cells, starts, bookkeeping, options and claim rows (no DFT run;
+the CP2K physics of +U is checked in tests/engines/test_dft_plus_u.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ssbflow.studies.llto.dft_summary import dft_summary, report_lines
+from ssbflow.studies.llto.electronic import (
+    REDUCED_SUPERCELL,
+    o2_in_box,
+    reduced_llto_cell,
+    reference_cell,
+    starts,
+)
+from ssbflow.studies.llto.reduction import lithiated_cell, o_vacancy_cell, vacant_a_sites
+from ssbflow.studies.registry import get_study
+
+
+@pytest.fixture(scope="module")
+def cells():
+    host = reduced_llto_cell()
+    return host, lithiated_cell(host, REDUCED_SUPERCELL), o_vacancy_cell(host)
+
+
+def test_reduced_cell_is_a_neutral_llto_member_with_empty_a_sites(cells):
+    host, lith, vac = cells
+    assert host.composition.formula.replace(" ", "") == "Li1La5Ti8O24"
+    # Li3x La(2/3 - x) TiO3 with x = 1/24: charge neutral with Ti4+ and O2-
+    assert host.composition["Li"] + 3 * host.composition["La"] == 2 * host.composition["Ti"]
+    assert len(vacant_a_sites(host, REDUCED_SUPERCELL)) == 2
+    assert lith.composition["Li"] == 2 and vac.composition["O"] == 23
+
+
+def test_localised_starts_put_the_moment_next_to_the_added_electrons(cells):
+    host, lith, vac = cells
+    li_start = starts("li", lith, host)
+    magmom = li_start["localised"].site_properties["magmom"]
+    chosen = [i for i, m in enumerate(magmom) if m]
+    assert len(chosen) == 1 and lith[chosen[0]].specie.symbol == "Ti"
+    ti_distances = [lith.get_distance(len(lith) - 1, i) for i, s in enumerate(lith)
+                    if s.specie.symbol == "Ti"]
+    assert lith.get_distance(len(lith) - 1, chosen[0]) == pytest.approx(min(ti_distances))
+    assert "magmom" not in li_start["delocalised"].site_properties
+    vac_start = starts("o_vacancy", vac, host)["localised"]
+    pair = [i for i, m in enumerate(vac_start.site_properties["magmom"]) if m]
+    # the two Ti that shared the removed O, ~a/2 = 1.94 Å from it, opposite each other
+    assert len(pair) == 2
+    assert vac.get_distance(*pair) == pytest.approx(3.87, abs=0.05)
+    assert list(starts("host", host, host)) == ["delocalised"]
+
+
+def test_reference_cells_are_large_enough_for_the_gamma_point():
+    from ssbflow.structures.phases import phase
+
+    for name in ("li", "li2o"):
+        cell = reference_cell(phase(name))
+        widths = cell.lattice.volume / np.linalg.norm(
+            np.cross(cell.lattice.matrix[[1, 2, 0]], cell.lattice.matrix[[2, 0, 1]]), axis=1)
+        assert widths.min() >= 9.0
+    o2 = o2_in_box()
+    assert o2.get_distance(0, 1) == pytest.approx(1.21)
+
+
+def _run(label, start, energy, moments, n_o=0):
+    from ssbflow.studies.llto.electronic import reduced_llto_cell as build
+
+    host = build()
+    symbols = ["Ti"] * len(moments) + ["O"] * n_o
+    return {"label": label, "start": start, "energy_eV": energy, "symbols": symbols,
+            "moments_uB": moments + [0.0] * n_o, "mulliken_charges_e": [1.2] * len(symbols),
+            "hirshfeld_charges_e": None, "structure": host.as_dict(), "files": {}}
+
+
+def test_summary_keeps_the_lower_start_counts_ti3_and_gives_dft_energies():
+    runs = {
+        "host": [_run("host", "delocalised", -100.0, [0.0, 0.0])],
+        "li": [_run("li", "delocalised", -102.0, [0.3, 0.3]),
+               _run("li", "localised", -102.2, [0.95, 0.02])],
+        "o_vacancy": [_run("o_vacancy", "delocalised", -93.0, [0.5, 0.5]),
+                      _run("o_vacancy", "localised", -92.9, [0.9, 0.9])],
+        "Li": [_run("Li", "reference", -4.0, [0.0, 0.0])],  # two atoms: -2 eV per Li
+        "Li2O": [_run("Li2O", "reference", -15.0, [0.0, 0.0], n_o=1)],
+        "O2": [_run("O2", "reference", -10.0, [1.0, 1.0])],
+    }
+    dft = dft_summary(runs, {"engine": "cp2k", "preset": "fast", "u_ti_eV": 4.2,
+                             "u_reference": "ref", "reduced_cell": True})
+    assert dft["cells"]["li"]["start_kept"] == "localised"
+    assert dft["cells"]["li"]["margin_eV"] == pytest.approx(0.2)
+    assert dft["cells"]["o_vacancy"]["start_kept"] == "delocalised"
+    assert (dft["ti3_host"], dft["ti3_lithiated"], dft["ti3_o_vacancy"]) == (0, 1, 2)
+    assert dft["insertion_energy_eV_per_Li"] == pytest.approx(-102.2 + 100.0 + 2.0)
+    assert dft["insertion_voltage_V"] == pytest.approx(0.2)
+    # Li2O: 3 "atoms" here, one O -> one f.u.; μ_O = -15 - 2(-2) = -11
+    assert dft["mu_o_li_li2o_eV"] == pytest.approx(-11.0)
+    assert dft["o_vacancy_formation_energy_li_li2o_eV"] == pytest.approx(-93.0 + 100.0 - 11.0)
+    assert dft["o_vacancy_formation_energy_vs_half_O2_eV"] == pytest.approx(-93 + 100 - 5)
+    assert dft["cells"]["li"]["reduced_ti"][0]["neighbours"]  # listed within 3.6 Å
+    text = "\n".join(report_lines(dft))
+    assert "U_eff(Ti 3d) = 4.2 eV" in text and "| li | 1 |" in text
+
+
+def test_electronic_option_default_keeps_the_stored_options_and_the_flow():
+    study = get_study("llto-li")
+    default = study.parse_options()
+    stored = study.settings(default)
+    assert not {"electronic", "preset", "u_ti"} & set(stored)
+    assert len(study.make_flow(default).jobs) == 6
+    with pytest.raises(Exception, match="--electronic"):
+        study.parse_options({"electronic": "gaussian"})
+
+
+@pytest.mark.parametrize("engine", ["cp2k", "vasp"])
+def test_electronic_stage_adds_the_dft_jobs(engine):
+    study = get_study("llto-li")
+    options = study.parse_options({"electronic": engine, "u_ti": 3.5})
+    stored = study.settings(options)
+    assert stored["electronic"] == engine and stored["u_ti"] == 3.5
+    names = [j.name for j in study.make_flow(options).jobs]
+    # 5 force-field relaxations + 3 on the reduced cell, 3 start builders, 5 DFT+U runs,
+    # 2 reference cells + 3 reference runs, the summary and the result
+    assert len(names) == 6 + 3 + 3 + 5 + 5 + 1
+    assert {"dft+u li localised", "dft+u li delocalised", "dft+u o_vacancy localised",
+            "dft+u host delocalised", "dft reference O2", "dft+u summary"} <= set(names)
+    production = study.parse_options({"electronic": engine, "preset": "production"})
+    assert "relax reduced llto" not in [j.name for j in study.make_flow(production).jobs]
