@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ssbflow.studies.llto.comparison import reduction_source_comparison
 from ssbflow.studies.llto.dft_summary import dft_summary, report_lines
 from ssbflow.studies.llto.electronic import (
     REDUCED_SUPERCELL,
@@ -99,6 +100,15 @@ def test_summary_keeps_the_lower_start_counts_ti3_and_gives_dft_energies():
     assert dft["cells"]["li"]["reduced_ti"][0]["neighbours"]  # listed within 3.6 Å
     text = "\n".join(report_lines(dft))
     assert "U_eff(Ti 3d) = 4.2 eV" in text and "| li | 1 |" in text
+    # the claim rows read the DFT numbers
+    rows = {r.claim: r for r in reduction_source_comparison(
+        {"ti3_host": 0, "ti3_lithiated": 0, "ti3_o_vacancy": 0,
+         "o_vacancy_formation_energy_eV": 1.0, "insertion_voltage_V": 0.1, "dft": dft})}
+    ti3 = next(r for c, r in rows.items() if c.startswith("Li reduces Ti4+"))
+    assert ti3.agrees is True and ti3.ssbflow_value == "1 (+Li) / 2 (−O)"
+    assert "DFT+U" in ti3.why
+    vac = next(r for c, r in rows.items() if c.startswith("Li metal makes O vacancies"))
+    assert vac.ssbflow_value == pytest.approx(-4.0) and vac.agrees is True
 
 
 def test_electronic_option_default_keeps_the_stored_options_and_the_flow():

@@ -71,7 +71,9 @@ def reduction_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
     Parameters
     ----------
     results : the ``results.json`` document of ``llto-li`` (``ti3_*``,
-        ``o_vacancy_formation_energy_eV``, ``insertion_voltage_V``).
+        ``o_vacancy_formation_energy_eV``, ``insertion_voltage_V``; with a DFT+U stage its
+        ``dft`` section, whose Ti3+ counts and Li/Li2O vacancy energy then make the Ti3+
+        and O-vacancy rows; the voltage row stays the force field's).
 
     Returns
     -------
@@ -79,28 +81,42 @@ def reduction_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
         Ti3+ formation, O-vacancy formation, spontaneous Li insertion, and the claims this
         study does not compute (Li self-diffusion, bulk Ea).
     """
-    host = results.get("ti3_host")
-    lith, vac = results.get("ti3_lithiated"), results.get("ti3_o_vacancy")
+    dft = results.get("dft")
+    source = dft if dft else results
+    host = source.get("ti3_host")
+    lith, vac = source.get("ti3_lithiated"), source.get("ti3_o_vacancy")
     counted = None if lith is None or vac is None else f"{lith} (+Li) / {vac} (−O)"
     ti3 = None if counted is None else bool(max(lith, vac) > (host or 0))
-    e_vac = finite(results.get("o_vacancy_formation_energy_eV"))
+    if dft:
+        e_vac = finite(dft.get("o_vacancy_formation_energy_li_li2o_eV"))
+        ti3_why = (f"spin-polarised {dft.get('engine')} DFT+U, U_eff(Ti 3d) = "
+                   f"{dft.get('u_ti_eV')} eV, Mulliken spin moments of the lower-energy start "
+                   f"(localised/delocalised) on {dft.get('formula_host')}, counted above "
+                   f"{TI3_THRESHOLD_UB} μB; agrees when a defect cell has more such Ti than "
+                   f"the host ({host}) ({SOURCE})")
+        vac_why = (f"E_f = E(LLTO − O) − E(LLTO) + μ_O, μ_O = E(Li2O) − 2 E(Li), DFT+U on "
+                   f"{dft.get('formula_host')} (vs ½ O2: "
+                   f"{finite(dft.get('o_vacancy_formation_energy_vs_half_O2_eV'))} eV); "
+                   f"agrees when E_f < 0 (Li pulls O out spontaneously) ({SOURCE})")
+    else:
+        e_vac = finite(results.get("o_vacancy_formation_energy_eV"))
+        ti3_why = (f"force-field site moments (CHGNet magmom; Ti4+ d0 ≈ 0, Ti3+ d1 ≈ 1 μB), "
+                   f"counted above {TI3_THRESHOLD_UB} μB; agrees when a defect cell has "
+                   f"more such Ti than the host ({host}); a force field may spread the "
+                   f"electron instead of localising it: spin-polarised DFT+U is the "
+                   f"like-for-like test ({SOURCE})")
+        vac_why = (f"E_f = E(LLTO − O) − E(LLTO) + μ_O with μ_O of Li/Li2O equilibrium (the "
+                   f"most reducing condition Li metal imposes), force field, one vacancy "
+                   f"per cell; agrees when E_f < 0 (Li pulls O out spontaneously) "
+                   f"({SOURCE})")
     voltage = finite(results.get("insertion_voltage_V"))
     return [
         ClaimRow(claim="Li reduces Ti4+ to Ti3+ (Ti with a moment > 0.5 μB after Li insertion "
                        "/ O removal)",
-                 source_value="Ti3+ forms", ssbflow_value=counted, agrees=ti3,
-                 why=f"force-field site moments (CHGNet magmom; Ti4+ d0 ≈ 0, Ti3+ d1 ≈ 1 μB), "
-                     f"counted above {TI3_THRESHOLD_UB} μB; agrees when a defect cell has "
-                     f"more such Ti than the host ({host}); a force field may spread the "
-                     f"electron instead of localising it: spin-polarised DFT+U is the "
-                     f"like-for-like test ({SOURCE})"),
+                 source_value="Ti3+ forms", ssbflow_value=counted, agrees=ti3, why=ti3_why),
         ClaimRow(claim="Li metal makes O vacancies in LLTO: E_f(V_O) at Li/Li2O (eV)",
                  source_value="O vacancies form", ssbflow_value=e_vac,
-                 agrees=None if e_vac is None else bool(e_vac < 0),
-                 why=f"E_f = E(LLTO − O) − E(LLTO) + μ_O with μ_O of Li/Li2O equilibrium (the "
-                     f"most reducing condition Li metal imposes), force field, one vacancy "
-                     f"per cell; agrees when E_f < 0 (Li pulls O out spontaneously) "
-                     f"({SOURCE})"),
+                 agrees=None if e_vac is None else bool(e_vac < 0), why=vac_why),
         ClaimRow(claim="Li metal reduces LLTO: Li insertion voltage vs Li/Li+ (V)",
                  source_value="> 0 (spontaneous)", ssbflow_value=voltage,
                  agrees=None if voltage is None else bool(voltage > 0),
