@@ -135,3 +135,26 @@ def test_electronic_stage_adds_the_dft_jobs(engine):
             "dft+u host delocalised", "dft reference O2", "dft+u summary"} <= set(names)
     production = study.parse_options({"electronic": engine, "preset": "production"})
     assert "relax reduced llto" not in [j.name for j in study.make_flow(production).jobs]
+
+
+def test_ti_d_pdos_is_read_from_cp2k_columns_and_plotted(tmp_path):
+    from ssbflow.studies.llto.dft_summary import plot_ti_d_pdos, read_cp2k_pdos
+
+    header = ("# Projected DOS for atomic kind Ti_2 at iteration step i = 0, "
+              "E(Fermi) =    -0.100000 a.u.\n"
+              "#     MO Eigenvalue [a.u.]      Occupation                 s                py"
+              "                pz                px               d-2               d-1"
+              "                d0               d+1               d+2\n")
+    rows = ["   1  -0.300000  1.000000  0.1 0.0 0.0 0.0 0.0 0.0 0.0 0.0 0.0",
+            "   2  -0.100000  1.000000  0.0 0.0 0.0 0.0 0.2 0.1 0.3 0.1 0.1",
+            "   3   0.050000  0.000000  0.0 0.0 0.0 0.0 0.1 0.1 0.1 0.1 0.1"]
+    alpha = tmp_path / "CP2K-ALPHA_k2-1.pdos"
+    alpha.write_text(header + "\n".join(rows) + "\n")
+    (tmp_path / "CP2K-BETA_k2-1.pdos").write_text(header + "\n".join(rows) + "\n")
+    kind, fermi_eV, energies_eV, d_weight = read_cp2k_pdos(alpha)
+    assert kind == "Ti_2"
+    assert fermi_eV == pytest.approx(-2.7211, abs=1e-3)  # -0.1 Ha
+    assert energies_eV[1] == pytest.approx(fermi_eV)
+    assert d_weight.tolist() == pytest.approx([0.0, 0.8, 0.5])  # the gap state is 3d
+    png = plot_ti_d_pdos(sorted(tmp_path.glob("*.pdos")), tmp_path / "pdos.png")
+    assert png is not None and png.stat().st_size > 0

@@ -131,10 +131,11 @@ def read_cp2k_pdos(path: Path) -> tuple[str, float, np.ndarray, np.ndarray]:
     lines = Path(path).read_text().splitlines()
     kind = _KIND_RE.search(lines[0])
     fermi = re.search(r"E\(Fermi\)\s*=\s*(-?\d+\.\d+)", lines[0])
-    columns = lines[1].lstrip("#").split()[3:]
-    data = np.loadtxt(path)
+    # header "MO Eigenvalue [a.u.] Occupation s py pz px d-2 ...": one name per data column
+    columns = [name for name in lines[1].lstrip("#").split() if not name.startswith("[")]
+    data = np.atleast_2d(np.loadtxt(path))
     d_cols = [k for k, name in enumerate(columns) if name.startswith("d")]
-    weights = data[:, [3 + k for k in d_cols]].sum(axis=1) if d_cols else np.zeros(len(data))
+    weights = data[:, d_cols].sum(axis=1) if d_cols else np.zeros(len(data))
     return (kind.group(1) if kind else Path(path).stem,
             float(fermi.group(1)) * hartree_eV if fermi else float("nan"),
             data[:, 1] * hartree_eV, weights)
