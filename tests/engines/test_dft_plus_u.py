@@ -120,8 +120,9 @@ def polaron_runs(tmp_path_factory, cp2k_exe):
     cell = _rutile_polaron_cell()
     jobs = {u: engine.dft_plus_u_maker({"Ti": u} if u else {}, multiplicity=2,
                                        pdos=False).make(cell) for u in (4.2, 0.0)}
+    # own folder per job: CP2K would otherwise restart from the other run's wavefunction
     out = run_locally(Flow(list(jobs.values())), root_dir=tmp_path_factory.mktemp("dftu"),
-                      ensure_success=True, log=False)
+                      ensure_success=True, log=False, create_folders=True)
     moments = {}
     for u, job in jobs.items():
         folder = out[job.uuid][1].output.dir_name.split(":", 1)[-1]

@@ -158,3 +158,28 @@ def test_ti_d_pdos_is_read_from_cp2k_columns_and_plotted(tmp_path):
     assert d_weight.tolist() == pytest.approx([0.0, 0.8, 0.5])  # the gap state is 3d
     png = plot_ti_d_pdos(sorted(tmp_path.glob("*.pdos")), tmp_path / "pdos.png")
     assert png is not None and png.stat().st_size > 0
+
+
+@pytest.mark.cp2k
+def test_dft_plus_u_job_runs_cp2k_and_returns_moments_and_the_spin_cube(tmp_path, cp2k_exe,
+                                                                       monkeypatch):
+    """The stage's job on the cheapest open shell it runs: triplet O2 (the ½ O2 reference)."""
+    from jobflow import run_locally
+
+    from ssbflow.methods.electronic import unpack_files
+    from ssbflow.studies.llto.electronic import dft_maker, dft_plus_u_job
+
+    monkeypatch.setenv("SSBFLOW_CP2K_THREADS", "1")
+    job = dft_plus_u_job(dft_maker("cp2k", "fast", 0.0, 3, pdos=False), o2_in_box(6.0),
+                         "O2", "reference", "cp2k")
+    out = run_locally(job, root_dir=tmp_path, ensure_success=True, log=False,
+                      create_folders=True)[job.uuid][1].output
+    assert out["symbols"] == ["O", "O"] and out["start"] == "reference"
+    # two unpaired electrons, one on each O (triplet ground state of O2)
+    assert sum(out["moments_uB"]) == pytest.approx(2.0, abs=0.05)
+    assert out["moments_uB"][0] == pytest.approx(1.0, abs=0.1)
+    assert abs(sum(out["mulliken_charges_e"])) < 1e-3
+    # O2 total energy with GTH-PBE: about -31.9 Ha (-868 eV)
+    assert -880.0 < out["energy_eV"] < -855.0
+    files = unpack_files(out["files"], tmp_path / "files")
+    assert any("SPIN_DENSITY" in p.name for p in files.values())
