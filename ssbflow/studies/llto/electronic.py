@@ -15,6 +15,15 @@ Files: the spin-density cube of each kept run (VESTA reads it) and a Ti 3d PDOS 
 x = 1/24, 38 atoms, two empty A sites; the (2,2,1) cell of :func:`~ssbflow.structures.
 perovskites.llto` is Li4La4Ti8O24 with none), relaxed by the force field like the main cells;
 ``production`` uses the study's own relaxed cells.
+
+Measured (CP2K 2023.1, fast preset, U_eff = 4.2 eV, OMP_NUM_THREADS=1 on the shared 2-core
+machine): one UKS+U single point of the reduced cell + Li (Li2La5Ti8O24, 39 atoms, 151
+valence electrons) from the localised start at ideal perovskite positions took 101 OT steps,
+1930 s wall / 862 s CPU; the electron spread over the four Ti of one TiO2 layer (0.36 μB
+each, the other four < 0.002 μB) instead of staying on the seeded Ti, with a Ti 3d gap state
+at the Fermi level of the α channel. As in the rutile test (tests/engines/test_dft_plus_u.py),
+a single point at a geometry without the polaron's lattice distortion need not localise the
+electron on one Ti; a DFT+U relaxation of the localised start is the next step.
 """
 
 from __future__ import annotations
