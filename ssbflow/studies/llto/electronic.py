@@ -79,14 +79,12 @@ def reduced_llto_cell() -> Structure:
 
 def reference_cell(structure: Structure, min_length_A: float = REFERENCE_MIN_LENGTH_A
                    ) -> Structure:
-    """A supercell of ``structure`` whose three widths are at least ``min_length_A``
-    (Γ-point single points of bcc Li and Li2O)."""
-    lattice = structure.lattice
-    volume = lattice.volume
-    widths = [volume / np.linalg.norm(np.cross(lattice.matrix[(i + 1) % 3],
-                                               lattice.matrix[(i + 2) % 3])) for i in range(3)]
-    scale = [max(1, int(np.ceil(min_length_A / w))) for w in widths]
-    return structure * scale
+    """A supercell of ``structure`` whose three lattice lengths reach ``min_length_A``
+    (Γ-point single points of bcc Li and Li2O; the repeats of
+    :func:`ssbflow.methods.dft_check.gamma_supercell`)."""
+    from ssbflow.methods.dft_check import gamma_supercell
+
+    return structure * gamma_supercell(structure, min_length_A)
 
 
 def o2_in_box(box_A: float = 10.0, bond_A: float = 1.21) -> Structure:
