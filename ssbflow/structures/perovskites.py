@@ -143,6 +143,27 @@ def llto_with_ordering(
     return _decorate(frame, best), record
 
 
+def llto_with_a_site_counts(supercell: tuple[int, int, int],
+                            counts: dict[str, int]) -> Structure:
+    """The LLTO framework of ``supercell`` with the A sites holding ``counts`` (``La``,
+    ``Li``, ``Vac``; every A site once, either layer), lowest-Ewald ordering, oxidation
+    states removed. E.g. ``(2, 2, 1)`` with ``{"La": 5, "Li": 1, "Vac": 2}`` is the neutral
+    Li1La5Ti8O24 cell with two empty A sites."""
+    frame = llto_framework(supercell)
+    layers = frame.site_properties["a_layer"]
+    a_sites = tuple(i for i, lab in enumerate(layers) if lab)
+    if sum(counts.values()) != len(a_sites):
+        raise ValueError(f"counts {counts} fill {sum(counts.values())} A sites; the "
+                         f"{tuple(supercell)} cell has {len(a_sites)}")
+    fixed = np.array([0.0 if lab else float(s.specie.oxi_state)
+                      for s, lab in zip(frame, layers, strict=True)])
+    best = lowest_ewald_ordering(ewald_matrix_per_unit_charge(frame), fixed,
+                                 [Group(a_sites, dict(counts))], _CHARGES)
+    cell = _decorate(frame, best)
+    cell.remove_oxidation_states()
+    return cell
+
+
 def _decorate(frame: Structure, result: OrderingResult) -> Structure:
     """Put the chosen A-site occupants on ``frame``; drop vacancies and ``a_layer``."""
     structure = frame.copy()

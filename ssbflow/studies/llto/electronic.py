@@ -58,23 +58,9 @@ def reduced_llto_cell() -> Structure:
 
     Neutral (1 + 15 = 16 = 2 × 8), Li3xLa2/3−xTiO3 with x = 1/24, two empty A sites for Li.
     """
-    from ssbflow.structures.ordering import (
-        Group,
-        ewald_matrix_per_unit_charge,
-        lowest_ewald_ordering,
-    )
-    from ssbflow.structures.perovskites import _CHARGES, _decorate, llto_framework
+    from ssbflow.structures.perovskites import llto_with_a_site_counts
 
-    frame = llto_framework(REDUCED_SUPERCELL)
-    layers = frame.site_properties["a_layer"]
-    a_sites = tuple(i for i, lab in enumerate(layers) if lab)
-    fixed = np.array([0.0 if lab else float(s.specie.oxi_state)
-                      for s, lab in zip(frame, layers, strict=True)])
-    best = lowest_ewald_ordering(ewald_matrix_per_unit_charge(frame), fixed,
-                                 [Group(a_sites, dict(REDUCED_COUNTS))], _CHARGES)
-    cell = _decorate(frame, best)
-    cell.remove_oxidation_states()
-    return cell
+    return llto_with_a_site_counts(REDUCED_SUPERCELL, dict(REDUCED_COUNTS))
 
 
 def reference_cell(structure: Structure, min_length_A: float = REFERENCE_MIN_LENGTH_A
