@@ -35,7 +35,7 @@ alive() {  # alive PIDFILE: the daemon named in PIDFILE runs (not a reused PID)
 write_conf() {
     local host cpus mem_mb
     host="$(hostname -s)"
-    cpus="$(nproc)"
+    cpus="$(nproc --all)"  # not nproc: it follows OMP_NUM_THREADS
     mem_mb=$(( $(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo) - 2048 ))
     (( mem_mb < 512 )) && mem_mb=512
     mkdir -p "$state_dir/spool/ctld" "$state_dir/spool/d" "$state_dir/log"
@@ -74,6 +74,7 @@ NodeName=$host CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 EOF
     if [[ ! -f $conf ]] || ! cmp -s "$conf" "$conf.new"; then
+        conf_changed=1
         mv "$conf.new" "$conf"
     else
         rm -f "$conf.new"
@@ -123,12 +124,17 @@ start() {
         say "must run as root (slurmd runs jobs as their users)"
         return 1
     fi
+    conf_changed=0
     write_conf
+    if (( conf_changed )); then  # daemons of another config would disagree (node INVAL)
+        stop_one "$slurmd_pid" slurmd
+        stop_one "$ctld_pid" slurmctld
+    fi
     start_munge
     alive "$ctld_pid" || slurmctld -f "$conf"
     alive "$slurmd_pid" || slurmd -f "$conf"
     wait_node_idle
-    say "running ($(hostname -s), $(nproc) CPUs; state in $state_dir)"
+    say "running ($(hostname -s), $(nproc --all) CPUs; state in $state_dir)"
 }
 
 stop_one() {  # stop_one PIDFILE NAME
