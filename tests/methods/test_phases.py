@@ -140,9 +140,14 @@ def test_bad_mp_entries_file(tmp_path, content):
         read_mp_entries(path)
 
 
-def _static_energy_eV_per_atom(structure) -> float:
-    from ssbflow.methods.phases import _chgnet
+def _chgnet():
+    """CHGNet model of the one calculator loader."""
+    from ssbflow.engines.mlip import mlip_calculator
 
+    return mlip_calculator("CHGNet").model
+
+
+def _static_energy_eV_per_atom(structure) -> float:
     return float(_chgnet().predict_structure(structure)["e"])
 
 
@@ -176,8 +181,6 @@ def test_li_sn_models_are_the_lowest_energy_stackings(name, n_layers, a_A, c_A, 
                   if SpacegroupAnalyzer(s, symprec=0.05).get_space_group_symbol()
                   == expected_symbol]
     assert len(structures) >= 3
-    from ssbflow.methods.phases import _chgnet
-
     predictions = _chgnet().predict_structure(structures, batch_size=16)
     best = min(float(p["e"]) for p in predictions)
     assert _static_energy_eV_per_atom(phase(name)) == pytest.approx(best, abs=1e-4)
