@@ -52,6 +52,19 @@ def check_choice(parameter: str, value: str, allowed: tuple[str, ...]) -> None:
         )
 
 
+def check_hubbard_u(u_eV_by_element: dict[str, float]) -> None:
+    """Refuse a negative U_eff (eV) in ``{element: U_eff}`` (CP2K and VASP DFT+U inputs).
+
+    Raises
+    ------
+    ValueError
+        One line naming the elements with a negative U.
+    """
+    bad = {el: u for el, u in u_eV_by_element.items() if u < 0}
+    if bad:
+        raise ValueError(f"hubbard_u_eV: expected U_eff >= 0 eV, got {bad}")
+
+
 def check_md_arguments(temperature_K: float, n_steps: int, timestep_fs: float) -> None:
     """Raise a one-line :class:`InputError` for a non-physical MD request."""
     if temperature_K <= 0 or n_steps < 1 or timestep_fs <= 0:

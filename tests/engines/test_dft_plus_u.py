@@ -87,6 +87,11 @@ def test_cp2k_closed_shell_turns_uks_when_asked_and_negative_u_is_refused(tmp_pa
         _cp2k_text(neutral, tmp_path, hubbard_u_eV={"Ti": -1.0})
 
 
+def test_vasp_refuses_a_negative_u_with_the_same_message_as_cp2k():
+    with pytest.raises(ValueError, match=r"hubbard_u_eV: expected U_eff >= 0 eV, got \{'Ti': -1.0\}"):
+        vs.dft_plus_u_incar(_rutile_polaron_cell(), {"Ti": -1.0, "O": 0.0})
+
+
 def test_vasp_dft_plus_u_inputs_put_u_and_the_moment_on_the_chosen_ti(tmp_path):
     cell = _rutile_polaron_cell()
     cell.append("Li", [0.0, 0.5, 0.5], properties={"magmom": 0.0})

@@ -54,6 +54,7 @@ from pymatgen.io.cp2k.inputs import (
 from pymatgen.io.cp2k.utils import chunk
 from pymatgen.io.vasp.inputs import Kpoints
 
+from ssbflow.engines.base import check_hubbard_u
 from ssbflow.engines.cp2k.presets import BASIS_FILES, CP2K_PRESETS, POTENTIAL_FILE, Cp2kPreset
 from ssbflow.engines.geometry import looks_like_slab, vacuum_midpoint_z_A
 from ssbflow.errors import EngineUnavailableError
@@ -355,9 +356,7 @@ def add_hubbard_u(cp2k_input: Cp2kInput, u_eV_by_element: dict[str, float],
     ValueError
         A negative U.
     """
-    bad = {el: u for el, u in u_eV_by_element.items() if u < 0}
-    if bad:
-        raise ValueError(f"hubbard_u_eV: expected U_eff >= 0 eV, got {bad}")
+    check_hubbard_u(u_eV_by_element)
     subsys = cp2k_input["FORCE_EVAL"]["SUBSYS"]
     for kind in [sec for sec in subsys.subsections.values() if sec.name.upper() == "KIND"]:
         element = str(kind.get("ELEMENT").values[0])

@@ -31,6 +31,7 @@ from pymatgen.core import Structure
 from pymatgen.io.vasp.inputs import Kpoints
 from pymatgen.io.vasp.sets import MPRelaxSet
 
+from ssbflow.engines.base import check_hubbard_u
 from ssbflow.engines.geometry import looks_like_slab
 
 #: Elements that carry a Materials Project U value (in oxides/fluorides).
@@ -111,9 +112,7 @@ def dft_plus_u_incar(structure: Structure, hubbard_u_eV: dict[str, float]) -> di
     ValueError
         A negative U.
     """
-    bad = {el: u for el, u in hubbard_u_eV.items() if u < 0}
-    if bad:
-        raise ValueError(f"hubbard_u_eV: expected U_eff >= 0 eV, got {bad}")
+    check_hubbard_u(hubbard_u_eV)
     elements = list(dict.fromkeys(site.specie.symbol for site in structure))
     magmom = structure.site_properties.get("magmom")
     return {
