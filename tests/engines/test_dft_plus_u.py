@@ -88,7 +88,8 @@ def test_cp2k_closed_shell_turns_uks_when_asked_and_negative_u_is_refused(tmp_pa
 
 
 def test_vasp_refuses_a_negative_u_with_the_same_message_as_cp2k():
-    with pytest.raises(ValueError, match=r"hubbard_u_eV: expected U_eff >= 0 eV, got \{'Ti': -1.0\}"):
+    message = r"hubbard_u_eV: expected U_eff >= 0 eV, got \{'Ti': -1.0\}"
+    with pytest.raises(ValueError, match=message):
         vs.dft_plus_u_incar(_rutile_polaron_cell(), {"Ti": -1.0, "O": 0.0})
 
 
