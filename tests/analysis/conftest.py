@@ -255,6 +255,13 @@ CHARGES_PRINT = """      &MULLIKEN
         SHAPE_FUNCTION DENSITY
       &END HIRSHFELD"""
 
+HARTREE_PRINT = """      &V_HARTREE_CUBE
+        STRIDE 2
+      &END V_HARTREE_CUBE"""
+MO_PRINT = """      &MO
+        EIGENVALUES .TRUE.
+        OCCUPATION_NUMBERS .TRUE.
+      &END MO"""
 
 @dataclass(frozen=True)
 class CddRun:
@@ -317,14 +324,7 @@ def cp2k_n2(cp2k_exe: str, tmp_path_factory: pytest.TempPathFactory) -> N2Run:
     center = np.array(N2_BOX_A) / 2
     half = np.array([0.0, 0.0, N2_BOND_A / 2])
     atoms = [("N", center - half), ("N", center + half)]
-    prints = DENSITY_PRINT + "\n" + ELF_PRINT + """
-      &V_HARTREE_CUBE
-        STRIDE 2
-      &END V_HARTREE_CUBE
-      &MO
-        EIGENVALUES .TRUE.
-        OCCUPATION_NUMBERS .TRUE.
-      &END MO"""
+    prints = "\n".join((DENSITY_PRINT, ELF_PRINT, HARTREE_PRINT, MO_PRINT))
     log = run_cp2k(cp2k_exe, root, molecule_input("n2", atoms, N2_BOX_A, prints))
     folder = log.parent
     _RUNS["n2"] = N2Run(
@@ -397,13 +397,7 @@ def cp2k_dipole(cp2k_exe: str, tmp_path_factory: pytest.TempPathFactory) -> Dipo
         atoms = [(symbol, xyz + DIPOLE_SHIFT_A) for symbol, xyz in atoms]
         dipole = ("    SURFACE_DIPOLE_CORRECTION .TRUE.\n    SURF_DIP_DIR Z\n"
                   "    SURF_DIP_POS 1.0")
-        prints = """      &V_HARTREE_CUBE
-        STRIDE 2
-      &END V_HARTREE_CUBE
-      &MO
-        EIGENVALUES .TRUE.
-        OCCUPATION_NUMBERS .TRUE.
-      &END MO"""
+        prints = HARTREE_PRINT + "\n" + MO_PRINT
         logs = {}
         for name, sub in (("dab", atoms), ("da", [atoms[i] for i in a_idx])):
             logs[name] = run_cp2k(cp2k_exe, root / name, molecule_input(
