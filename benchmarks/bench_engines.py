@@ -16,36 +16,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
+from pathlib import Path
 
-import numpy as np
 from jobflow import run_locally
 from pymatgen.core import Lattice, Molecule, Structure
-from pymatgen.core.surface import SlabGenerator
 
 from ssbflow.engines import get_engine
 
-
-def _slab() -> Structure:
-    bulk = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.03), ["Li", "F"],
-                                     [[0, 0, 0], [0.5, 0.5, 0.5]])
-    slab = SlabGenerator(bulk, (0, 0, 1), 5, 8, center_slab=True,
-                         lll_reduce=False).get_slab().get_orthogonal_c_slab()
-    z = slab.cart_coords[:, 2]
-    fixed = z < z.min() + 0.5
-    slab.add_site_property("selective_dynamics", [[not f] * 3 for f in fixed])
-    rng = np.random.default_rng(7)
-    for i in np.flatnonzero(~fixed):
-        slab.translate_sites([int(i)], rng.normal(0.0, 0.08, 3), frac_coords=False,
-                             to_unit_cell=False)
-    return slab
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests/
+from tests.systems import rattled_lif_slab
 
 
 def bench_chgnet(optimizers: list[str]) -> dict:
     """Relax the rattled slab once per optimiser."""
     out = {}
-    slab = _slab()
+    slab, _ = rattled_lif_slab()
     for opt in optimizers:
         job = get_engine("mlip", device="cpu", optimizer=opt).relax_maker(
             fmax_eV_per_A=0.05).make(slab)

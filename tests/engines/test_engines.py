@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from jobflow import Flow, run_locally
 from pymatgen.core import Lattice, Molecule, Structure
-from pymatgen.core.surface import SlabGenerator
 from pymatgen.io.common import VolumetricData
 
 from ssbflow.analysis.charges import parse_cp2k_charges
 from ssbflow.engines import get_engine
 from ssbflow.engines.base import local_dir
 from ssbflow.errors import EngineUnavailableError
+from tests.systems import rattled_lif_slab
 
 BOHR_A = 0.529177210903
 
@@ -115,26 +115,10 @@ def test_mlip_settings_record_model_version_and_device():
 # ----------------------------------------------------------------------------- CHGNet
 
 
-def _rattled_lif_slab() -> tuple[Structure, np.ndarray]:
-    """Rock-salt LiF (001) slab: 4 layers of 2 atoms, bottom layer fixed, the rest rattled."""
-    bulk = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.03), ["Li", "F"],
-                                     [[0, 0, 0], [0.5, 0.5, 0.5]])
-    slab = SlabGenerator(bulk, (0, 0, 1), 5, 8, center_slab=True,
-                         lll_reduce=False).get_slab().get_orthogonal_c_slab()
-    z = slab.cart_coords[:, 2]
-    fixed = z < z.min() + 0.5
-    slab.add_site_property("selective_dynamics", [[not f] * 3 for f in fixed])
-    rng = np.random.default_rng(7)
-    for i in np.flatnonzero(~fixed):
-        slab.translate_sites([int(i)], rng.normal(0.0, 0.08, 3), frac_coords=False,
-                             to_unit_cell=False)
-    return slab, fixed
-
-
 @pytest.fixture(scope="module")
 def chgnet_runs(tmp_path_factory):
     """One CHGNet relaxation (fmax 0.05 eV/Å) and one static of the same rattled slab."""
-    slab, fixed = _rattled_lif_slab()
+    slab, fixed = rattled_lif_slab()
     engine = get_engine("mlip", device="cpu")
     relax = engine.relax_maker(relax_cell=False, fmax_eV_per_A=0.05, max_steps=300).make(slab)
     static = engine.static_maker().make(slab)
@@ -170,7 +154,7 @@ def test_chgnet_static_equals_direct_prediction(chgnet_runs):
 
 
 def test_chgnet_md_runs_the_requested_steps(tmp_path):
-    slab, _ = _rattled_lif_slab()
+    slab, _ = rattled_lif_slab()
     maker = get_engine(device="cpu").md_maker(temperature_K=300, n_steps=6, timestep_fs=1.0)
     job = maker.make(slab)
     doc = run_locally(job, root_dir=tmp_path, ensure_success=True, log=False)[job.uuid][1].output
