@@ -38,8 +38,10 @@ COMMAND_MODULES = (
 )
 
 
-def make_app() -> typer.Typer:
-    """Build the Typer application with every command group registered."""
+def make_app(argv: list[str] | None = None) -> typer.Typer:
+    """Build the Typer application with every command group registered; with ``argv`` (the
+    command line to parse) ``run`` holds only the study it names (see
+    :func:`ssbflow.cli.studies.register`)."""
     settings = {"help_option_names": ["-h", "--help"]}
     root = typer.Typer(
         name="ssbflow",
@@ -63,7 +65,8 @@ def make_app() -> typer.Typer:
         rich_markup_mode=None,
         context_settings=settings,
     )
-    groups = CliGroups(root=root, analyze=analyze, run=run)
+    groups = CliGroups(root=root, analyze=analyze, run=run,
+                       argv=None if argv is None else tuple(argv))
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"ssbflow.cli.{name}")
         module.register(groups)
@@ -84,7 +87,7 @@ def _fail(message: str, code: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and map errors to one-line messages and exit codes."""
     args = sys.argv[1:] if argv is None else argv
-    command = typer.main.get_command(make_app())
+    command = typer.main.get_command(make_app(args))
     debug = bool(os.environ.get("SSBFLOW_DEBUG"))
     try:
         result = command.main(args=args, prog_name="ssbflow", standalone_mode=False)

@@ -69,9 +69,21 @@ def resume_command(
     print_results(get_study(run_settings(run_dir)["study"]), doc, as_json)
 
 
+def studies_to_build(argv: tuple[str, ...] | None) -> list[str]:
+    """The studies whose ``run`` command the command line ``argv`` needs: all of them for
+    ``run`` alone or its help (and when ``argv`` is ``None``), the one named by ``run STUDY``,
+    none for another command (importing every study made each command start 2.5–3 s slower)."""
+    names = study_names()
+    if argv is None:
+        return names
+    if not argv or argv[0] != "run":
+        return []
+    return [argv[1]] if len(argv) > 1 and argv[1] in names else names
+
+
 def register(groups: CliGroups) -> None:
-    """Attach ``run STUDY`` for every registered study, and ``resume``."""
-    for name in study_names():
+    """Attach ``run STUDY`` for the registered studies the command line needs, and ``resume``."""
+    for name in studies_to_build(groups.argv):
         study = get_study(name)
         groups.run.command(name)(run_command(study))
     groups.root.command("resume")(resume_command)

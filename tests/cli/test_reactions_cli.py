@@ -105,3 +105,35 @@ def test_screen_committee_compares_rankings(capsys, tmp_path):
     assert (ranking["flag"] is None) == ranking["same_order"]
     own = json.loads((tmp_path / "out" / "models" / "SevenNet-0" / "results.json").read_text())
     assert own["settings"]["model"] == "SevenNet-0"
+
+
+@pytest.mark.cp2k
+def test_check_dft_gives_a_real_cp2k_reaction_energy(capsys, tmp_path, monkeypatch, cp2k_exe):
+    """``reaction --check-dft`` end to end (real CHGNet relaxations, real CP2K single points at
+    the CHGNet geometries) on H2 + F2 -> 2 HF, three 2-atom molecules in 6 Å boxes (no
+    supercell at the Γ-point ``fast`` preset). Experiment: ΔH = 2 × ΔfH(HF, g) = 2 × −273.3
+    kJ/mol = −5.67 eV; the single-zeta ``fast`` preset gave −3.6 eV (CHGNet −5.75 eV)."""
+    import tempfile
+
+    from pymatgen.core import Lattice, Structure
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # CP2K runs under tmp_path
+    cifs = tmp_path / "cifs"
+    cifs.mkdir()
+    for name, (a, b, bond_A) in {"H2": ("H", "H", 0.74), "F2": ("F", "F", 1.42),
+                                 "HF": ("H", "F", 0.92)}.items():
+        Structure(Lattice.cubic(6.0), [a, b], [[3, 3, 3], [3 + bond_A, 3, 3]],
+                  coords_are_cartesian=True).to(filename=str(cifs / f"{name}.cif"))
+    code, out, _ = _run(capsys, "reaction", "--named", "H2 + F2 -> 2 HF",
+                        "--structures", str(cifs), "--check-dft", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    check = doc["dft_check"]
+    assert check["energy_source"].startswith("cp2k:fast")
+    assert {c["formula"]: (c["supercell"], c["n_atoms"]) for c in check["cells"].values()} == {
+        "H2": ([1, 1, 1], 2), "F2": ([1, 1, 1], 2), "HF": ([1, 1, 1], 2)}
+    assert -7.0 < check["reaction_energy_eV"] < -2.5  # strongly exothermic, as measured
+    assert check["mlip_reaction_energy_eV"] == pytest.approx(doc["reaction_energy_eV"])
+    assert check["dft_minus_mlip_eV"] == pytest.approx(
+        check["reaction_energy_eV"] - check["mlip_reaction_energy_eV"])
+    assert check["run_dir"].startswith(str(tmp_path))

@@ -120,6 +120,23 @@ def test_every_registered_study_has_one_generated_run_command():
         assert getattr(by_name[name].callback, GENERATED, False), name
 
 
+def test_a_command_builds_only_the_studies_it_needs():
+    """``run STUDY`` imports one study, other commands none (each study import cost the
+    start-up 2.5–3 s of CPU); ``run`` alone and ``make_app()`` still build them all."""
+    from ssbflow.cli.studies import studies_to_build
+    from ssbflow.studies.registry import study_names
+
+    assert studies_to_build(("run", "inn-li", "--json")) == ["inn-li"]
+    assert studies_to_build(("run", "--help")) == studies_to_build(None) == study_names()
+    assert studies_to_build(("run", "unobtainium")) == study_names()  # click lists them
+    assert studies_to_build(("reaction", "InN", "Li")) == studies_to_build(()) == []
+    code = ("import sys; from ssbflow.cli import main; main(['build', '--help']); "
+            "print(sorted(m for m in sys.modules if m.startswith('ssbflow.studies.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout.splitlines()[-1]
+    assert "ssbflow.studies.sn_llzo.study" not in out and "ssbflow.studies.llto" not in out
+
+
 def test_submit_checks_the_options_before_submitting(toy, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("SSBFLOW_CLUSTERS", str(tmp_path / "no-clusters.yaml"))
     out = tmp_path / "run"
