@@ -108,6 +108,7 @@ def test_screen_committee_compares_rankings(capsys, tmp_path):
 
 
 @pytest.mark.cp2k
+@pytest.mark.slow
 def test_check_dft_gives_a_real_cp2k_reaction_energy(capsys, tmp_path, monkeypatch, cp2k_exe):
     """``reaction --check-dft`` end to end (real CHGNet relaxations, real CP2K single points at
     the CHGNet geometries) on H2 + F2 -> 2 HF, three 2-atom molecules in 6 Å boxes (no
