@@ -52,7 +52,7 @@ def check_components(components: list[tuple[str, int]]) -> list[tuple[str, int]]
 
 def component_parameters(components: list[tuple[str, int]],
                          cache_dir: str | Path | None = None,
-                         charge_method: str = "bcc") -> list[dict[str, Any]]:
+                         charge_method: str = "abcg2") -> list[dict[str, Any]]:
     """:func:`parameterize` of every component (from the cache when there)."""
     return [parameterize(smiles, cache_dir, charge_method=charge_method)
             for smiles, _ in check_components(components)]
