@@ -14,13 +14,15 @@ ACETONITRILE_G_CM3 = 0.777
 
 
 def test_acetonitrile_box_has_the_experimental_density(tmp_path) -> None:
+    # 125 molecules, 80 ps NPT (density from its last 40 ps): seeds 1, 2, 3 gave 0.750,
+    # 0.743, 0.753 g/cm³ (GAFF2/ABCG2 is ~3.5 % low); 64 molecules and 60 ps NPT gave
+    # 0.740-0.763, too close to the 5 % bound (0.738) for a test. 65-92 s at load 8-10.
     doc = run_study("electrolyte-md", tmp_path / "run", db=tmp_path / "db", quiet=True,
-                    components=("CC#N:64",), temperature_K=298.0, production_ns=0.005,
-                    npt_ps=60.0, compress_ps=8.0, cutoff_nm=0.8, frame_ps=0.5,
+                    components=("CC#N:125",), temperature_K=298.0, production_ns=0.005,
+                    npt_ps=80.0, compress_ps=8.0, cutoff_nm=1.0, frame_ps=0.5,
                     cache_dir=str(tmp_path / "cache"))
-    assert doc["n_atoms"] == 384
+    assert doc["n_atoms"] == 750
     assert doc["density_g_cm3"] == pytest.approx(ACETONITRILE_G_CM3, rel=0.05), doc["density_g_cm3"]
-    print("density_g_cm3", doc["density_g_cm3"], "ns_per_day", doc["ns_per_day"])
     (row,) = doc["diffusion"]
     assert row["species"] == "CC#N" and row["D_cm2_s"] > 0
     assert doc["conductivity_NE_mS_cm"] is None  # no ions
