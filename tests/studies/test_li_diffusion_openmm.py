@@ -3,6 +3,9 @@ study's own analysis and report; an mlip run's stored settings are what they wer
 
 from __future__ import annotations
 
+import pytest
+
+from ssbflow.errors import InputError
 from ssbflow.runtime.studies import run_study
 from ssbflow.studies.registry import get_study
 
@@ -17,6 +20,8 @@ def test_mlip_settings_are_unchanged() -> None:
     assert set(study.settings(study.parse_options({}))) == MLIP_SETTINGS
     openmm = study.settings(study.parse_options({"engine": "openmm"}))
     assert openmm["engine"] == "openmm" and "production_ns" in openmm
+    with pytest.raises(InputError, match="--engine"):
+        study.parse_options({"engine": "gromacs"})
 
 
 def test_openmm_engine_runs_both_polymers_through_the_study_analysis(tmp_path) -> None:
