@@ -21,6 +21,7 @@ STUDIES: dict[str, str] = {
     "llto-li-migration": "ssbflow.studies.llto.migration:LLTO_LI_MIGRATION",
     "polymer-li-diffusion": "ssbflow.studies.li_diffusion.study:POLYMER_LI_DIFFUSION",
     "llzo-li-diffusion": "ssbflow.studies.li_diffusion.study:LLZO_LI_DIFFUSION",
+    "electrolyte-md": "ssbflow.studies.electrolyte_md.study:STUDY",
 }
 
 

@@ -17,6 +17,7 @@ from pymatgen.core import Lattice, Structure
 
 from ssbflow.studies import registry
 from ssbflow.studies.comparison import ClaimRow, comparison_markdown, rows_as_dicts
+from ssbflow.studies.electrolyte_md.comparison import source_comparison as electrolyte_rows
 from ssbflow.studies.inn_li.comparison import source_comparison as inn_li_rows
 from ssbflow.studies.li_diffusion.comparison import source_comparison as diffusion_rows
 from ssbflow.studies.llto.comparison import source_comparison as llto_rows
@@ -27,7 +28,7 @@ from ssbflow.studies.sn_llzo.comparison import source_comparison as sn_rows
 COMPARISONS = {
     "sn-llzo": sn_rows, "ncm-pvdf": ncm_rows, "llto-li-migration": llto_rows,
     "polymer-li-diffusion": diffusion_rows, "llzo-li-diffusion": diffusion_rows,
-    "inn-li": inn_li_rows, "llto-li": llto_rows,
+    "inn-li": inn_li_rows, "llto-li": llto_rows, "electrolyte-md": electrolyte_rows,
 }
 
 
@@ -333,13 +334,30 @@ def test_claim_row_model_and_table() -> None:
     assert json.loads(json.dumps(rows_as_dicts(rows)))[1]["agrees"] is None
 
 
+# electrolyte-md: 150 acetonitrile at 298 K, 0.2 ns (density measured here, README)
+_ACETONITRILE = {"study": "electrolyte-md", "density_g_cm3": 0.751,
+                 "settings": {"temperature_K": 298.0, "box_components": [["CC#N", 150]]}}
+
+
+def test_electrolyte_density_row_and_flip() -> None:
+    (row,) = electrolyte_rows(_ACETONITRILE)
+    assert row.source_value == 0.777 and row.agrees is True
+    (row,) = electrolyte_rows({**_ACETONITRILE, "density_g_cm3": 0.70})
+    assert row.agrees is False
+    salted = copy.deepcopy(_ACETONITRILE)
+    salted["settings"]["box_components"].append(["[Li+]", 4])
+    (row,) = electrolyte_rows(salted)
+    assert row.agrees is None and "not compared" in row.why
+
+
 @pytest.mark.parametrize("name", [n for n in registry.STUDIES if n != "screening"])
 def test_every_registered_study_has_rows(name: str) -> None:
     docs = {"sn-llzo": SN, "ncm-pvdf": NCM, "llto-li-migration": LLTO_NEB,
             "polymer-li-diffusion": _polymer(True), "inn-li": _inn_li(_README_RANKING),
             "llto-li": LLTO_LI,
             "llzo-li-diffusion": {"study": "llzo-li-diffusion", "settings": {},
-                                  "arrhenius": []}}
+                                  "arrhenius": []},
+            "electrolyte-md": _ACETONITRILE}
     rows = COMPARISONS[name](docs[name])
     assert rows and all(isinstance(r, ClaimRow) and r.why for r in rows)
     assert all(r.agrees is not None or "not" in r.why for r in rows)

@@ -174,7 +174,8 @@ def diffusion_analysis_job(
                      if not r["diffusive"]]
     return DiffusionStudyResult(
         study=study, title=title, notes=list(notes or []), settings=settings,
-        engine=engine_settings(settings["mlip_model"]),
+        # an OpenMM run carries its own record (platform, protocol); MLIP runs do not
+        engine=runs[0]["md"].get("engine") or engine_settings(settings["mlip_model"]),
         systems=systems, diffusion=rows, diffusive=not not_diffusive,
         not_diffusive=not_diffusive, arrhenius=arrhenius_rows, arrhenius_fits=fits,
         trajectories=trajectories, msd_curves=msd_curves,

@@ -94,6 +94,33 @@ class PolymerDiffusionOptions(DiffusionOptions):
                            f"{self.n_li} Li")
         return self
     box_seed: int = Field(0, description="Seed of the packing of the boxes.")
+    engine: str = Field("mlip", description="mlip (force field, Langevin NVT) or openmm "
+                        "(GAFF2 classical MD: anneal, NPT, NVT; n_steps, timestep_fs, "
+                        "save_every and pre_relax_steps are then not used).")
+    production_ns: float = Field(1.0, gt=0, le=1000,
+                                 description="openmm: NVT production per temperature (ns).")
+    npt_ps: float = Field(200.0, ge=0, le=100_000, description="openmm: NPT at T (ps).")
+    anneal_K: float = Field(500.0, gt=0, le=2000, description="openmm: anneal T (K).")
+    anneal_ps: float = Field(200.0, ge=0, le=100_000, description="openmm: NPT anneal (ps).")
+    cool_ps: float = Field(200.0, ge=0, le=100_000, description="openmm: NPT cooling (ps).")
+    frame_ps: float = Field(1.0, gt=0, description="openmm: production frame interval (ps).")
+    cutoff_nm: float = Field(1.0, gt=0.5, le=2.0, description="openmm: PME/LJ cutoff (nm).")
+    pack_density_g_cm3: float = Field(0.9, gt=0, le=2.0,
+                                      description="openmm: packmol density of the loose box.")
+    cache_dir: str | None = Field(None, description="openmm: force-field cache folder.")
+
+    @field_validator("engine")
+    @classmethod
+    def _engine(cls, value: str) -> str:
+        if value not in ("mlip", "openmm"):
+            raise ValueError(f"--engine {value!r}: expected mlip or openmm")
+        return value
+
+
+#: Options only the openmm engine reads; left out of an mlip run's stored settings, so those
+#: stay what they were before the engine choice existed (old runs resume).
+OPENMM_ONLY = ("engine", "production_ns", "npt_ps", "anneal_K", "anneal_ps", "cool_ps",
+               "frame_ps", "cutoff_nm", "pack_density_g_cm3", "cache_dir")
 
 
 class LlzoDiffusionOptions(DiffusionOptions):

@@ -95,10 +95,17 @@ def write_diffusion_report(
         plot_arrhenius({k: _arrhenius_fit(v) for k, v in res.arrhenius_fits.items()},
                        out / "arrhenius.png")
     settings = res.settings
-    md = [f"# {res.title}", "",
-          f"Engine: mlip ({settings['mlip_model']}), Langevin NVT, {settings['n_steps']} × "
-          f"{settings['timestep_fs']} fs per temperature (frames every {settings['save_every']} "
-          "steps); MSD slope in Å²/ps, D = slope/6.", "",
+    if settings.get("engine", "mlip") == "openmm":
+        engine_line = (f"Engine: openmm (GAFF2, platform {res.engine.get('platform')}), "
+                       f"{settings['production_ns']} ns NVT per temperature after anneal and "
+                       f"NPT (frames every {settings['frame_ps']} ps); MSD slope in Å²/ps, "
+                       "D = slope/6.")
+    else:
+        engine_line = (f"Engine: mlip ({settings['mlip_model']}), Langevin NVT, "
+                       f"{settings['n_steps']} × {settings['timestep_fs']} fs per temperature "
+                       f"(frames every {settings['save_every']} steps); MSD slope in Å²/ps, "
+                       "D = slope/6.")
+    md = [f"# {res.title}", "", engine_line, "",
           write_table(res.systems, out / "systems.csv", "Simulation cells"), "",
           write_table(res.diffusion, out / "diffusion.csv", "MSD slopes and D"), "",
           _verdict(res.not_diffusive), "",

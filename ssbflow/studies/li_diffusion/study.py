@@ -10,6 +10,7 @@ written from that output afterwards (:mod:`ssbflow.studies.li_diffusion.report`)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from jobflow import Flow
@@ -19,6 +20,7 @@ from ssbflow.studies.base import Study
 from ssbflow.studies.li_diffusion.headline import headline, rankings
 from ssbflow.studies.li_diffusion.jobs import diffusion_analysis_job, pre_relax_job
 from ssbflow.studies.li_diffusion.options import (
+    OPENMM_ONLY,
     DiffusionOptions,
     LlzoDiffusionOptions,
     PolymerDiffusionOptions,
@@ -86,18 +88,45 @@ def make_diffusion_flow(
 
 
 def check_diffusion(options: DiffusionOptions) -> None:
-    """Refuse a local run whose force field is not installed here (before anything is
-    written); the flow itself is built without it (``ssbflow submit`` from a login node)."""
+    """Refuse a local run whose force field (or, for ``engine="openmm"``, AmberTools and
+    packmol) is not installed here (before anything is written); the flow itself is built
+    without it (``ssbflow submit`` from a login node)."""
     from ssbflow.engines import get_engine
 
+    if getattr(options, "engine", "mlip") == "openmm":
+        from ssbflow.engines.openmm.tools import check_tools
+
+        check_tools()
+        return
     get_engine("mlip", mlip_model=options.mlip_model)
+
+
+@dataclass(frozen=True)
+class _PolymerStudy(Study):
+    """An mlip run's stored settings leave out the openmm-only options (as before the engine
+    choice existed, so those runs resume unchanged)."""
+
+    def settings(self, options: Any) -> dict[str, Any]:
+        doc = super().settings(options)
+        if doc.get("engine", "mlip") == "mlip":
+            for name in OPENMM_ONLY:
+                doc.pop(name, None)
+        return doc
 
 
 def make_polymer_flow(options: PolymerDiffusionOptions) -> Flow:
     """Li+ (LiFSI) in amorphous PVDF vs dehydrofluorinated PVDF boxes (same salt, same
     packing settings). The NCM811 study reports Li+ MSD slopes of 0.20e-3 (PVDF) and
-    1.23e-3 Å²/ps (dehydrofluorinated PVDF)."""
+    1.23e-3 Å²/ps (dehydrofluorinated PVDF). ``engine="openmm"``: classical MD
+    (:mod:`ssbflow.studies.li_diffusion.openmm_flow`)."""
     from ssbflow.structures.polymer_packing import polymer_li_box
+
+    if options.engine == "openmm":
+        from ssbflow.studies.li_diffusion.openmm_flow import make_openmm_polymer_flow
+
+        return make_openmm_polymer_flow(options, "polymer-li-diffusion",
+                                        "Li+ diffusion in PVDF vs dehydrofluorinated PVDF",
+                                        POLYMER_NOTES)
 
     systems = {kind: polymer_li_box(kind, n_chains=options.n_chains, n_units=options.n_units,
                                     n_li=options.n_li, seed=options.box_seed)
@@ -114,7 +143,7 @@ def make_llzo_flow(options: LlzoDiffusionOptions) -> Flow:
                                "Li diffusion in tetragonal LLZO")
 
 
-POLYMER_LI_DIFFUSION = Study(
+POLYMER_LI_DIFFUSION = _PolymerStudy(
     name="polymer-li-diffusion",
     help="Li+ MSD slopes (Å²/ps), D and Ea in PVDF vs dehydrofluorinated PVDF (MLIP NVT MD).",
     options=PolymerDiffusionOptions,

@@ -1,0 +1,1 @@
+"""Classical MD of a liquid electrolyte box (OpenMM + GAFF2): density, D, conductivity."""

@@ -1,0 +1,81 @@
+"""Classical MD protocol (OpenMM): stages in order, and a crash in production resumes from
+the last checkpoint without repeating a stage or losing/duplicating a frame."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ssbflow.errors import InputError
+from ssbflow.methods import classical_md as cmd
+
+
+def _protocol(**kw) -> cmd.MdProtocol:
+    base = {"temperature_K": 298.0, "production_ps": 6.0, "npt_ps": 4.0, "compress_ps": 2.0,
+            "frame_ps": 0.5, "checkpoint_ps": 1.0, "cutoff_nm": 0.6}
+    return cmd.MdProtocol(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory):
+    import os
+
+    folder = tmp_path_factory.mktemp("box")
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        return cmd.build_box_job.original([("CC#N", 30)], cache_dir=str(folder / "cache"))
+    finally:
+        os.chdir(cwd)
+
+
+def _run(box, protocol):
+    return cmd.run_protocol([("CC#N", 30)], box["prmtops"], box["net_charges"],
+                            np.asarray(box["positions_A"]), box["box_A"], protocol)
+
+
+def test_stages_and_bad_protocols() -> None:
+    names = [s["name"] for s in _protocol(anneal_ps=2.0, cool_ps=2.0).stages()]
+    assert names == ["minimise", "compress", "anneal", "cool", "npt", "production"]
+    assert [s["name"] for s in _protocol(npt_ps=0).stages()] == [
+        "minimise", "compress", "production"]
+    with pytest.raises(InputError, match="production_ps"):
+        _protocol(production_ps=0.4).check()
+    with pytest.raises(InputError, match=">= 0"):
+        _protocol(npt_ps=-1).check()
+
+
+def test_crash_in_production_resumes_from_checkpoint(box, tmp_path, monkeypatch) -> None:
+    protocol = _protocol()
+    production = len(protocol.stages()) - 1
+    monkeypatch.chdir(tmp_path)
+    real = cmd._write_checkpoint
+
+    def crash_at_3_ps(context, progress):
+        if progress["stage"] == production and progress["stage_steps"] >= 750:
+            raise RuntimeError("killed")  # frames of 2-3 ps are on disk, not checkpointed
+        real(context, progress)
+
+    monkeypatch.setattr(cmd, "_write_checkpoint", crash_at_3_ps)
+    with pytest.raises(RuntimeError, match="killed"):
+        _run(box, protocol)
+    saved = json.loads((tmp_path / cmd.CHECKPOINT).read_text())["progress"]
+    assert saved["stage"] == production and saved["n_frames"] == 4  # 2 ps of 0.5 ps frames
+    assert (tmp_path / cmd.FRAMES).stat().st_size > 4 * 30 * 3 * 8  # frames past the ckpt
+
+    monkeypatch.setattr(cmd, "_write_checkpoint", real)
+    minimised = []
+    monkeypatch.setattr("openmm.LocalEnergyMinimizer.minimize",
+                        lambda *a, **k: minimised.append(a))
+    out = _run(box, protocol)
+    assert out["resumed"] and out["progress"]["resumes"] == 1
+    assert minimised == []  # finished stages are not run again
+    frames = out["frames_com_A"]
+    assert frames.shape == (12, 30, 3)  # 6 ps / 0.5 ps: none lost, none duplicated
+    assert (tmp_path / cmd.FRAMES).stat().st_size == 12 * 30 * 3 * 8
+    steps = np.linalg.norm(np.diff(frames, axis=0), axis=2).mean(axis=1)
+    assert np.all(steps > 0.05) and np.all(steps < 3.0)  # continuous, no repeated frame
+    total = sum(s["steps"] for s in protocol.stages())
+    assert out["progress"]["total_steps"] == total

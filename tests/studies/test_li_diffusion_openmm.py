@@ -1,0 +1,40 @@
+"""``polymer-li-diffusion --engine openmm``: both polymer boxes by classical MD through the
+study's own analysis and report; an mlip run's stored settings are what they were."""
+
+from __future__ import annotations
+
+import pytest
+
+from ssbflow.errors import InputError
+from ssbflow.runtime.studies import run_study
+from ssbflow.studies.registry import get_study
+
+#: Stored settings of an mlip run before the engine choice existed (main, session 6).
+MLIP_SETTINGS = {"study", "mlip_model", "temperatures_K", "n_steps", "timestep_fs",
+                 "save_every", "species", "seed", "pre_relax_steps", "n_chains", "n_units",
+                 "n_li", "box_seed"}
+
+
+def test_mlip_settings_are_unchanged() -> None:
+    study = get_study("polymer-li-diffusion")
+    assert set(study.settings(study.parse_options({}))) == MLIP_SETTINGS
+    openmm = study.settings(study.parse_options({"engine": "openmm"}))
+    assert openmm["engine"] == "openmm" and "production_ns" in openmm
+    with pytest.raises(InputError, match="--engine"):
+        study.parse_options({"engine": "gromacs"})
+
+
+def test_openmm_engine_runs_both_polymers_through_the_study_analysis(tmp_path) -> None:
+    doc = run_study("polymer-li-diffusion", tmp_path / "run", db=tmp_path / "db", quiet=True,
+                    engine="openmm", n_chains=8, n_units=2, n_li=4, temperatures_K=(450.0,),
+                    production_ns=0.004, npt_ps=4.0, anneal_ps=4.0, cool_ps=4.0,
+                    frame_ps=0.2, cutoff_nm=0.55, cache_dir=str(tmp_path / "cache"))
+    assert doc["engine"]["engine"] == "openmm"
+    assert doc["engine"]["platform"] in ("CUDA", "OpenCL", "CPU")
+    systems = {row["system"]: row for row in doc["systems"]}
+    # PVDF n=2: C4H6F4 (14 atoms) x 8; dPVDF n=2: C4H4F2 (10 atoms) x 8; 4 LiFSI (40 atoms)
+    assert systems["pvdf"]["n_atoms"] == 152 and systems["dpvdf"]["n_atoms"] == 120
+    assert {(r["system"], r["T_K"]) for r in doc["diffusion"]} == {("pvdf", 450.0),
+                                                                    ("dpvdf", 450.0)}
+    assert all(r["D_cm2_s"] > 0 and abs(r["md_ps"] - 4.0) < 1e-9 for r in doc["diffusion"])
+    assert doc["source_comparison"]  # the NCM811 study's rows, from these numbers
