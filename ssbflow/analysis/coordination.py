@@ -274,3 +274,20 @@ def results_from_curves(curves: dict) -> list[RdfResult]:
     return [RdfResult(pair=k, n_centres=0, n_partners=0, n_frames=0,
                       r_A=np.asarray(v["r_A"]), g=np.asarray(v["g"]), cn=np.asarray(v["cn"]))
             for k, v in curves.items()]
+
+
+def write_coordination(coord: dict, curves: dict, out: str | Path, tag: str = "") -> str:
+    """``coordination{tag}.csv`` and ``rdf{tag}.png`` in ``out`` from a
+    :func:`site_coordination` result (``curves`` apart); returns their Markdown."""
+    from ssbflow.io import write_table
+
+    out = Path(out)
+    what = f" {tag.strip('_')}" if tag else ""
+    plot_rdf(results_from_curves(curves), out / f"rdf{tag}.png", f"Li+ shells{what}")
+    lines = [write_table(coord["rows"], out / f"coordination{tag}.csv",
+                         f"Li+ coordination{what} ({coord['n_frames']} frames, "
+                         f"{coord['n_li']} Li+; CN to the first minimum of g)"), ""]
+    if coord.get("free_fraction") is not None:
+        lines.append(f"Li+ with no anion atom in the first shell: {coord['free_fraction']:.1%}")
+    lines.append(f"![Li+ RDFs{what}](rdf{tag}.png)")
+    return "\n".join(lines)

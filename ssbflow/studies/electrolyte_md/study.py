@@ -143,7 +143,8 @@ def make_flow(options: ElectrolyteMdOptions) -> Flow:
         temperature_K=options.temperature_K, production_ps=options.production_ns * 1000.0,
         npt_ps=options.npt_ps, compress_ps=options.compress_ps, anneal_K=options.anneal_K,
         anneal_ps=options.anneal_ps, cool_ps=options.cool_ps, timestep_fs=options.timestep_fs,
-        frame_ps=options.frame_ps, checkpoint_ps=options.checkpoint_ps,
+        frame_ps=options.frame_ps, sites_ps=options.sites_ps,
+        checkpoint_ps=options.checkpoint_ps,
         cutoff_nm=options.cutoff_nm, ion_charge_scale=options.ion_charge_scale,
         seed=options.seed, platform=options.platform)
     comps = options.box_components()
@@ -167,6 +168,7 @@ def check(options: ElectrolyteMdOptions) -> None:
 
 def write_report(output: Any, out: Path, timings_s: dict[str, float]) -> dict[str, Any]:
     """``results.json``, ``report.md``, ``diffusion.csv`` and ``msd.png`` in ``out``."""
+    from ssbflow.analysis.coordination import write_coordination
     from ssbflow.analysis.diffusion import DiffusionResult, plot_msd
 
     res = ElectrolyteMdResult.model_validate(output)
@@ -193,27 +195,11 @@ def write_report(output: Any, out: Path, timings_s: dict[str, float]) -> dict[st
     if res.conductivity_NE_mS_cm is not None:
         md.append(f"Nernst-Einstein conductivity: {res.conductivity_NE_mS_cm:.3g} mS/cm")
     if res.coordination:
-        md += ["", coordination_section(res.coordination, res.rdf_curves, out)]
+        md += ["", write_coordination(res.coordination, res.rdf_curves, out)]
     md += ["", add_source_comparison(doc, source_comparison(doc))]
     (out / "report.md").write_text("\n".join(md) + "\n")
     write_json(out / "results.json", doc)
     return doc
-
-
-def coordination_section(coord: dict[str, Any], curves: dict[str, Any], out: Path,
-                         tag: str = "") -> str:
-    """Markdown of the Li+ shells (``coordination{tag}.csv``, ``rdf{tag}.png`` in ``out``)."""
-    from ssbflow.analysis.coordination import plot_rdf, results_from_curves
-
-    plot_rdf(results_from_curves(curves), out / f"rdf{tag}.png", f"Li+ shells {tag.strip('_')}")
-    free = coord.get("free_fraction")
-    lines = [write_table(coord["rows"], out / f"coordination{tag}.csv",
-                         f"Li+ coordination {tag.strip('_')} ({coord['n_frames']} frames, "
-                         f"{coord['n_li']} Li+; CN to the first minimum of g)"), ""]
-    if free is not None:
-        lines.append(f"Li+ with no anion atom in the first shell: {free:.1%}")
-    lines.append(f"![Li+ RDFs](rdf{tag}.png)")
-    return "\n".join(lines)
 
 
 def summary_lines(doc: dict[str, Any]) -> list[str]:
