@@ -68,6 +68,15 @@ def test_platform_is_the_first_that_works_and_is_recorded() -> None:
         platform.select_platform("Metal")
 
 
+def test_openmm_default_platform_variable_is_honoured(monkeypatch) -> None:
+    monkeypatch.setenv("OPENMM_DEFAULT_PLATFORM", "Reference")
+    plat, _ = platform.select_platform()
+    assert plat.getName() == "Reference"  # not the first of CUDA > OpenCL > CPU
+    monkeypatch.setenv("OPENMM_DEFAULT_PLATFORM", "Metal")
+    with pytest.raises(InputError, match=r"\$OPENMM_DEFAULT_PLATFORM 'Metal'"):
+        platform.select_platform()
+
+
 def test_lifsi_box_system_scales_ion_charges_and_repartitions_h(cache, tmp_path) -> None:
     import openmm
 
