@@ -1,4 +1,4 @@
-"""Engines (MLIP, CP2K, VASP): atomate2 makers, input sets and settings.
+"""Engines (MLIP, CP2K, VASP; OpenMM for molecular boxes): makers, input sets and settings.
 
 ``get_engine(name, preset)`` (:mod:`ssbflow.engines.registry`, the one list of names) returns
 an :class:`Engine` (:mod:`ssbflow.engines.base`, the contract).

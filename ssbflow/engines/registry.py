@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from ssbflow.engines.base import Engine
 
 #: Every engine, in the order the CLI lists them.
-ENGINES = ("mlip", "cp2k", "vasp")
+ENGINES = ("mlip", "cp2k", "vasp", "openmm")
+#: Engines that relax, run single points and MD of periodic structures (crystals, slabs);
+#: ``openmm`` (GAFF2 from SMILES) runs boxes of molecules only.
+STRUCTURE_ENGINES = ("mlip", "cp2k", "vasp")
 #: Numerical presets every engine offers.
 PRESETS = ("fast", "production")
 #: Engines with an electronic-structure stage (densities, ELF, potential, charges).
@@ -25,7 +28,7 @@ ELECTRONIC_ENGINES = ("cp2k", "vasp")
 #: Choices of a study's electronic stage.
 ELECTRONIC_CHOICES = (*ELECTRONIC_ENGINES, "none")
 #: Engines that run (mlip, cp2k) or prepare (vasp) a NEB.
-NEB_ENGINES = ENGINES
+NEB_ENGINES = STRUCTURE_ENGINES
 
 
 def get_engine(name: str = "mlip", preset: str = "fast", mlip_model: str = "CHGNet",
@@ -38,7 +41,8 @@ def get_engine(name: str = "mlip", preset: str = "fast", mlip_model: str = "CHGN
     Parameters
     ----------
     name
-        ``mlip`` (default), ``cp2k`` or ``vasp``.
+        ``mlip`` (default), ``cp2k``, ``vasp`` or ``openmm`` (molecular boxes only: its
+        structure makers refuse, see :mod:`ssbflow.engines.openmm.engine`).
     preset
         ``fast`` or ``production``.
     mlip_model
@@ -67,6 +71,10 @@ def get_engine(name: str = "mlip", preset: str = "fast", mlip_model: str = "CHGN
         from ssbflow.engines.cp2k.engine import Cp2kEngine
 
         return Cp2kEngine(name="cp2k", preset=preset, **options)
+    if name == "openmm":
+        from ssbflow.engines.openmm.engine import OpenMmEngine
+
+        return OpenMmEngine(name="openmm", preset=preset)
     from ssbflow.engines.vasp.engine import VaspEngine
 
     return VaspEngine(name="vasp", preset=preset, **options)

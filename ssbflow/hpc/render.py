@@ -29,8 +29,11 @@ TEMPLATES: dict[str, str] = {
     "cp2k-cpu": "CP2K psmp on CPUs, MPI x OpenMP",
     "cp2k-gpu": "CP2K CUDA build, one MPI rank per GPU",
     "mlip-gpu": "machine-learned potential on one GPU (one job per GPU)",
+    "openmm-gpu": "classical MD (OpenMM CUDA platform) on one GPU (one job per GPU)",
 }
-GPU_TEMPLATES = frozenset({"vasp-gpu", "cp2k-gpu", "mlip-gpu"})
+GPU_TEMPLATES = frozenset({"vasp-gpu", "cp2k-gpu", "mlip-gpu", "openmm-gpu"})
+#: Templates of one process on one GPU.
+ONE_GPU_TEMPLATES = frozenset({"mlip-gpu", "openmm-gpu"})
 
 
 def shipped_template_dir() -> Path:
@@ -66,8 +69,8 @@ def shell_command(argv: Sequence[str]) -> str:
 def job_resources(profile: ClusterProfile, template: str) -> dict[str, Any]:
     """Resources of a job with ``template``: the profile's, adapted for GPU templates.
 
-    GPU templates need at least one GPU; ``mlip-gpu`` is one process on one GPU
-    (``nodes = tasks = gpus = 1``); VASP's OpenACC build runs exactly one MPI rank per GPU;
+    GPU templates need at least one GPU; ``mlip-gpu`` and ``openmm-gpu`` are one process on
+    one GPU (``nodes = tasks = gpus = 1``); VASP's OpenACC build runs exactly one MPI rank per GPU;
     CP2K's CUDA build runs at least one rank per GPU (DBCSR shares the GPUs of a node
     round-robin among its ranks, and more ranks can drive the CPU-side parts).
     """
@@ -77,7 +80,7 @@ def job_resources(profile: ClusterProfile, template: str) -> dict[str, Any]:
         "cpus_per_task": profile.cpus_per_task,
         "gpus": profile.gpus,
     }
-    if template == "mlip-gpu":
+    if template in ONE_GPU_TEMPLATES:
         res.update(nodes=1, tasks=1, gpus=1)
     elif template == "vasp-gpu":
         res["gpus"] = max(profile.gpus, 1)

@@ -15,8 +15,10 @@ liquid in a few ps; at 1 bar with a move every 25 steps it took more than 50 ps)
 ``anneal``, NPT at ``anneal_K``; ``cool``, NPT ramped down to T in 10 steps; ``npt``, NPT at T
 and 1 bar, whose second half gives the density; ``production``, NVT at T in the box of that
 mean volume (molecule centres scaled), saving unwrapped molecular centres of mass every
-``frame_ps`` (Li+ is its own molecule). Temperature: Langevin (``LangevinMiddleIntegrator``,
-``friction_per_ps``); pressure: Monte Carlo barostat.
+``frame_ps`` (Li+ is its own molecule) and, when the box holds Li+, the positions of Li and
+of the atoms that can coordinate it (N, O, F of every molecule) every ``sites_ps`` (float32,
+``sites.f32``; for the Li+ RDFs and coordination numbers). Temperature: Langevin
+(``LangevinMiddleIntegrator``, ``friction_per_ps``); pressure: Monte Carlo barostat.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from ssbflow.errors import InputError
 
 CHECKPOINT = "checkpoint.json"
 FRAMES = "frames.f64"
+SITES = "sites.f32"
+#: Elements whose atoms are saved as Li+ coordination sites (Li itself and N, O, F).
+SITE_ELEMENTS = (3, 7, 8, 9)
 #: Barostat move interval (steps) while compressing and afterwards.
 COMPRESS_BAROSTAT_EVERY = 2
 BAROSTAT_EVERY = 25
@@ -56,6 +61,7 @@ class MdProtocol:
     timestep_fs: float = 4.0
     friction_per_ps: float = 1.0
     frame_ps: float = 1.0
+    sites_ps: float = 5.0
     checkpoint_ps: float = 5.0
     cutoff_nm: float = 1.0
     hydrogen_mass_amu: float = 3.024
@@ -72,12 +78,16 @@ class MdProtocol:
         """Steps between saved frames (and between density samples)."""
         return max(round(self.frame_ps * 1000.0 / self.timestep_fs), 1)
 
+    def sites_every(self) -> int:
+        """Production frames between saved Li+ coordination sites."""
+        return max(round(self.sites_ps / self.frame_ps), 1)
+
     def check(self) -> None:
         """Raise :class:`InputError` for a protocol that cannot run."""
         if self.temperature_K <= 0 or self.anneal_K <= 0:
             raise InputError("temperature_K and anneal_K must be > 0")
-        if self.timestep_fs <= 0 or self.frame_ps <= 0 or self.checkpoint_ps <= 0:
-            raise InputError("timestep_fs, frame_ps and checkpoint_ps must be > 0")
+        if min(self.timestep_fs, self.frame_ps, self.checkpoint_ps, self.sites_ps) <= 0:
+            raise InputError("timestep_fs, frame_ps, sites_ps and checkpoint_ps must be > 0")
         if min(self.production_ps, self.npt_ps, self.compress_ps, self.anneal_ps,
                self.cool_ps) < 0:
             raise InputError("stage lengths (ps) must be >= 0")
@@ -116,6 +126,7 @@ class _Run:
     properties: dict[str, str]
     molecules: list[tuple[int, int, int]]
     atom_masses: np.ndarray
+    sites: np.ndarray
     progress: dict[str, Any] = field(default_factory=dict)
 
 
@@ -212,10 +223,17 @@ def _run_stage(run: _Run, index: int, stage: dict[str, Any], protocol: MdProtoco
         if samples:
             _rescale_to_volume(context, run, float(np.mean(samples[len(samples) // 2:])))
         Path(FRAMES).write_bytes(b"")
+        Path(SITES).write_bytes(b"")
         prog["n_frames"] = 0
+        prog["production_box_A"] = np.diag(np.asarray(
+            context.getState().getPeriodicBoxVectors(asNumpy=True).value_in_unit(
+                unit.angstrom))).tolist()
+    every = protocol.sites_every()
     if stage["name"] == "production":  # drop frames saved after the last checkpoint
         with open(FRAMES, "r+b") as handle:
             handle.truncate(prog["n_frames"] * len(run.molecules) * 3 * 8)
+        with open(SITES, "ab") as handle:  # (absent in a run checkpointed before sites)
+            handle.truncate(prog["n_frames"] // every * run.sites.size * 3 * 4)
     per_frame = protocol.frame_steps()
     per_ckpt = max(round(protocol.checkpoint_ps * 1000 / protocol.timestep_fs
                              / per_frame), 1) * per_frame
@@ -231,9 +249,13 @@ def _run_stage(run: _Run, index: int, stage: dict[str, Any], protocol: MdProtoco
         done += n
         prog["total_steps"] += n
         if stage["name"] == "production":
+            pos = _positions_A(context)
             with open(FRAMES, "ab") as handle:
-                handle.write(_com(_positions_A(context), run).astype("<f8").tobytes())
+                handle.write(_com(pos, run).astype("<f8").tobytes())
             prog["n_frames"] += 1
+            if run.sites.size and prog["n_frames"] % every == 0:
+                with open(SITES, "ab") as handle:
+                    handle.write(pos[run.sites].astype("<f4").tobytes())
         elif stage["name"] == "npt":
             prog["samples"].setdefault("npt_volume_A3", []).append(_volume_A3(context))
         if done % per_ckpt == 0 or done == total:
@@ -261,7 +283,10 @@ def run_protocol(components: list[tuple[str, int]], prmtops: dict[str, str],
     dict
         ``progress`` (samples, wall times, frames), ``frames_com_A`` (n_frames, n_molecules,
         3) unwrapped molecular centres of the production, ``molecules`` (component index per
-        molecule), ``molecule_masses_amu``, ``n_atoms``, ``platform`` record, ``resumed``.
+        molecule), ``molecule_masses_amu``, ``n_atoms``, ``platform`` record, ``resumed``,
+        ``sites`` (``positions_A`` (n, n_sites, 3) unwrapped float32 Li/N/O/F positions of
+        every ``every_frames``-th frame, ``atomic_numbers``, ``component`` index per site,
+        ``box_A`` edges of the production box).
     """
     import openmm
     from openmm import unit
@@ -282,8 +307,11 @@ def run_protocol(components: list[tuple[str, int]], prmtops: dict[str, str],
                                          0)
     system.addForce(barostat)
     platform, properties = select_platform(protocol.platform)
+    numbers = np.array([a.atomic_number for a in structure.atoms])
+    sites = (np.flatnonzero(np.isin(numbers, SITE_ELEMENTS)) if (numbers == 3).any()
+             else np.zeros(0, dtype=int))
     run = _Run(structure, system, barostat, platform, properties, molecules,
-               np.array([a.mass for a in structure.atoms], dtype=float))
+               np.array([a.mass for a in structure.atoms], dtype=float), sites)
     stages = protocol.stages()
     state_xml = None
     resumed = Path(CHECKPOINT).exists()
@@ -305,7 +333,15 @@ def run_protocol(components: list[tuple[str, int]], prmtops: dict[str, str],
     n_mol = len(molecules)
     frames = np.fromfile(FRAMES, dtype="<f8").reshape(-1, n_mol, 3)[: run.progress["n_frames"]]
     mol_mass = [float(run.atom_masses[s:s + n].sum()) for _, s, n in molecules]
-    return {"progress": run.progress, "frames_com_A": frames,
+    n_sites = run.progress["n_frames"] // protocol.sites_every()
+    mol_of = np.repeat(np.arange(len(molecules)), [n for _, _, n in molecules])
+    site_doc = {"positions_A": np.fromfile(SITES, dtype="<f4").reshape(
+                    -1, sites.size, 3)[:n_sites] if sites.size else np.zeros((0, 0, 3)),
+                "atomic_numbers": numbers[sites].tolist(),
+                "component": [molecules[m][0] for m in mol_of[sites]],
+                "every_frames": protocol.sites_every(),
+                "box_A": run.progress.get("production_box_A")}
+    return {"progress": run.progress, "frames_com_A": frames, "sites": site_doc,
             "molecules": [k for k, _, _ in molecules], "molecule_masses_amu": mol_mass,
             "n_atoms": len(structure.atoms), "platform": platform_record(platform, properties),
             "resumed": resumed, "protocol": asdict(protocol)}
@@ -347,7 +383,9 @@ def md_protocol_job(box: dict[str, Any], components: list[tuple[str, int]],
     -------
     dict
         ``frames`` (data store): ``com_A`` (n_frames, n_molecules, 3) unwrapped centres of
-        mass, ``time_ps``; and ``labels`` (component SMILES per molecule),
+        mass, ``time_ps``, ``sites`` (Li/N/O/F positions every ``sites_ps``, wrapped, with
+        ``box_A``, ``atomic_numbers``, ``labels``, ``time_ps``; ``None`` without Li+);
+        and ``labels`` (component SMILES per molecule),
         ``molecule_masses_amu``, ``npt_volume_A3`` samples, ``volume_A3`` of the production,
         ``total_mass_amu``, ``n_atoms``, ``platform``, ``wall_s`` per stage,
         ``ns_per_day`` per stage, ``resumes`` and ``protocol``.
@@ -363,10 +401,10 @@ def md_protocol_job(box: dict[str, Any], components: list[tuple[str, int]],
     samples = prog["samples"].get("npt_volume_A3", [])
     volume = float(np.mean(samples[len(samples) // 2:])) if samples else float(box["box_A"]) ** 3
     n_frames = out["frames_com_A"].shape[0]
+    time_ps = np.arange(1, n_frames + 1) * proto.frame_steps() * proto.timestep_fs / 1000.0
     return {
-        "frames": {"com_A": out["frames_com_A"].tolist(),
-                   "time_ps": (np.arange(1, n_frames + 1) * proto.frame_steps()
-                               * proto.timestep_fs / 1000.0).tolist()},
+        "frames": {"com_A": out["frames_com_A"].tolist(), "time_ps": time_ps.tolist(),
+                   "sites": _sites_doc(out["sites"], comps, time_ps)},
         "labels": [comps[k][0] for k in out["molecules"]],
         "molecule_masses_amu": out["molecule_masses_amu"],
         "total_mass_amu": float(np.sum(out["molecule_masses_amu"])),
@@ -375,6 +413,22 @@ def md_protocol_job(box: dict[str, Any], components: list[tuple[str, int]],
         "resumes": prog["resumes"], "protocol": out["protocol"],
         "temperature_K": proto.temperature_K, "n_frames": n_frames,
     }
+
+
+def _sites_doc(sites: dict[str, Any], comps: list[tuple[str, int]],
+               time_ps: np.ndarray) -> dict[str, Any] | None:
+    """The Li+ coordination sites as stored: wrapped into the box, rounded to 0.01 Å (the
+    RDF bins are 0.05 Å), with SMILES per site; ``None`` without Li+."""
+    pos = sites["positions_A"]
+    if not pos.size or sites["box_A"] is None:
+        return None
+    box = np.asarray(sites["box_A"], dtype=float)
+    wrapped = np.round(pos - box * np.floor(pos / box), 2)
+    every = sites["every_frames"]
+    return {"positions_A": wrapped.tolist(), "box_A": box.tolist(),
+            "atomic_numbers": sites["atomic_numbers"],
+            "labels": [comps[k][0] for k in sites["component"]],
+            "time_ps": time_ps[every - 1::every][:len(pos)].tolist()}
 
 
 @dataclass

@@ -68,6 +68,15 @@ def test_platform_is_the_first_that_works_and_is_recorded() -> None:
         platform.select_platform("Metal")
 
 
+def test_openmm_default_platform_variable_is_honoured(monkeypatch) -> None:
+    monkeypatch.setenv("OPENMM_DEFAULT_PLATFORM", "Reference")
+    plat, _ = platform.select_platform()
+    assert plat.getName() == "Reference"  # not the first of CUDA > OpenCL > CPU
+    monkeypatch.setenv("OPENMM_DEFAULT_PLATFORM", "Metal")
+    with pytest.raises(InputError, match=r"\$OPENMM_DEFAULT_PLATFORM 'Metal'"):
+        platform.select_platform()
+
+
 def test_lifsi_box_system_scales_ion_charges_and_repartitions_h(cache, tmp_path) -> None:
     import openmm
 
@@ -89,3 +98,23 @@ def test_lifsi_box_system_scales_ion_charges_and_repartitions_h(cache, tmp_path)
     assert masses.sum() == pytest.approx(sum(a.mass for a in structure.atoms), rel=1e-6)
     with pytest.raises(InputError, match="cutoff_nm"):
         box.create_system(structure, 15.0, cutoff_nm=1.0)
+
+
+def test_openmm_is_a_registered_engine_that_refuses_periodic_structures() -> None:
+    from ssbflow.engines import get_engine
+    from ssbflow.engines.registry import ENGINES, NEB_ENGINES, STRUCTURE_ENGINES
+    from ssbflow.studies.registry import get_study
+
+    engine = get_engine("openmm")
+    engine.check_available()  # openmm, AmberTools and packmol are installed here
+    settings = engine.settings()
+    assert settings["engine"] == "openmm" and settings["force_field"] == "GAFF2"
+    assert settings["openmm_version"]
+    for make in (lambda: engine.relax_maker(), engine.static_maker,
+                 lambda: engine.md_maker(300.0, 10, 1.0)):
+        with pytest.raises(InputError, match=r"openmm.*periodic structure"):
+            make()
+    assert "openmm" in ENGINES
+    assert "openmm" not in STRUCTURE_ENGINES and "openmm" not in NEB_ENGINES
+    with pytest.raises(InputError, match="--engine"):  # the slab study needs relaxations
+        get_study("sn-llzo").parse_options({"engine": "openmm"})

@@ -11,6 +11,7 @@ import pytest
 
 from ssbflow.errors import InputError
 from ssbflow.hpc.profiles import load_profile
+from ssbflow.hpc.remote import qtoolkit_resources
 from ssbflow.hpc.render import (
     TEMPLATES,
     environment_lines,
@@ -78,6 +79,25 @@ def test_gpu_templates_request_gpus_and_one_rank_per_gpu(tmp_path):
     cpu = _sbatch_options(render_job_script(load_profile("local"), "true",
                                             template="cp2k-cpu", run_dir=tmp_path))
     assert "gres" not in cpu and "gpus-per-node" not in cpu
+
+
+def test_openmm_gpu_template_is_one_process_on_one_gpu(tmp_path):
+    bash = shutil.which("bash")
+    profile = load_profile("local", GPU_PROFILE)  # 4 GPUs, 2 nodes: the job takes one GPU
+    script = render_job_script(profile, "ssbflow run electrolyte-md --ns 1",
+                               template="openmm-gpu", run_dir=tmp_path)
+    opts = _sbatch_options(script)
+    assert (opts["gres"], opts["nodes"], opts["ntasks-per-node"]) == ("gpu:1", "1", "1")
+    assert "export OPENMM_CPU_THREADS=8" in script and "srun" not in script
+    assert "mm.Platform.getPlatform(i).getName()" in script  # the log lists the platforms
+    assert script.rstrip().splitlines()[-2] == "ssbflow run electrolyte-md --ns 1"
+    path = tmp_path / "job.sh"
+    path.write_text(script)
+    subprocess.run([bash, "-n", str(path)], check=True)  # valid shell
+    assert "openmm-gpu" in TEMPLATES
+    # jobflow-remote's header for the same template (qtoolkit names)
+    res = qtoolkit_resources(profile, "openmm-gpu")
+    assert (res["gres"], res["nodes"], res["ntasks_per_node"]) == ("gpu:1", 1, 1)
 
 
 def test_profile_fields_land_in_sbatch_lines(tmp_path):

@@ -46,3 +46,22 @@ def test_salt_adds_cation_and_anion() -> None:
         {"components": ("CC#N:20",), "salts": ("LiFSI:3",)})
     assert opts.box_components() == [("CC#N", 20), ("[Li+]", 3),
                                      ("FS(=O)(=O)[N-]S(=O)(=O)F", 3)]
+
+
+def test_lifsi_solution_reports_li_shells(tmp_path) -> None:
+    # 4 LiFSI in 40 MeCN, 10 ps NVT with sites every 1 ps: the Li+ shells reach the report
+    doc = run_study("electrolyte-md", tmp_path / "run", db=tmp_path / "db", quiet=True,
+                    components=("CC#N:40",), salts=("LiFSI:4",), temperature_K=350.0,
+                    production_ns=0.01, npt_ps=4.0, compress_ps=4.0, cutoff_nm=0.6,
+                    frame_ps=0.5, sites_ps=1.0, cache_dir=str(tmp_path / "cache"))
+    coord = doc["coordination"]
+    assert coord["n_frames"] == 10 and coord["n_li"] == 4
+    pairs = {r["pair"]: r for r in coord["rows"]}
+    assert set(pairs) == {"Li–N(CC#N)", "Li–O(FSI)", "Li–F(FSI)", "Li–N(FSI)"}
+    assert sum(r["cn_first_shell"] or 0.0 for r in pairs.values()) >= 3.0  # Li+ is solvated
+    assert 0.0 <= coord["free_fraction"] <= 1.0
+    assert doc["conductivity_NE_mS_cm"] is not None
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "Li+ with no anion atom in the first shell" in report
+    assert (tmp_path / "run" / "coordination.csv").is_file()
+    assert (tmp_path / "run" / "rdf.png").stat().st_size > 0

@@ -28,7 +28,8 @@ def test_openmm_engine_runs_both_polymers_through_the_study_analysis(tmp_path) -
     doc = run_study("polymer-li-diffusion", tmp_path / "run", db=tmp_path / "db", quiet=True,
                     engine="openmm", n_chains=8, n_units=2, n_li=4, temperatures_K=(450.0,),
                     production_ns=0.004, npt_ps=4.0, anneal_ps=4.0, cool_ps=4.0,
-                    frame_ps=0.2, cutoff_nm=0.55, cache_dir=str(tmp_path / "cache"))
+                    frame_ps=0.2, sites_ps=0.4, cutoff_nm=0.55,
+                    cache_dir=str(tmp_path / "cache"))
     assert doc["engine"]["engine"] == "openmm"
     assert doc["engine"]["platform"] in ("CUDA", "OpenCL", "CPU")
     systems = {row["system"]: row for row in doc["systems"]}
@@ -38,3 +39,30 @@ def test_openmm_engine_runs_both_polymers_through_the_study_analysis(tmp_path) -
                                                                     ("dpvdf", 450.0)}
     assert all(r["D_cm2_s"] > 0 and abs(r["md_ps"] - 4.0) < 1e-9 for r in doc["diffusion"])
     assert doc["source_comparison"]  # the NCM811 study's rows, from these numbers
+    # Li+ shells from the sites saved every 0.4 ps (10 frames of 4 ps per box)
+    coord = {(r["system"], r["pair"]): r for r in doc["coordination"]}
+    assert {p for _, p in coord} == {"Li–F(polymer)", "Li–F(FSI)", "Li–O(FSI)", "Li–N(FSI)"}
+    assert all(r["n_frames"] == 10 and r["n_centres"] == 4 for r in coord.values())
+    assert all(sum(r["cn_first_shell"] or 0.0 for (s, _), r in coord.items() if s == kind) > 1
+               for kind in ("pvdf", "dpvdf"))
+    assert all(0.0 <= r["free_fraction"] <= 1.0 for r in coord.values())
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "Li+ coordination pvdf_450K" in report and "D(dPVDF)/D(PVDF)" in report
+    assert (tmp_path / "run" / "rdf_dpvdf_450K.png").stat().st_size > 0
+
+
+def test_short_window_slope_of_a_random_walk() -> None:
+    import numpy as np
+
+    from ssbflow.studies.li_diffusion.jobs import _short_window
+
+    rng = np.random.default_rng(3)
+    steps = rng.normal(0.0, 0.1, (400, 40, 3))  # 0.03 Å² per 0.5 ps frame: 0.06 Å²/ps
+    frames = {"positions_A": np.cumsum(steps, axis=0), "symbols": ["Li"] * 40,
+              "masses_amu": np.full(40, 6.94), "time_ps": 0.5 * np.arange(1, 401)}
+    out = _short_window(frames, "Li")
+    assert out["short_window_ps"] == "1-10"
+    assert out["short_slope_A2_per_ps"] == pytest.approx(0.06, rel=0.15)
+    assert 0 < out["short_slope_stderr_A2_per_ps"] < 0.02
+    frames["time_ps"] = 0.005 * np.arange(1, 401)  # 2 ps of frames: shorter than the window
+    assert _short_window(frames, "Li")["short_slope_A2_per_ps"] is None

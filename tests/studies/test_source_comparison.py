@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 
 import pytest
 from pydantic import ValidationError
@@ -251,7 +252,7 @@ def test_polymer_rows_compare_the_lowest_common_temperature_and_flip() -> None:
 
 def test_polymer_rows_give_no_verdict_on_non_diffusive_msd() -> None:
     rows = diffusion_rows(_polymer(False))
-    assert [r.agrees for r in rows] == [None] * 5
+    assert len(rows) == 8 and [r.agrees for r in rows] == [None] * 8
     assert _row(rows, "Li+ moves faster").ssbflow_value == pytest.approx(6.0)
     assert "not diffusive" in _row(rows, "Li+ moves faster").why
 
@@ -444,3 +445,27 @@ def test_llto_migration_report_has_the_table(tmp_path) -> None:
     doc = write_report(result, tmp_path, {})
     assert doc["source_comparison"] == rows_as_dicts(llto_rows(LLTO_NEB))
     assert "not a migration barrier" in (tmp_path / "report.md").read_text()
+
+
+def test_polymer_d_ratio_has_a_propagated_error_and_short_window_rows() -> None:
+    from ssbflow.studies.li_diffusion.comparison import d_ratios, ratio_with_stderr
+
+    ratio, err = ratio_with_stderr(2.0, 0.2, 6.0, 0.3)  # 10 % and 5 % -> 11.2 % of 3
+    assert ratio == pytest.approx(3.0) and err == pytest.approx(3.0 * math.hypot(0.1, 0.05))
+    assert ratio_with_stderr(0.0, 0.1, 1.0, 0.1) == (None, None)
+    doc = _polymer(True)
+    for row, short in zip(doc["diffusion"], (None, 0.20e-3, 1.23e-3, None), strict=True):
+        row.update(msd_slope_stderr_A2_per_ps=0.1 * row["msd_slope_A2_per_ps"],
+                   short_slope_A2_per_ps=short, short_window_ps="1-10",
+                   short_slope_stderr_A2_per_ps=None if short is None else 0.1 * short)
+    ratios = d_ratios(doc)
+    assert ratios["T_K"] == 600.0 and ratios["D_ratio"] == pytest.approx(6.0)
+    assert ratios["D_ratio_stderr"] == pytest.approx(6.0 * math.hypot(0.1, 0.1))
+    rows = diffusion_rows(doc)
+    assert "ratio ± 0.85" in _row(rows, "Li+ MSD slope ratio").why
+    short = _row(rows, "Li+ short-window MSD slope ratio")
+    assert short.ssbflow_value == pytest.approx(6.15) and short.agrees is True
+    assert [_row(rows, f"Li+ short-window MSD slope in {k}").agrees
+            for k in ("PVDF", "dehydrofluorinated")] == [True, True]
+    doc["diffusion"][2]["short_slope_A2_per_ps"] = 0.4e-3  # dPVDF only 2x faster
+    assert _row(diffusion_rows(doc), "Li+ short-window MSD slope ratio").agrees is False

@@ -14,6 +14,8 @@ from ssbflow.errors import EngineUnavailableError, InputError
 
 #: Preference order.
 PLATFORMS = ("CUDA", "OpenCL", "CPU")
+#: Environment variable naming the platform to use (OpenMM's own name for it).
+ENV_PLATFORM = "OPENMM_DEFAULT_PLATFORM"
 
 
 def cpu_threads() -> int:
@@ -53,7 +55,8 @@ def select_platform(name: str | None = None) -> tuple[Any, dict[str, str]]:
     Parameters
     ----------
     name
-        ``CUDA``, ``OpenCL``, ``CPU`` or ``Reference``; ``None`` picks the first of
+        ``CUDA``, ``OpenCL``, ``CPU`` or ``Reference``; ``None``: ``$OPENMM_DEFAULT_PLATFORM``
+        when set (OpenMM's own variable, e.g. in a job script), else the first of
         :data:`PLATFORMS` that works.
 
     Raises
@@ -67,8 +70,11 @@ def select_platform(name: str | None = None) -> tuple[Any, dict[str, str]]:
 
     known = [openmm.Platform.getPlatform(i).getName()
              for i in range(openmm.Platform.getNumPlatforms())]
+    what = "platform"
+    if name is None and os.environ.get(ENV_PLATFORM):
+        name, what = os.environ[ENV_PLATFORM], f"${ENV_PLATFORM}"
     if name is not None and name not in (*PLATFORMS, "Reference"):
-        raise InputError(f"platform {name!r}: expected one of {', '.join(PLATFORMS)}")
+        raise InputError(f"{what} {name!r}: expected one of {', '.join(PLATFORMS)}")
     for candidate in (name,) if name else PLATFORMS:
         if candidate not in known:
             continue

@@ -51,6 +51,8 @@ class ElectrolyteMdOptions(StudyOptions):
                            description="NPT cooling from anneal_K to T (ps).")
     timestep_fs: float = Field(4.0, gt=0, le=5, description="Time step (fs; 4 with HMR).")
     frame_ps: float = Field(1.0, gt=0, description="Production frame interval (ps).")
+    sites_ps: float = Field(5.0, gt=0, description="Interval (ps) of the saved Li, N, O, F "
+                            "positions for the Li+ RDFs (boxes with Li+).")
     checkpoint_ps: float = Field(5.0, gt=0, description="Checkpoint interval (ps).")
     cutoff_nm: float = Field(1.0, gt=0.5, le=2.0, description="PME/LJ cutoff (nm).")
     ion_charge_scale: float = Field(0.8, gt=0, le=1, description="Charge scale of ions.")

@@ -7,7 +7,11 @@ and cooling, NPT, NVT production), and an analysis job: density from the second 
 NPT stage (block standard error), the self-diffusion coefficient of every species from the
 MSD of molecular centres of mass (:func:`ssbflow.analysis.diffusion.analyze_msd`, no drift
 correction: OpenMM removes the centre-of-mass motion of the whole box), and the
-Nernst-Einstein conductivity (formal charges, Haven ratio 1) when there are ions.
+Nernst-Einstein conductivity (formal charges, Haven ratio 1) when there are ions; with Li+
+in the box, Li–N/O/F radial distribution functions, coordination numbers to the first
+minimum and the fraction of Li+ with no anion atom in its first shell
+(:func:`ssbflow.analysis.coordination.site_coordination`, on the sites the MD job saves
+every ``sites_ps``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from ssbflow.io import write_json, write_table
 from ssbflow.studies.base import Study
 from ssbflow.studies.comparison import add_source_comparison
 from ssbflow.studies.electrolyte_md.comparison import source_comparison
-from ssbflow.studies.electrolyte_md.options import ElectrolyteMdOptions
+from ssbflow.studies.electrolyte_md.options import SALTS, ElectrolyteMdOptions
 
 #: Blocks of the density's standard error.
 DENSITY_BLOCKS = 5
@@ -49,6 +53,27 @@ class ElectrolyteMdResult(BaseModel):
     wall_s: dict[str, float] = Field(description="Wall time per stage (all runs).")
     resumes: int = 0
     msd_curves: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    coordination: dict[str, Any] | None = Field(
+        None, description="Li+ shells: rows per partner set, free_fraction (None without Li+).")
+    rdf_curves: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+#: Short names of the salt anions in coordination tables (other molecules keep their SMILES).
+ANION_NAMES = {anion: name.removeprefix("Li") for name, (_, anion) in SALTS.items()}
+
+
+def li_coordination(sites: dict[str, Any] | None, charges: dict[str, int]
+                    ) -> dict[str, Any] | None:
+    """:func:`~ssbflow.analysis.coordination.site_coordination` of an MD job's saved sites
+    (``None`` when it saved none), anions named as in :data:`ANION_NAMES`."""
+    from ssbflow.analysis.coordination import site_coordination
+
+    if not sites or not sites.get("positions_A"):
+        return None
+    labels = [ANION_NAMES.get(s, s) for s in sites["labels"]]
+    anions = tuple(ANION_NAMES.get(s, s) for s, q in charges.items() if q < 0)
+    return site_coordination(np.asarray(sites["positions_A"]), sites["atomic_numbers"], labels,
+                             np.asarray(sites["box_A"]), anions)
 
 
 def _block_stderr(values: np.ndarray, n_blocks: int = DENSITY_BLOCKS) -> float | None:
@@ -96,6 +121,7 @@ def electrolyte_analysis_job(md: dict[str, Any], box: dict[str, Any],
               "parameterisation_s": p["wall_s"], "from_cache": p["cached"]}
              for (s, n), p in zip(settings["box_components"], box["parameters"], strict=True)]
     ions = any(charges.values())
+    coord = li_coordination(md["frames"].get("sites"), charges)
     return ElectrolyteMdResult(
         settings=settings, components=comps, n_atoms=md["n_atoms"], n_frames=md["n_frames"],
         density_g_cm3=float(density), density_stderr_g_cm3=stderr,
@@ -103,7 +129,10 @@ def electrolyte_analysis_job(md: dict[str, Any], box: dict[str, Any],
         conductivity_NE_mS_cm=float(sigma) if ions else None,
         engine={**md["platform"], "protocol": md["protocol"]},
         ns_per_day=md["ns_per_day"], wall_s=md["wall_s"], resumes=md["resumes"],
-        msd_curves=curves)
+        msd_curves=curves,
+        coordination=None if coord is None else {k: v for k, v in coord.items()
+                                                 if k != "curves"},
+        rdf_curves={} if coord is None else coord["curves"])
 
 
 def make_flow(options: ElectrolyteMdOptions) -> Flow:
@@ -114,7 +143,8 @@ def make_flow(options: ElectrolyteMdOptions) -> Flow:
         temperature_K=options.temperature_K, production_ps=options.production_ns * 1000.0,
         npt_ps=options.npt_ps, compress_ps=options.compress_ps, anneal_K=options.anneal_K,
         anneal_ps=options.anneal_ps, cool_ps=options.cool_ps, timestep_fs=options.timestep_fs,
-        frame_ps=options.frame_ps, checkpoint_ps=options.checkpoint_ps,
+        frame_ps=options.frame_ps, sites_ps=options.sites_ps,
+        checkpoint_ps=options.checkpoint_ps,
         cutoff_nm=options.cutoff_nm, ion_charge_scale=options.ion_charge_scale,
         seed=options.seed, platform=options.platform)
     comps = options.box_components()
@@ -138,12 +168,13 @@ def check(options: ElectrolyteMdOptions) -> None:
 
 def write_report(output: Any, out: Path, timings_s: dict[str, float]) -> dict[str, Any]:
     """``results.json``, ``report.md``, ``diffusion.csv`` and ``msd.png`` in ``out``."""
+    from ssbflow.analysis.coordination import write_coordination
     from ssbflow.analysis.diffusion import DiffusionResult, plot_msd
 
     res = ElectrolyteMdResult.model_validate(output)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    doc = res.model_dump(mode="json", exclude={"msd_curves"})
+    doc = res.model_dump(mode="json", exclude={"msd_curves", "rdf_curves"})
     doc["timings_s"] = timings_s
     curves = {}
     for name, c in res.msd_curves.items():
@@ -163,6 +194,8 @@ def write_report(output: Any, out: Path, timings_s: dict[str, float]) -> dict[st
           "", write_table(res.diffusion, out / "diffusion.csv", "Self-diffusion"), ""]
     if res.conductivity_NE_mS_cm is not None:
         md.append(f"Nernst-Einstein conductivity: {res.conductivity_NE_mS_cm:.3g} mS/cm")
+    if res.coordination:
+        md += ["", write_coordination(res.coordination, res.rdf_curves, out)]
     md += ["", add_source_comparison(doc, source_comparison(doc))]
     (out / "report.md").write_text("\n".join(md) + "\n")
     write_json(out / "results.json", doc)
@@ -178,6 +211,9 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
                      f"({'diffusive' if row['diffusive'] else row['regime']})")
     if doc.get("conductivity_NE_mS_cm") is not None:
         lines.append(f"  sigma_NE = {doc['conductivity_NE_mS_cm']:.3g} mS/cm")
+    for row in (doc.get("coordination") or {}).get("rows", []):
+        cn = row["cn_first_shell"]
+        lines.append(f"  CN({row['pair']}) = " + ("–" if cn is None else f"{cn:.2f}"))
     return lines
 
 

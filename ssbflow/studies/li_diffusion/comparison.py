@@ -49,6 +49,80 @@ def _lowest_common(diffusion: list[dict[str, Any]], a: str, b: str
     return (runs[(a, common[0])], runs[(b, common[0])]) if common else None
 
 
+def ratio_with_stderr(a: float | None, a_err: float | None, b: float | None,
+                      b_err: float | None) -> tuple[float | None, float | None]:
+    """b / a and its standard error (independent errors, first order); ``None`` parts when a
+    value (or error) is missing or ``a`` is 0."""
+    a, b, a_err, b_err = finite(a), finite(b), finite(a_err), finite(b_err)
+    if a is None or b is None or a == 0:
+        return None, None
+    ratio = b / a
+    if a_err is None or b_err is None or b == 0:
+        return ratio, None
+    return ratio, abs(ratio) * math.hypot(a_err / a, b_err / b)
+
+
+def d_ratios(results: dict[str, Any]) -> dict[str, Any] | None:
+    """D(dPVDF)/D(PVDF) (long-window MSD slopes, the diffusive-regime fits) and the ratio of
+    the short-window slopes, each with its standard error, at the lowest temperature both
+    boxes ran; ``None`` without such a temperature."""
+    pair = _lowest_common(results.get("diffusion") or [], "pvdf", "dpvdf")
+    if pair is None:
+        return None
+    pvdf, dpvdf = pair
+    ratio, err = ratio_with_stderr(pvdf.get("msd_slope_A2_per_ps"),
+                                   pvdf.get("msd_slope_stderr_A2_per_ps"),
+                                   dpvdf.get("msd_slope_A2_per_ps"),
+                                   dpvdf.get("msd_slope_stderr_A2_per_ps"))
+    short, short_err = ratio_with_stderr(pvdf.get("short_slope_A2_per_ps"),
+                                         pvdf.get("short_slope_stderr_A2_per_ps"),
+                                         dpvdf.get("short_slope_A2_per_ps"),
+                                         dpvdf.get("short_slope_stderr_A2_per_ps"))
+    return {"T_K": float(pvdf["T_K"]), "D_ratio": ratio, "D_ratio_stderr": err,
+            "diffusive": bool(pvdf.get("diffusive")) and bool(dpvdf.get("diffusive")),
+            "short_window_ps": pvdf.get("short_window_ps"), "short_slope_ratio": short,
+            "short_slope_ratio_stderr": short_err,
+            "short_slope_pvdf_A2_per_ps": pvdf.get("short_slope_A2_per_ps"),
+            "short_slope_dpvdf_A2_per_ps": dpvdf.get("short_slope_A2_per_ps")}
+
+
+def _pm(err: float | None) -> str:
+    return "" if err is None else f" ± {err:.2g} (standard error)"
+
+
+def _short_rows(results: dict[str, Any]) -> list[ClaimRow]:
+    """The short-window slopes and their ratio next to the published ones (the kind of
+    slope the study's numbers look like; its window is not in the reference notes)."""
+    ratios = d_ratios(results) or {}
+    window = ratios.get("short_window_ps")
+    ref = SLOPE_DPVDF_A2_PER_PS / SLOPE_PVDF_A2_PER_PS
+    at = (f"at {ratios['T_K']:.0f} K, MSD slope fitted over {window} ps (a short window; the "
+          "study's window is not in the reference notes)") if ratios else ""
+    rows = []
+    short = finite(ratios.get("short_slope_ratio"))
+    rows.append(ClaimRow(
+        claim="Li+ short-window MSD slope ratio dPVDF/PVDF, about 6x", source_value=round(ref, 2),
+        ssbflow_value=short,
+        agrees=None if short is None else bool(ref / RATIO_FACTOR <= short <= ref * RATIO_FACTOR),
+        why=(f"not computed: no run covers the short window ({SOURCE_POLYMER})" if short is None
+             else f"{at}; ratio{_pm(ratios.get('short_slope_ratio_stderr'))}; agrees within "
+             "a factor "
+             f"{RATIO_FACTOR:g} of {ref:.2f} ({SOURCE_POLYMER})")))
+    for system, label, ref_slope in (("pvdf", "PVDF", SLOPE_PVDF_A2_PER_PS),
+                                     ("dpvdf", "dehydrofluorinated PVDF",
+                                      SLOPE_DPVDF_A2_PER_PS)):
+        slope = finite(ratios.get(f"short_slope_{system}_A2_per_ps"))
+        agrees = None if slope is None else bool(
+            slope > 0 and abs(math.log10(slope / ref_slope)) <= math.log10(SLOPE_FACTOR))
+        rows.append(ClaimRow(
+            claim=f"Li+ short-window MSD slope in {label} (Å²/ps)", source_value=ref_slope,
+            ssbflow_value=slope, agrees=agrees,
+            why=(f"not computed: no run covers the short window ({SOURCE_POLYMER})"
+                 if slope is None else f"{at}; agrees within a factor {SLOPE_FACTOR:g} "
+                 f"({SOURCE_POLYMER})")))
+    return rows
+
+
 def _ratio_rows(results: dict[str, Any]) -> list[ClaimRow]:
     pair = _lowest_common(results.get("diffusion") or [], "pvdf", "dpvdf")
     ref = SLOPE_DPVDF_A2_PER_PS / SLOPE_PVDF_A2_PER_PS
@@ -61,20 +135,22 @@ def _ratio_rows(results: dict[str, Any]) -> list[ClaimRow]:
         return [ClaimRow(claim=c, source_value=s,
                          why=f"not computed: no temperature with both boxes ({SOURCE_POLYMER})")
                 for c, s, _, _ in claims]
-    pvdf, dpvdf = pair
-    slopes = finite(pvdf.get("msd_slope_A2_per_ps")), finite(dpvdf.get("msd_slope_A2_per_ps"))
-    ratio = None if None in slopes or not slopes[0] else slopes[1] / slopes[0]
-    diffusive = bool(pvdf.get("diffusive")) and bool(dpvdf.get("diffusive"))
+    pvdf, _ = pair
+    ratios = d_ratios(results)
+    ratio, diffusive = ratios["D_ratio"], ratios["diffusive"]
     at = f"at {pvdf['T_K']:.0f} K (the lowest temperature both boxes ran), force-field NVT MD"
+    err = "" if ratios["D_ratio_stderr"] is None else (
+        f"; ratio{_pm(ratios['D_ratio_stderr'])}")
     rows = []
     for claim, source, test, criterion in claims:
         if ratio is None:
             why, agrees = f"not computed: no MSD slope {at} ({SOURCE_POLYMER})", None
         elif not diffusive:
-            why, agrees = (f"slopes {at} are not diffusive (ballistic/caged MSD): not a "
-                           f"diffusion ratio, no verdict; {criterion} ({SOURCE_POLYMER})"), None
+            why, agrees = ((f"slopes {at} are not diffusive (ballistic/caged MSD): not a "
+                           f"diffusion ratio, no verdict{err}; {criterion} ({SOURCE_POLYMER})"),
+                          None)
         else:
-            why, agrees = f"{at}; {criterion} ({SOURCE_POLYMER})", bool(test(ratio))
+            why, agrees = f"{at}{err}; {criterion} ({SOURCE_POLYMER})", bool(test(ratio))
         rows.append(ClaimRow(claim=f"{claim} ({pvdf['T_K']:.0f} K)", source_value=source,
                              ssbflow_value=ratio, agrees=agrees, why=why))
     return rows
@@ -118,7 +194,7 @@ def polymer_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
     list of ClaimRow
         dPVDF faster than PVDF, the ratio, the two slopes, and the GRSE Ea (not computed).
     """
-    return [*_ratio_rows(results), *_slope_rows(results),
+    return [*_ratio_rows(results), *_slope_rows(results), *_short_rows(results),
             ClaimRow(claim="GRSE electrolyte Ea (eV)", source_value=0.18,
                      why=f"not computed: the package models no GRSE electrolyte "
                          f"({SOURCE_POLYMER})")]

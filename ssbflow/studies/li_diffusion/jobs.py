@@ -21,6 +21,10 @@ from ssbflow.methods.relax import relaxed_frame
 #: Force criterion of the pre-relaxation (eV/Å): removes overlapping contacts of packed
 #: boxes, not a converged minimum.
 PRE_RELAX_FMAX_EV_PER_A = 0.1
+#: Window (ps) of the short-window MSD slope, the kind of slope the NCM811 study's 1.23e-3
+#: and 0.20e-3 Å²/ps look like (they are below the cage rattling of the first ps); reported
+#: next to the long-window (diffusive-regime) slope and D.
+SHORT_WINDOW_PS = (1.0, 10.0)
 
 
 class DiffusionStudyResult(BaseModel):
@@ -51,6 +55,13 @@ class DiffusionStudyResult(BaseModel):
         default_factory=dict,
         description="'system_TK' -> DiffusionResult with time_ps and msd_A2 (data store).",
     )
+    coordination: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Li+ shells per (system, T) where the MD saved sites (openmm): system, "
+        "T_K, pair, first peak and minimum, CN, free_fraction.",
+    )
+    rdf_curves: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="'system_TK' -> pair -> r_A, g, cn (data store).")
     structures: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="system -> {'initial': Structure dict, 'relaxed': dict or None} (data store).",
@@ -109,6 +120,7 @@ def _analyse_run(run: dict[str, Any], species: str) -> tuple[dict[str, Any], Any
         "late_loglog_slope": res.late_loglog_slope, "regime": res.regime,
         "diffusive": res.diffusive,
         "msd_fit_end_A2": float(np.interp(res.fit_range_ps[1], res.time_ps, res.msd_A2)),
+        **_short_window(frames, species),
         "sigma_NE_mS_cm": res.sigma_mS_cm,
         "mean_T_K": md["mean_temperature_K"],
         "md_ps": md["steps_done"] * md["timestep_fs"] / 1000.0,
@@ -117,7 +129,27 @@ def _analyse_run(run: dict[str, Any], species: str) -> tuple[dict[str, Any], Any
     return row, res
 
 
-@job(output_schema=DiffusionStudyResult, data=["msd_curves", "structures"])
+def _short_window(frames: dict[str, Any], species: str) -> dict[str, Any]:
+    """MSD slope (Å²/ps, block standard error) over :data:`SHORT_WINDOW_PS`; ``None`` when
+    the run is shorter than the window."""
+    from ssbflow.analysis.diffusion import analyze_msd
+
+    time_ps = np.asarray(frames["time_ps"], dtype=float)
+    lo, hi = SHORT_WINDOW_PS
+    out = {"short_window_ps": f"{lo:g}-{hi:g}", "short_slope_A2_per_ps": None,
+           "short_slope_stderr_A2_per_ps": None}
+    if time_ps.size < 2 or time_ps[-1] - time_ps[0] < hi or np.diff(time_ps[:2])[0] > lo:
+        return out
+    res = analyze_msd(np.asarray(frames["positions_A"], dtype=float), frames["symbols"],
+                      time_ps, species=species,
+                      masses_amu=np.asarray(frames["masses_amu"], dtype=float),
+                      fit_range_ps=SHORT_WINDOW_PS)
+    out.update(short_slope_A2_per_ps=res.msd_slope_A2_per_ps,
+               short_slope_stderr_A2_per_ps=res.msd_slope_stderr_A2_per_ps)
+    return out
+
+
+@job(output_schema=DiffusionStudyResult, data=["msd_curves", "structures", "rdf_curves"])
 def diffusion_analysis_job(
     runs: list[dict[str, Any]],
     systems: list[dict[str, Any]],
@@ -151,6 +183,8 @@ def diffusion_analysis_job(
     per_system: dict[str, dict[float, Any]] = {}
     msd_curves: dict[str, dict[str, Any]] = {}
     trajectories: dict[str, str] = {}
+    coordination: list[dict[str, Any]] = []
+    rdf_curves: dict[str, dict[str, Any]] = {}
     for run in runs:
         row, res = _analyse_run(run, species)
         rows.append(row)
@@ -158,6 +192,13 @@ def diffusion_analysis_job(
         key = run_key(row["system"], row["T_K"])
         msd_curves[key] = res.to_dict(include_msd=True)
         trajectories[key] = run["md"]["trajectory"]
+        coord = run.get("coordination")
+        if coord:
+            rdf_curves[key] = coord["curves"]
+            coordination += [{"system": row["system"], "T_K": row["T_K"], **r,
+                              "free_fraction": coord["free_fraction"],
+                              "wall_s_per_frame": coord["wall_s_per_frame"]}
+                             for r in coord["rows"]]
     fits, arrhenius_rows = {}, []
     for label, per_t in per_system.items():
         temps = [t for t, r in per_t.items() if r.D_cm2_s > 0]
@@ -178,7 +219,8 @@ def diffusion_analysis_job(
         engine=runs[0]["md"].get("engine") or engine_settings(settings["mlip_model"]),
         systems=systems, diffusion=rows, diffusive=not not_diffusive,
         not_diffusive=not_diffusive, arrhenius=arrhenius_rows, arrhenius_fits=fits,
-        trajectories=trajectories, msd_curves=msd_curves,
+        trajectories=trajectories, msd_curves=msd_curves, coordination=coordination,
+        rdf_curves=rdf_curves,
         structures={k: {n: (s.as_dict() if isinstance(s, Structure) else s)
                         for n, s in v.items()} for k, v in structures.items()},
     )

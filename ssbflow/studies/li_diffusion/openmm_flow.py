@@ -24,6 +24,8 @@ from ssbflow.studies.li_diffusion.options import PolymerDiffusionOptions
 FSI = "FS(=O)(=O)[N-]S(=O)(=O)F"
 #: MSD label of each box component (the analysis follows ``species``, "Li").
 LABELS = {"[Li+]": "Li", FSI: "FSI"}
+#: Label of the chains' atoms in the coordination tables (F(polymer)).
+POLYMER_LABEL = "polymer"
 
 
 def polymer_smiles(kind: str, n_units: int) -> str:
@@ -36,7 +38,10 @@ def polymer_smiles(kind: str, n_units: int) -> str:
 @job
 def as_diffusion_run(md: dict[str, Any], system: str, n_chains: int,
                      n_units: int) -> dict[str, Any]:
-    """The OpenMM run's output as the MLIP analysis reads it, and its row of the cell table."""
+    """The OpenMM run's output as the MLIP analysis reads it, its row of the cell table, and
+    the Li+ coordination of its saved sites (``None`` when none were saved)."""
+    from ssbflow.analysis.coordination import site_coordination
+
     frames = md["frames"]
     symbols = [LABELS.get(label, "chain") for label in md["labels"]]
     proto = md["protocol"]
@@ -57,7 +62,13 @@ def as_diffusion_run(md: dict[str, Any], system: str, n_chains: int,
         "trajectory": "", "engine": {"engine": "openmm", **md["platform"],
                                      "protocol": proto},
     }
-    return {"md": converted, "system_row": row}
+    sites, coord = frames.get("sites"), None
+    if sites and sites.get("positions_A"):
+        coord = site_coordination(
+            np.asarray(sites["positions_A"]), sites["atomic_numbers"],
+            [LABELS.get(s, POLYMER_LABEL) for s in sites["labels"]],
+            np.asarray(sites["box_A"]), anion_labels=("FSI",))
+    return {"md": converted, "system_row": row, "coordination": coord}
 
 
 def make_openmm_polymer_flow(options: PolymerDiffusionOptions, study: str, title: str,
@@ -77,14 +88,16 @@ def make_openmm_polymer_flow(options: PolymerDiffusionOptions, study: str, title
                 temperature_K=temp, production_ps=options.production_ns * 1000.0,
                 npt_ps=options.npt_ps, anneal_K=options.anneal_K, anneal_ps=options.anneal_ps,
                 cool_ps=options.cool_ps if options.anneal_ps > 0 else 0.0,
-                frame_ps=options.frame_ps, cutoff_nm=options.cutoff_nm, seed=options.seed + 1)
+                frame_ps=options.frame_ps, sites_ps=options.sites_ps,
+                cutoff_nm=options.cutoff_nm, seed=options.seed + 1)
             flow = ClassicalMdMaker(name=f"md {kind}", protocol=protocol,
                                     pack_density_g_cm3=options.pack_density_g_cm3,
                                     cache_dir=options.cache_dir).make(comps)
             shaped = as_diffusion_run(flow.output, kind, options.n_chains, options.n_units)
             shaped.name = f"shape {kind} {temp:.0f} K"
             jobs += [flow, shaped]
-            runs.append({"system": kind, "T_K": float(temp), "md": shaped.output["md"]})
+            runs.append({"system": kind, "T_K": float(temp), "md": shaped.output["md"],
+                         "coordination": shaped.output["coordination"]})
             if i == 0:
                 systems.append(shaped.output["system_row"])
     analysis = diffusion_analysis_job(runs, systems, {}, options.model_dump(mode="json"),

@@ -104,6 +104,8 @@ class PolymerDiffusionOptions(DiffusionOptions):
     anneal_ps: float = Field(200.0, ge=0, le=100_000, description="openmm: NPT anneal (ps).")
     cool_ps: float = Field(200.0, ge=0, le=100_000, description="openmm: NPT cooling (ps).")
     frame_ps: float = Field(1.0, gt=0, description="openmm: production frame interval (ps).")
+    sites_ps: float = Field(5.0, gt=0, description="openmm: interval (ps) of the saved Li, N, "
+                            "O, F positions for the Li+ RDFs and coordination numbers.")
     cutoff_nm: float = Field(1.0, gt=0.5, le=2.0, description="openmm: PME/LJ cutoff (nm).")
     pack_density_g_cm3: float = Field(0.9, gt=0, le=2.0,
                                       description="openmm: packmol density of the loose box.")
@@ -120,7 +122,7 @@ class PolymerDiffusionOptions(DiffusionOptions):
 #: Options only the openmm engine reads; left out of an mlip run's stored settings, so those
 #: stay what they were before the engine choice existed (old runs resume).
 OPENMM_ONLY = ("engine", "production_ns", "npt_ps", "anneal_K", "anneal_ps", "cool_ps",
-               "frame_ps", "cutoff_nm", "pack_density_g_cm3", "cache_dir")
+               "frame_ps", "sites_ps", "cutoff_nm", "pack_density_g_cm3", "cache_dir")
 
 
 class LlzoDiffusionOptions(DiffusionOptions):

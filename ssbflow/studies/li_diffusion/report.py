@@ -15,7 +15,11 @@ from pymatgen.core import Structure
 
 from ssbflow.io import write_json, write_structure, write_table
 from ssbflow.studies.comparison import add_source_comparison
-from ssbflow.studies.li_diffusion.comparison import COMPARED_STUDIES, source_comparison
+from ssbflow.studies.li_diffusion.comparison import (
+    COMPARED_STUDIES,
+    d_ratios,
+    source_comparison,
+)
 from ssbflow.studies.li_diffusion.jobs import DiffusionStudyResult, run_key
 
 
@@ -57,6 +61,21 @@ def _verdict(not_diffusive: list[str]) -> str:
         "of the caged motion) and an Ea fitted to them is not a diffusion activation "
         "energy. Longer MD (ns for Li+ in polymers) is needed for converged D and Ea."
     )
+
+
+def _ratio_line(r: dict[str, Any]) -> str:
+    def pm(value: Any, err: Any) -> str:
+        if value is None:
+            return "–"
+        return f"{value:.3g}" + ("" if err is None else f" ± {err:.2g}")
+
+    return (f"At {r['T_K']:.0f} K: D(dPVDF)/D(PVDF) = {pm(r['D_ratio'], r['D_ratio_stderr'])} "
+            f"({'diffusive' if r['diffusive'] else 'not diffusive'} MSDs); short-window "
+            f"({r['short_window_ps']} ps) slope ratio "
+            f"{pm(r['short_slope_ratio'], r['short_slope_ratio_stderr'])}, slopes "
+            f"{pm(r['short_slope_pvdf_A2_per_ps'], None)} (PVDF) and "
+            f"{pm(r['short_slope_dpvdf_A2_per_ps'], None)} Å²/ps (dPVDF) vs the study's "
+            "0.20e-3 and 1.23e-3 Å²/ps (standard errors from ion-group blocks).")
 
 
 def write_diffusion_report(
@@ -110,6 +129,17 @@ def write_diffusion_report(
           write_table(res.diffusion, out / "diffusion.csv", "MSD slopes and D"), "",
           _verdict(res.not_diffusive), "",
           write_table(res.arrhenius, out / "arrhenius.csv", "Arrhenius fits of D(T)"), ""]
+    if res.coordination:
+        from ssbflow.analysis.coordination import write_coordination
+
+        for r in res.diffusion:
+            key = run_key(r["system"], r["T_K"])
+            rows = [c for c in res.coordination
+                    if run_key(c["system"], c["T_K"]) == key]
+            if rows:
+                coord = {"rows": rows, "n_frames": rows[0]["n_frames"],
+                         "n_li": rows[0]["n_centres"], "free_fraction": rows[0]["free_fraction"]}
+                md += [write_coordination(coord, res.rdf_curves[key], out, f"_{key}"), ""]
     if res.notes:
         md += [*res.notes, ""]
     md += [f"![MSD {k}](msd_{k}.png)" for k in labels]
@@ -123,11 +153,16 @@ def write_diffusion_report(
         "diffusive": res.diffusive,
         "not_diffusive": res.not_diffusive,
         "arrhenius": res.arrhenius,
+        "coordination": res.coordination,
         "files": {"report": str(out / "report.md"), "diffusion_csv": str(out / "diffusion.csv"),
                   "trajectories": res.trajectories},
         "job_times_s": dict(timings_s),
         "wall_time_s": float(sum(timings_s.values())),
     }
+    ratios = d_ratios(doc) if res.study == "polymer-li-diffusion" else None
+    if ratios:
+        doc["d_ratio"] = ratios
+        md += ["", _ratio_line(ratios)]
     if res.study in COMPARED_STUDIES:
         md += ["", add_source_comparison(doc, source_comparison(doc))]
     (out / "report.md").write_text("\n".join(md) + "\n")

@@ -23,7 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from ssbflow.engines.registry import ELECTRONIC_CHOICES, ENGINES
+from ssbflow.engines.registry import ELECTRONIC_CHOICES
+from ssbflow.engines.registry import STRUCTURE_ENGINES as ENGINES
 from ssbflow.methods.adsorption import ORIENTATIONS, AdsorptionStudyMaker
 from ssbflow.structures import limits
 from ssbflow.studies.base import Study
