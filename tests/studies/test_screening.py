@@ -195,3 +195,44 @@ candidates:
     energies = [r["adsorption_energy_eV"] for r in rows]
     assert energies == sorted(energies)
     assert (out / "adsorption_energy_on_llzo.png").stat().st_size > 0
+
+
+def test_smiles_screen_frontier_orbitals_binding_mode_and_pareto(tmp_path):
+    """Two triatomics by SMILES on the small LiF(001) slab: adsorption, binding mode and
+    PySCF frontier orbitals per candidate, a Pareto table and plot over two objectives."""
+    from tests.methods.test_adsorption import _lif_slab
+
+    _lif_slab().to(filename=str(tmp_path / "lif.cif"))
+    spec = load_screen(_write(tmp_path, """
+name: smiles-on-lif
+metrics: [adsorption_energy_on_llzo, binding_mode, frontier_orbitals]
+adsorption: {slab: lif.cif, site_species: Li, n_sites: 1, orientations: [upright]}
+objectives:
+  - adsorption_energy_eV: minimise
+  - {quantity: oxidation_limit_V, direction: maximise, weight: 2}
+candidates:
+  - {smiles: "C#N", name: HCN}
+  - smiles: "O"
+"""))
+    assert [c.kind for c in spec.candidates] == ["smiles", "smiles"]
+    assert [c.name for c in spec.candidates] == ["HCN", "O"]
+    results, _ = _run(spec, tmp_path / "run", tmp_path / "db")
+    docs = {d["name"]: d for d in results["candidates"]}
+    assert all(d["status"] == "ok" for d in docs.values()), docs
+    for name, anchor in (("HCN", "N"), ("O", "O")):
+        m = docs[name]["metrics"]
+        fo = m["frontier_orbitals"]
+        assert fo["homo_eV"] < fo["lumo_eV"] and fo["ip_eV"] > fo["ea_eV"] and fo["ip_eV"] > 0
+        assert fo["oxidation_limit_V"] == pytest.approx(fo["ip_eV"] - 1.40)
+        assert fo["method"]["basis"] == "def2-SVP" and "Trasatti" in fo["limits_conversion"]
+        # the lone pair of N (HCN) or O (water) points at a surface Li+ after relaxation
+        mode = m["binding_mode"]
+        assert mode["anchor_element"] == anchor == mode["placed_anchor"]
+        assert 1.7 < mode["anchor_La_distance_A"] < 2.6
+    pareto = results["pareto"]
+    assert {r["candidate"] for r in pareto} == {"HCN", "O"}
+    assert any(r["on_front"] for r in pareto)
+    assert sorted(r["score_rank"] for r in pareto) == [1, 2]
+    for ext in ("csv", "md", "png"):
+        assert (tmp_path / "run" / f"pareto.{ext}").stat().st_size > 0
+    assert "oxidation_limit_V maximise (weight 2)" in (tmp_path / "run" / "pareto.md").read_text()
