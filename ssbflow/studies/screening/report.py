@@ -125,9 +125,16 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     lines = []
     for metric, rows in results["rankings"].items():
         lines.append(metric)
+        key = METRICS[metric][0]
         for row in rows:
-            value = row.get("reaction_energy_eV_per_atom", row.get("adsorption_energy_eV"))
-            shown = f"{value:.4f}" if isinstance(value, float) else f"error: {row['error']}"
+            value = row.get(key)
+            shown = (f"{key} {value:.4f}" if isinstance(value, float)
+                     else f"error: {row['error']}")
             lines.append(f"  {row['rank'] or '-':>3} {row['candidate']:<16} {shown}")
+    if results.get("pareto"):
+        lines.append("pareto (front first, then weighted score)")
+        for row in results["pareto"]:
+            mark = "*" if row["on_front"] else " "
+            lines.append(f"  {mark} {row['candidate']:<24} score {row['score']:.3f}")
     lines.append("files: " + ", ".join(results["files"]))
     return lines
