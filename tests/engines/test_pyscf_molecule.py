@@ -20,4 +20,5 @@ def test_water_frontier_orbitals_and_vertical_ip_ea():
     # Koopmans-like sense: -HOMO underestimates the ΔSCF IP with B3LYP
     assert -r["homo_eV"] < r["ip_eV"]
     assert r["method"] == {"code": "PySCF", "xc": "B3LYP", "basis": "def2-SVP",
+                           "density_fitting": "def2-universal-jkfit",
                            "ip_ea": "vertical ΔSCF (UKS ions at the neutral geometry)"}

@@ -126,6 +126,13 @@ def test_shipped_examples_parse():
     assert {c.value for c in nitriles.candidates} == {
         "succinonitrile", "adiponitrile", "glutaronitrile", "malononitrile", "acetonitrile"}
     assert nitriles.metrics == ["adsorption_energy_on_llzo"]
+    smiles = load_screen(examples / "screen_interlayer_smiles.yaml")
+    assert len(smiles.candidates) >= 20 and {c.kind for c in smiles.candidates} == {"smiles"}
+    assert {"adsorption_energy_on_llzo", "frontier_orbitals"} <= set(smiles.metrics)
+    assert [o["quantity"] for o in smiles.objectives] == [
+        "adsorption_energy_eV", "oxidation_limit_V", "reduction_limit_V"]
+    assert {"succinonitrile", "ethylene-carbonate", "dimethoxyethane", "TTE"} <= {
+        c.name for c in smiles.candidates}
 
 
 @pytest.mark.parametrize(
