@@ -46,15 +46,16 @@ def test_screen_on_slurm_killed_candidate_is_the_only_one_recomputed(jfr_project
     path.write_text(SCREEN)
     out = jfr_project["tmp"] / "screen"
     first = _screen(capsys, str(path), "--submit", "local", "--out", str(out))
-    assert first["state"] in ("READY", "WAITING") and len(first["submitted"]) == 4
+    # one frontier-orbital (PySCF) job and one candidate job per candidate, one ranking
+    assert first["state"] in ("READY", "WAITING") and len(first["submitted"]) == 7
     assert set(first["candidates"]) == {"H2", "water", "acetonitrile"}
-    # drive the runner until acetonitrile's SLURM job runs, then kill it (SIGKILL by SLURM)
+    # drive the runner until acetonitrile's DFT job runs on SLURM, then kill it (SIGKILL)
     deadline = time.monotonic() + 240
     killed = None
     while killed is None and time.monotonic() < deadline:
         drive(jfr_project["name"], 3)
         (status,) = remote.flow_status(jfr_project["name"], first["flow_id"])
-        job = next(j for j in status.jobs if j.name == "candidate acetonitrile")
+        job = next(j for j in status.jobs if j.name == "frontier acetonitrile")
         if job.slurm_id and _slurm_state(job.slurm_id) == "RUNNING":
             subprocess.run(["scancel", "-s", "KILL", job.slurm_id], check=True, timeout=30)
             killed = job.slurm_id
@@ -65,15 +66,16 @@ def test_screen_on_slurm_killed_candidate_is_the_only_one_recomputed(jfr_project
     assert partial["final"] is False
     assert partial["candidates"]["acetonitrile"] != "COMPLETED"
     assert {"H2", "water"} <= {r["candidate"] for r in partial["pareto"]}
-    done_before = {n: partial["slurm_ids"][f"candidate {n}"] for n in ("H2", "water")}
+    done_before = {f"{kind} {n}": partial["slurm_ids"][f"{kind} {n}"]
+                   for n in ("H2", "water") for kind in ("frontier", "candidate")}
     # resubmitted: the same flow, only the killed candidate (and the ranking) run again
     final = _screen(capsys, str(path), "--submit", "local", "--out", str(out), "--run",
                     "--timeout", "240")
     assert final["state"] == "COMPLETED", final
     assert final["flow_id"] == first["flow_id"] and "submitted" not in final
     for name, slurm_id in done_before.items():
-        assert final["slurm_ids"][f"candidate {name}"] == slurm_id
-    assert final["slurm_ids"]["candidate acetonitrile"] not in (killed, None)
+        assert final["slurm_ids"][name] == slurm_id
+    assert final["slurm_ids"]["frontier acetonitrile"] not in (killed, None)
     assert final["final"] is True
     results = json.loads((out / "results.json").read_text())
     docs = {d["name"]: d for d in results["candidates"]}

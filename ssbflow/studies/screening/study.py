@@ -211,12 +211,19 @@ def _adsorption_energy_on_llzo(candidate: Candidate, spec: ScreenSpec,
                                "placed_anchor": kwargs["anchor"], "binding_mode": mode}
 
 
-def _frontier_orbitals(mol) -> dict[str, Any]:
-    """HOMO, LUMO, gap, ΔSCF IP/EA (PySCF) and the oxidation/reduction limits vs Li/Li+."""
+@job
+def frontier_job(candidate: dict[str, Any]) -> dict[str, Any]:
+    """HOMO, LUMO, gap, ΔSCF IP/EA (PySCF) and the oxidation/reduction limits vs Li/Li+ of
+    one molecule candidate: its own job (the molecular DFT of a candidate), ``{"error"}``
+    when it fails."""
     from ssbflow.analysis import redox
     from ssbflow.engines.pyscf_molecule import frontier_orbitals
 
-    result = frontier_orbitals(mol)
+    try:
+        mol = candidate_molecule(Candidate.model_validate(candidate))
+        result = frontier_orbitals(mol)
+    except Exception as exc:  # recorded with the candidate; the screen goes on
+        return {"error": _error_text(exc)}
     return {**result, "formula": mol.composition.hill_formula.replace(" ", ""),
             "oxidation_limit_V": redox.oxidation_limit_V(result["ip_eV"]),
             "reduction_limit_V": redox.reduction_limit_V(result["ea_eV"]),
@@ -226,7 +233,8 @@ def _frontier_orbitals(mol) -> dict[str, Any]:
 
 
 def _molecule_metrics(candidate: Candidate, spec: ScreenSpec, slab: dict[str, Any] | None,
-                      metrics: dict[str, Any], errors: dict[str, str]) -> None:
+                      frontier: dict[str, Any] | None, metrics: dict[str, Any],
+                      errors: dict[str, str]) -> None:
     """The molecular metrics of one candidate into ``metrics`` (failures into ``errors``)."""
     wanted = [m for m in spec.metrics if applies(m, candidate)]
     try:
@@ -250,25 +258,25 @@ def _molecule_metrics(candidate: Candidate, spec: ScreenSpec, slab: dict[str, An
                 metrics["binding_mode"] = {**mode, "formula": ads["formula"],
                                            "placed_anchor": ads["placed_anchor"]}
     if "frontier_orbitals" in wanted:
-        try:
-            metrics["frontier_orbitals"] = _frontier_orbitals(mol)
-        except Exception as exc:
-            errors["frontier_orbitals"] = _error_text(exc)
-            if not isinstance(exc, ValueError):
-                errors["frontier_orbitals_traceback"] = traceback.format_exc(limit=5)
+        if frontier is None or "error" in frontier:
+            errors["frontier_orbitals"] = (frontier or {}).get("error", "not computed")
+        else:
+            metrics["frontier_orbitals"] = frontier
 
 
 @job
 def candidate_job(candidate: dict[str, Any], spec: dict[str, Any], key: str | None,
                   phases: list[dict[str, Any]] | None, slab: dict[str, Any] | None,
-                  setup_error: str | None) -> dict[str, Any]:
-    """Every metric of one candidate; a failing metric is recorded with its error."""
+                  setup_error: str | None,
+                  frontier: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every metric of one candidate (the frontier orbitals from its own job, ``frontier``);
+    a failing metric is recorded with its error."""
     candidate, spec = Candidate.model_validate(candidate), ScreenSpec.model_validate(spec)
     start = time.perf_counter()
     metrics: dict[str, Any] = {}
     errors: dict[str, str] = {}
     if candidate.kind in MOLECULE_KINDS:
-        _molecule_metrics(candidate, spec, slab, metrics, errors)
+        _molecule_metrics(candidate, spec, slab, frontier, metrics, errors)
     elif "reaction_energy_with_li" in spec.metrics:
         metric = "reaction_energy_with_li"
         try:
@@ -350,8 +358,14 @@ def make_screening_flow(options: ScreeningOptions) -> Flow:
                 slab_job.name = "relax slab"
                 jobs.append(slab_job)
             slab = slab_job.output
+        frontier = None
+        if "frontier_orbitals" in spec.metrics and candidate.kind in MOLECULE_KINDS:
+            dft = frontier_job(candidate.model_dump(mode="json"))
+            dft.name = f"frontier {candidate.name}"
+            jobs.append(dft)
+            frontier = dft.output
         evaluate = candidate_job(candidate.model_dump(mode="json"), spec.model_dump(mode="json"),
-                                 key, phases, slab, setup_error)
+                                 key, phases, slab, setup_error, frontier)
         evaluate.name = f"candidate {candidate.name}"
         candidate_jobs.append(evaluate)
     ranking = ranking_job([j.output for j in candidate_jobs], spec.model_dump(mode="json"))
@@ -367,8 +381,9 @@ def candidate_job_names(flow: Flow) -> dict[str, str]:
 
 
 def forget_failed(flow: Flow, store: Any) -> list[str]:
-    """Remove from ``store`` the failed candidates of ``flow`` (and the phases they failed
-    on, and the ranking), so that the next run computes them again; their names.
+    """Remove from ``store`` the failed candidates of ``flow`` (and the phases and frontier
+    orbitals they failed on, and the ranking), so that the next run computes them again;
+    their names.
 
     Only the documents collection is touched: these jobs put nothing in the ``data`` store
     (and montydb raises on deleting from a collection never written).
@@ -380,7 +395,7 @@ def forget_failed(flow: Flow, store: Any) -> list[str]:
                            properties=["uuid", "name", "output"]):
         output = doc.get("output") or {}
         failed = (doc["uuid"] in names and output.get("status") != "ok") or (
-            doc["name"].startswith(("relax ",)) and "error" in output)
+            doc["name"].startswith(("relax ", "frontier ")) and "error" in output)
         if failed:
             store.docs_store.remove_docs({"uuid": doc["uuid"]})
             if doc["uuid"] in names:
