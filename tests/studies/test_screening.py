@@ -243,3 +243,5 @@ candidates:
     for ext in ("csv", "md", "png"):
         assert (tmp_path / "run" / f"pareto.{ext}").stat().st_size > 0
     assert "oxidation_limit_V maximise (weight 2)" in (tmp_path / "run" / "pareto.md").read_text()
+    table = (tmp_path / "run" / "frontier_orbitals.csv").read_text()
+    assert "PySCF B3LYP/def2-SVP (density fitting), vertical ΔSCF" in table

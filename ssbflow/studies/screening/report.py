@@ -45,7 +45,7 @@ def _columns(metric: str) -> list[str]:
                 "reaction_energy_eV_per_Li", "reaction", "products", "error"]
     if metric == "frontier_orbitals":
         return ["rank", "candidate", "formula", "homo_eV", "lumo_eV", "gap_eV", "ip_eV",
-                "ea_eV", "oxidation_limit_V", "reduction_limit_V", "error"]
+                "ea_eV", "oxidation_limit_V", "reduction_limit_V", "method_label", "error"]
     if metric == "binding_mode":
         return ["rank", "candidate", "formula", "anchor_element", "anchor_La_distance_A",
                 "placed_anchor", "error"]

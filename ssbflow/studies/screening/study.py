@@ -228,6 +228,8 @@ def frontier_job(candidate: dict[str, Any]) -> dict[str, Any]:
             "oxidation_limit_V": redox.oxidation_limit_V(result["ip_eV"]),
             "reduction_limit_V": redox.reduction_limit_V(result["ea_eV"]),
             "limits_conversion": redox.CONVERSION,
+            "method_label": (f"{result['method']['code']} {result['method']['xc']}/"
+                             f"{result['method']['basis']} (density fitting), vertical ΔSCF"),
             "geometry": (mol.properties or {}).get("conformer_method", "ssbflow.structures"
                                                    ".molecules (standard bond lengths)")}
 
