@@ -143,6 +143,11 @@ def test_shipped_examples_parse():
         ("candidates:\n  - {formula: Au, molecule: sn}", "exactly one"),
         ("candidates: [Au, Au]", "appears twice"),
         ("candidates: [\n", "not valid YAML"),
+        ("candidates: [{smiles: 'C1CC'}]", "candidate 'C1CC'.*not a valid SMILES"),
+        ("metrics: [frontier_orbitals]\ncandidates: [{smiles: C}]\n"
+         "objectives: [{happiness: maximise}]", "unknown quantity"),
+        ("metrics: [frontier_orbitals]\ncandidates: [{smiles: C}]\n"
+         "objectives: [{adsorption_energy_eV: minimise}]", "needs metric"),
     ],
 )
 def test_bad_screening_files(tmp_path, text, message):

@@ -201,12 +201,12 @@ OBJECTIVE_QUANTITIES = {
 }
 
 
-#: Objectives of a screen without ``objectives``: stronger binding, a wider stability window,
-#: less reaction with Li.
+#: Objectives of a screen without ``objectives``: stronger binding, a wider stability window.
+#: The reaction with Li has no default direction (a conversion interlayer such as InN is meant
+#: to react; a protective coating is not): give it in ``objectives``.
 DEFAULT_OBJECTIVES = {
     "adsorption_energy_on_llzo": (("adsorption_energy_eV", "minimise"),),
     "frontier_orbitals": (("oxidation_limit_V", "maximise"), ("reduction_limit_V", "minimise")),
-    "reaction_energy_with_li": (("reaction_energy_eV_per_atom", "maximise"),),
 }
 
 
