@@ -42,21 +42,16 @@ def parse_smiles(smiles: str, label: str = "SMILES"):
     return mol
 
 
-def molecule_from_smiles(smiles: str, n_conformers: int = N_CONFORMERS,
-                         label: str = "SMILES") -> Molecule:
-    """Lowest-MMFF-energy conformer of ``smiles`` (ETKDGv3 + MMFF94) as a ``Molecule``.
-
-    Parameters
-    ----------
-    smiles : the SMILES string (hydrogens are added).
-    n_conformers : conformers embedded and optimised (>= 1).
-    label : names the input in error messages (e.g. the screening candidate).
+def lowest_conformer(smiles: str, n_conformers: int = N_CONFORMERS, label: str = "SMILES"):
+    """RDKit molecule (explicit H) holding the lowest-MMFF94 of ``n_conformers`` ETKDGv3
+    conformers (UFF when MMFF lacks parameters); fixed seed, so reproducible.
 
     Raises
     ------
     InputError
         Invalid SMILES, or RDKit cannot embed a 3D geometry.
     """
+    from rdkit import Chem
     from rdkit.Chem import AllChem
 
     if not 1 <= n_conformers <= 50:
@@ -73,7 +68,26 @@ def molecule_from_smiles(smiles: str, n_conformers: int = N_CONFORMERS,
         results = AllChem.UFFOptimizeMoleculeConfs(mol, maxIters=2000)
     energies = [energy for _, energy in results]
     best = conf_ids[min(range(len(conf_ids)), key=energies.__getitem__)]
-    positions = mol.GetConformer(best).GetPositions()
+    return Chem.Mol(mol, confId=best)
+
+
+def molecule_from_smiles(smiles: str, n_conformers: int = N_CONFORMERS,
+                         label: str = "SMILES") -> Molecule:
+    """Lowest-MMFF-energy conformer of ``smiles`` (ETKDGv3 + MMFF94) as a ``Molecule``.
+
+    Parameters
+    ----------
+    smiles : the SMILES string (hydrogens are added).
+    n_conformers : conformers embedded and optimised (1 to 50).
+    label : names the input in error messages (e.g. the screening candidate).
+
+    Raises
+    ------
+    InputError
+        Invalid SMILES, or RDKit cannot embed a 3D geometry.
+    """
+    mol = lowest_conformer(smiles, n_conformers, label)
+    positions = mol.GetConformer().GetPositions()
     species = [atom.GetSymbol() for atom in mol.GetAtoms()]
     charge = sum(atom.GetFormalCharge() for atom in mol.GetAtoms())
     return Molecule(species, positions, charge=charge,
