@@ -250,13 +250,24 @@ def screen_command(
     committee: CommitteeOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the ranking as JSON.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    submit: Annotated[str | None, typer.Option(
+        "--submit", help="Cluster profile: every job (each candidate) its own SLURM job "
+        "through jobflow-remote; again with the same --out: rerun what failed.")] = None,
+    status: Annotated[bool, typer.Option(
+        "--status", help="State of the screen submitted from --out; ranking of the "
+        "candidates finished so far.")] = False,
+    run: Annotated[bool, typer.Option(
+        "--run", help="With --submit: drive the jobflow-remote runner here until the "
+        "screen ends (instead of `jf runner start`).")] = False,
+    timeout: Annotated[float, typer.Option(help="With --run: seconds at most.")] = 3600.0,
 ) -> None:
-    """Screen candidates (coatings, molecules) from a YAML file; rank them per metric.
+    """Screen candidates (coatings, molecules by name or SMILES) from a YAML file; rank them
+    per metric and by a Pareto front over the file's objectives.
 
     Resumable: a second call with the same --out and --db computes only the candidates not
     yet finished; a failing candidate is recorded with its error and the screen goes on.
     With --models/--committee the screen runs once per force field and says where the
-    rankings change between them.
+    rankings change between them. With --submit PROFILE the jobs run on SLURM.
     """
     from ssbflow.runtime.studies import run_study
     from ssbflow.studies.registry import get_study
@@ -266,6 +277,9 @@ def screen_command(
     options = study.parse_options({"spec": load_screen(file), "mlip_model": mlip_model,
                                    "models": models or (), "committee": committee})
     out = out.absolute()
+    if submit is not None or status:
+        _screen_on_cluster(study, options, out, submit, status, run, timeout, as_json)
+        return
     reused = _stored_candidates(out, db, options, retry_failed)
     with contextlib.redirect_stdout(sys.stderr):  # engines print; stdout is for the results
         results = run_study("screening", out, db=db, quiet=quiet or as_json,
@@ -284,6 +298,38 @@ def screen_command(
     typer.echo(f"computed {len(computed)}, reused {len(reused)} from the store")
     for line in [*study.summary_lines(results), *committee_lines(results)]:
         typer.echo(line)
+
+
+def _screen_on_cluster(study, options, out: Path, submit: str | None, status: bool,
+                       run: bool, timeout: float, as_json: bool) -> None:
+    """``--submit PROFILE`` / ``--status`` (:mod:`ssbflow.hpc.screening`)."""
+    from ssbflow.hpc import screening
+
+    if status and submit is not None:
+        raise InputError("give either --submit PROFILE or --status, not both")
+    if status:
+        doc = screening.collect_screen(study, options, out)
+    else:
+        from ssbflow.hpc.profiles import load_profile
+
+        with contextlib.redirect_stdout(sys.stderr):
+            doc = screening.submit_screen(study, options, load_profile(submit), out, run=run,
+                                          timeout_s=timeout)
+    if as_json:
+        typer.echo(json.dumps({k: v for k, v in doc.items() if k != "results"}
+                              | {"rankings": (doc.get("results") or {}).get("rankings"),
+                                 "pareto": (doc.get("results") or {}).get("pareto")},
+                              default=str))
+        return
+    typer.echo(f"flow {doc['flow_id']} in {doc['project']}: {doc['state']}")
+    for name, state in doc["candidates"].items():
+        typer.echo(f"  {name:<24} {state}")
+    if doc["state"] not in ("COMPLETED", "FAILED") and not run:
+        typer.echo(f"runner: `jf -p {doc['project']} runner start` (or --run)")
+    if doc.get("results"):
+        typer.echo("final ranking:" if doc["final"] else "ranking of the finished candidates:")
+        for line in study.summary_lines(doc["results"]):
+            typer.echo(line)
 
 
 def register(groups: CliGroups) -> None:

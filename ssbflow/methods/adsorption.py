@@ -385,8 +385,9 @@ def mlip_adsorption_energy(
     """Adsorption energy (eV) of ``molecule`` on ``slab`` (default: the LLZO slab), MLIP level.
 
     Runs the geometry part of :class:`AdsorptionStudyMaker` in memory (no store) and returns
-    ``{"adsorption_energy_eV", "site", "orientation", "site_scan"}`` for the most stable
-    candidate. Used by screening; ``relax_slab=False`` takes ``slab`` as already relaxed
+    ``{"adsorption_energy_eV", "site", "orientation", "site_scan", "structure_ab",
+    "n_atoms_slab"}`` for the most stable candidate (``structure_ab``: its relaxed slab +
+    molecule, as a dict). Used by screening; ``relax_slab=False`` takes ``slab`` as already relaxed
     (see :func:`mlip_relaxed_slab`), so a screen relaxes its slab once.
     """
     if slab is None:
@@ -410,6 +411,8 @@ def mlip_adsorption_energy(
         "site": doc["best"]["site"],
         "orientation": doc["best"]["orientation"],
         "site_scan": doc["site_scan"],
+        "structure_ab": doc["structure_ab"],
+        "n_atoms_slab": doc["n_atoms_slab"],
     }
 
 

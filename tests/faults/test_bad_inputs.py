@@ -77,6 +77,12 @@ def inputs(tmp_path_factory) -> Path:
                         "candidates: [{formula: InN}]\nflavour: sweet\n",
         "badmetric.yaml": "name: x\nmetrics: [happiness]\ncandidates: [{formula: InN}]\n",
         "hugesteps.yaml": "name: x\ncandidates: [{formula: InN}]\nmax_steps: 1.0e+12\n",
+        "badsmiles.yaml": ("name: x\nmetrics: [frontier_orbitals]\ncandidates:\n"
+                           "  - {smiles: 'N#CCC(C#N', name: broken-sn}\n"),
+        "smiles.yaml": "name: x\nmetrics: [frontier_orbitals]\ncandidates: [{smiles: 'CC#N'}]\n",
+        "badobjective.yaml": ("name: x\nmetrics: [frontier_orbitals]\n"
+                              "candidates: [{smiles: 'CC#N'}]\n"
+                              "objectives: [{oxidation_limit_V: upwards}]\n"),
         "profile-partition.yaml": "name: evil\npartition: 'debug; rm -rf ~'\n",
         "profile-pre.yaml": "name: evil\npre_commands: [\"module load x\\nrm -rf ~\"]\n",
         "profile-garbage.yaml": garbage,
@@ -138,6 +144,9 @@ CASES = [
     ("screen-unknown-key-yaml", "screen {in}/unknown.yaml --out {in}/no-screen", 2),
     ("screen-unknown-metric-yaml", "screen {in}/badmetric.yaml --out {in}/no-screen", 2),
     ("screen-huge-max-steps-yaml", "screen {in}/hugesteps.yaml --out {in}/no-screen", 2),
+    ("screen-bad-smiles-yaml", "screen {in}/badsmiles.yaml --out {in}/no-screen", 2),
+    ("screen-bad-objective-yaml", "screen {in}/badobjective.yaml --out {in}/no-screen", 2),
+    ("screen-status-never-submitted", "screen {in}/smiles.yaml --status --out {in}/no-screen", 2),
     # unknown names
     ("build-unknown-name", "build unobtainium -o {in}/x.cif", 2),
     ("build-unknown-format", "build llzo -o {in}/x.docx", 2),

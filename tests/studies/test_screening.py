@@ -126,6 +126,13 @@ def test_shipped_examples_parse():
     assert {c.value for c in nitriles.candidates} == {
         "succinonitrile", "adiponitrile", "glutaronitrile", "malononitrile", "acetonitrile"}
     assert nitriles.metrics == ["adsorption_energy_on_llzo"]
+    smiles = load_screen(examples / "screen_interlayer_smiles.yaml")
+    assert len(smiles.candidates) >= 20 and {c.kind for c in smiles.candidates} == {"smiles"}
+    assert {"adsorption_energy_on_llzo", "frontier_orbitals"} <= set(smiles.metrics)
+    assert [o["quantity"] for o in smiles.objectives] == [
+        "adsorption_energy_eV", "oxidation_limit_V", "reduction_limit_V"]
+    assert {"succinonitrile", "ethylene-carbonate", "dimethoxyethane", "TTE"} <= {
+        c.name for c in smiles.candidates}
 
 
 @pytest.mark.parametrize(
@@ -136,6 +143,11 @@ def test_shipped_examples_parse():
         ("candidates:\n  - {formula: Au, molecule: sn}", "exactly one"),
         ("candidates: [Au, Au]", "appears twice"),
         ("candidates: [\n", "not valid YAML"),
+        ("candidates: [{smiles: 'C1CC'}]", "candidate 'C1CC'.*not a valid SMILES"),
+        ("metrics: [frontier_orbitals]\ncandidates: [{smiles: C}]\n"
+         "objectives: [{happiness: maximise}]", "unknown quantity"),
+        ("metrics: [frontier_orbitals]\ncandidates: [{smiles: C}]\n"
+         "objectives: [{adsorption_energy_eV: minimise}]", "needs metric"),
     ],
 )
 def test_bad_screening_files(tmp_path, text, message):
@@ -195,3 +207,46 @@ candidates:
     energies = [r["adsorption_energy_eV"] for r in rows]
     assert energies == sorted(energies)
     assert (out / "adsorption_energy_on_llzo.png").stat().st_size > 0
+
+
+def test_smiles_screen_frontier_orbitals_binding_mode_and_pareto(tmp_path):
+    """Two triatomics by SMILES on the small LiF(001) slab: adsorption, binding mode and
+    PySCF frontier orbitals per candidate, a Pareto table and plot over two objectives."""
+    from tests.methods.test_adsorption import _lif_slab
+
+    _lif_slab().to(filename=str(tmp_path / "lif.cif"))
+    spec = load_screen(_write(tmp_path, """
+name: smiles-on-lif
+metrics: [adsorption_energy_on_llzo, binding_mode, frontier_orbitals]
+adsorption: {slab: lif.cif, site_species: Li, n_sites: 1, orientations: [upright]}
+objectives:
+  - adsorption_energy_eV: minimise
+  - {quantity: oxidation_limit_V, direction: maximise, weight: 2}
+candidates:
+  - {smiles: "C#N", name: HCN}
+  - smiles: "O"
+"""))
+    assert [c.kind for c in spec.candidates] == ["smiles", "smiles"]
+    assert [c.name for c in spec.candidates] == ["HCN", "O"]
+    results, _ = _run(spec, tmp_path / "run", tmp_path / "db")
+    docs = {d["name"]: d for d in results["candidates"]}
+    assert all(d["status"] == "ok" for d in docs.values()), docs
+    for name, anchor in (("HCN", "N"), ("O", "O")):
+        m = docs[name]["metrics"]
+        fo = m["frontier_orbitals"]
+        assert fo["homo_eV"] < fo["lumo_eV"] and fo["ip_eV"] > fo["ea_eV"] and fo["ip_eV"] > 0
+        assert fo["oxidation_limit_V"] == pytest.approx(fo["ip_eV"] - 1.40)
+        assert fo["method"]["basis"] == "def2-SVP" and "Trasatti" in fo["limits_conversion"]
+        # the lone pair of N (HCN) or O (water) points at a surface Li+ after relaxation
+        mode = m["binding_mode"]
+        assert mode["anchor_element"] == anchor == mode["placed_anchor"]
+        assert 1.7 < mode["anchor_La_distance_A"] < 2.6
+    pareto = results["pareto"]
+    assert {r["candidate"] for r in pareto} == {"HCN", "O"}
+    assert any(r["on_front"] for r in pareto)
+    assert sorted(r["score_rank"] for r in pareto) == [1, 2]
+    for ext in ("csv", "md", "png"):
+        assert (tmp_path / "run" / f"pareto.{ext}").stat().st_size > 0
+    assert "oxidation_limit_V maximise (weight 2)" in (tmp_path / "run" / "pareto.md").read_text()
+    table = (tmp_path / "run" / "frontier_orbitals.csv").read_text()
+    assert "PySCF B3LYP/def2-SVP (density fitting), vertical ΔSCF" in table

@@ -19,7 +19,10 @@ def ranking_rows(documents: list[dict[str, Any]], metric: str) -> list[dict[str,
         err = doc["errors"].get(metric) or doc["errors"].get("candidate", "")
         if m is None and not err:
             continue
+        scalars = {k: v for k, v in (m or {}).items()
+                   if isinstance(v, int | float | str) and not isinstance(v, bool)}
         rows.append({
+            **scalars,
             "candidate": doc["name"],
             "formula": (m or {}).get("formula", ""),
             METRICS[metric][0]: (m or {}).get(value_key),
@@ -40,6 +43,12 @@ def _columns(metric: str) -> list[str]:
     if metric == "reaction_energy_with_li":
         return ["rank", "candidate", "formula", "reaction_energy_eV_per_atom",
                 "reaction_energy_eV_per_Li", "reaction", "products", "error"]
+    if metric == "frontier_orbitals":
+        return ["rank", "candidate", "formula", "homo_eV", "lumo_eV", "gap_eV", "ip_eV",
+                "ea_eV", "oxidation_limit_V", "reduction_limit_V", "method_label", "error"]
+    if metric == "binding_mode":
+        return ["rank", "candidate", "formula", "anchor_element", "anchor_La_distance_A",
+                "placed_anchor", "error"]
     return ["rank", "candidate", "formula", "adsorption_energy_eV", "site", "error"]
 
 
@@ -86,6 +95,16 @@ def write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) 
         files += [str(p) for p in paths]
         lines += [paths[1].read_text().replace(f"# {title}", f"## {metric}", 1),
                   f"![{metric}]({paths[2].name})", ""]
+    if result.pareto:
+        from ssbflow.studies.screening.pareto import write_pareto
+
+        paths = write_pareto(result.pareto, result.objectives, out, result.screen)
+        files += [str(p) for p in paths]
+        lines += [paths[1].read_text().replace("# ", "## ", 1), f"![pareto]({paths[2].name})", ""]
+        if "frontier_orbitals" in result.rankings:
+            from ssbflow.analysis.redox import CONVERSION
+
+            lines += [f"Oxidation/reduction limits: {CONVERSION}.", ""]
     errors = {d["name"]: {k: v for k, v in d["errors"].items() if not k.endswith("_traceback")}
               for d in result.candidates if d["errors"]}
     if errors:
@@ -106,9 +125,16 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     lines = []
     for metric, rows in results["rankings"].items():
         lines.append(metric)
+        key = METRICS[metric][0]
         for row in rows:
-            value = row.get("reaction_energy_eV_per_atom", row.get("adsorption_energy_eV"))
-            shown = f"{value:.4f}" if isinstance(value, float) else f"error: {row['error']}"
+            value = row.get(key)
+            shown = (f"{key} {value:.4f}" if isinstance(value, float)
+                     else f"error: {row['error']}")
             lines.append(f"  {row['rank'] or '-':>3} {row['candidate']:<16} {shown}")
+    if results.get("pareto"):
+        lines.append("pareto (front first, then weighted score)")
+        for row in results["pareto"]:
+            mark = "*" if row["on_front"] else " "
+            lines.append(f"  {mark} {row['candidate']:<24} score {row['score']:.3f}")
     lines.append("files: " + ", ".join(results["files"]))
     return lines

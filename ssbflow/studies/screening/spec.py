@@ -4,12 +4,14 @@ The YAML file::
 
     name: li-reactivity            # screen name
     engine: mlip                   # optional (default mlip = CHGNet)
-    metrics: [reaction_energy_with_li]     # and/or adsorption_energy_on_llzo
+    metrics: [reaction_energy_with_li]     # and/or the molecular metrics of METRICS
     candidates:
       - formula: InN               # a library phase with this formula
       - name: my-coating
         structure: coating.cif     # a structure file (path relative to the YAML file)
       - molecule: succinonitrile   # a molecule (ssbflow.structures.molecules) for adsorption
+      - smiles: "N#CCCC#N"         # a molecule from SMILES (RDKit ETKDG + MMFF), name optional
+        name: sn-from-smiles
     fmax_eV_per_A: 0.05            # optional relaxation settings of the phases
     max_steps: 500
     adsorption: {slab: slab.cif, n_sites: 1, orientations: [upright]}   # optional
@@ -32,11 +34,20 @@ STUDY_NAME = "screening"
 METRICS = {
     "reaction_energy_with_li": ("reaction_energy_eV_per_atom", "Reaction energy with Li (eV/atom)"),
     "adsorption_energy_on_llzo": ("adsorption_energy_eV", "Adsorption energy on LLZO (eV)"),
+    "binding_mode": ("anchor_La_distance_A", "Anchor–La distance (Å)"),
+    "frontier_orbitals": ("gap_eV", "HOMO–LUMO gap (eV)"),
 }
+#: Metrics computed on a molecule (``molecule`` and ``smiles`` candidates); the others on
+#: phases (``formula`` and ``structure`` candidates).
+MOLECULE_METRICS = frozenset({"adsorption_energy_on_llzo", "binding_mode", "frontier_orbitals"})
+#: Candidate kinds that are molecules.
+MOLECULE_KINDS = frozenset({"molecule", "smiles"})
+#: Candidate kinds, each the key of a candidate in the screening file.
+CANDIDATE_KINDS = ("formula", "structure", "molecule", "smiles")
 
 #: Top-level keys of a screening file.
 SCREEN_KEYS = frozenset({"name", "engine", "metrics", "candidates", "fmax_eV_per_A",
-                         "max_steps", "adsorption"})
+                         "max_steps", "adsorption", "objectives"})
 #: Keys the ``adsorption`` mapping of a screening file may hold.
 ADSORPTION_KEYS = frozenset({"slab", "n_sites", "orientations", "site_species", "anchor",
                              "mlip_model"})
@@ -48,14 +59,14 @@ class Candidate(BaseModel):
     Attributes
     ----------
     name : label (unique in the screen).
-    kind : ``"formula"``, ``"structure"`` or ``"molecule"``.
-    value : the formula, the structure file path (absolute), or the molecule name.
+    kind : ``"formula"``, ``"structure"``, ``"molecule"`` or ``"smiles"``.
+    value : the formula, the structure file path (absolute), the molecule name or the SMILES.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    kind: Literal["formula", "structure", "molecule"]
+    kind: Literal["formula", "structure", "molecule", "smiles"]
     value: str
 
 
@@ -71,6 +82,7 @@ class ScreenSpec(BaseModel):
     source: str = ""
     options: dict[str, Any] = {}
     adsorption: dict[str, Any] = {}
+    objectives: list[dict[str, Any]] = []
 
     def settings(self) -> dict[str, Any]:
         """What defines a result (engine, metrics, relaxation and adsorption settings)."""
@@ -88,11 +100,15 @@ class ScreeningResult(BaseModel):
         "One document per candidate: status, metrics, errors, seconds."))
     rankings: dict[str, list[dict[str, Any]]] = Field(description=(
         "Metric -> ranked rows (most negative first; failed candidates last, no rank)."))
+    objectives: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "Objectives of the multi-objective ranking: quantity, direction, weight."))
+    pareto: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "One row per candidate: objective values, on_front, weighted score, score rank."))
 
 
 def applies(metric: str, candidate: Candidate) -> bool:
-    """Adsorption is computed for molecules, the reaction with Li for the others."""
-    return (candidate.kind == "molecule") == (metric == "adsorption_energy_on_llzo")
+    """Molecular metrics are computed for molecules, the reaction with Li for the others."""
+    return (candidate.kind in MOLECULE_KINDS) == (metric in MOLECULE_METRICS)
 
 
 def load_screen(path: str | Path) -> ScreenSpec:
@@ -129,16 +145,20 @@ def load_screen(path: str | Path) -> ScreenSpec:
     for i, item in enumerate(raw["candidates"]):
         if isinstance(item, str):
             item = {"formula": item}
-        kinds = [k for k in ("formula", "structure", "molecule") if k in (item or {})]
+        kinds = [k for k in CANDIDATE_KINDS if k in (item or {})]
         if not isinstance(item, dict) or len(kinds) != 1:
             raise InputError(f"screening file {str(path)!r}: candidate {i + 1} needs exactly "
-                             "one of formula, structure, molecule")
+                             f"one of {', '.join(CANDIDATE_KINDS)}")
         kind = kinds[0]
         value = str(item[kind])
+        name = str(item.get("name", item[kind]))
         if kind == "structure" and not Path(value).is_absolute():
             value = str((path.parent / value).resolve())
-        candidates.append(Candidate(name=str(item.get("name", item[kind])), kind=kind,
-                                    value=value))
+        if kind == "smiles":  # checked now: a bad SMILES stops the screen before any job
+            from ssbflow.structures.smiles import parse_smiles
+
+            parse_smiles(value, label=f"screening file {str(path)!r}: candidate {name!r}")
+        candidates.append(Candidate(name=name, kind=kind, value=value))
     names = [c.name for c in candidates]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -162,4 +182,67 @@ def load_screen(path: str | Path) -> ScreenSpec:
         adsorption["orientations"] = list(adsorption["orientations"])
     return ScreenSpec(name=str(raw.get("name", path.stem)), engine=str(raw.get("engine", "mlip")),
                       metrics=list(metrics), candidates=candidates, source=str(path.resolve()),
-                      options=options, adsorption=adsorption)
+                      options=options, adsorption=adsorption,
+                      objectives=parse_objectives(raw.get("objectives"), metrics, path))
+
+
+#: Objective quantity -> metric that computes it (the ranking's columns).
+OBJECTIVE_QUANTITIES = {
+    "adsorption_energy_eV": "adsorption_energy_on_llzo",
+    "anchor_La_distance_A": "binding_mode",
+    "homo_eV": "frontier_orbitals",
+    "lumo_eV": "frontier_orbitals",
+    "gap_eV": "frontier_orbitals",
+    "ip_eV": "frontier_orbitals",
+    "ea_eV": "frontier_orbitals",
+    "oxidation_limit_V": "frontier_orbitals",
+    "reduction_limit_V": "frontier_orbitals",
+    "reaction_energy_eV_per_atom": "reaction_energy_with_li",
+}
+
+
+#: Objectives of a screen without ``objectives``: stronger binding, a wider stability window.
+#: The reaction with Li has no default direction (a conversion interlayer such as InN is meant
+#: to react; a protective coating is not): give it in ``objectives``.
+DEFAULT_OBJECTIVES = {
+    "adsorption_energy_on_llzo": (("adsorption_energy_eV", "minimise"),),
+    "frontier_orbitals": (("oxidation_limit_V", "maximise"), ("reduction_limit_V", "minimise")),
+}
+
+
+def parse_objectives(raw: Any, metrics: list[str], path: Path) -> list[dict[str, Any]]:
+    """The ``objectives`` list: ``{quantity: minimise|maximise}`` items, optional ``weight``.
+
+    ``- oxidation_limit_V: maximise`` or ``- {quantity: gap_eV, direction: maximise,
+    weight: 2}``. Without ``objectives``: :data:`DEFAULT_OBJECTIVES` of the screen's metrics.
+    """
+    where = f"screening file {str(path)!r}: objectives"
+    if raw is None:
+        return [{"quantity": q, "direction": d, "weight": 1.0}
+                for m in metrics for q, d in DEFAULT_OBJECTIVES.get(m, ())]
+    if not isinstance(raw, list) or not raw:
+        raise InputError(f"{where}: expected a list such as [{{gap_eV: maximise}}]")
+    out = []
+    for item in raw:
+        if isinstance(item, dict) and "quantity" not in item and len(item) == 1:
+            (quantity, direction), = item.items()
+            item = {"quantity": quantity, "direction": direction}
+        if not isinstance(item, dict) or set(item) - {"quantity", "direction", "weight"}:
+            raise InputError(f"{where}: each item is {{QUANTITY: minimise|maximise}} or "
+                             "{quantity, direction, weight}")
+        quantity, direction = str(item.get("quantity")), str(item.get("direction"))
+        if quantity not in OBJECTIVE_QUANTITIES:
+            raise InputError(f"{where}: unknown quantity {quantity!r}; expected one of "
+                             f"{', '.join(OBJECTIVE_QUANTITIES)}")
+        if OBJECTIVE_QUANTITIES[quantity] not in metrics:
+            raise InputError(f"{where}: {quantity!r} needs metric "
+                             f"{OBJECTIVE_QUANTITIES[quantity]!r} in 'metrics'")
+        if direction not in ("minimise", "maximise"):
+            raise InputError(f"{where}: direction {direction!r} of {quantity!r}; expected "
+                             "minimise or maximise")
+        weight = item.get("weight", 1.0)
+        if not isinstance(weight, int | float) or isinstance(weight, bool) or weight < 0:
+            raise InputError(f"{where}: weight {weight!r} of {quantity!r}; expected a number "
+                             ">= 0")
+        out.append({"quantity": quantity, "direction": direction, "weight": float(weight)})
+    return out

@@ -33,6 +33,7 @@ from ssbflow.studies.screening.headline import headline, rankings
 from ssbflow.studies.screening.report import ranking_rows, summary_lines, write_report
 from ssbflow.studies.screening.spec import (
     METRICS,
+    MOLECULE_KINDS,
     STUDY_NAME,
     Candidate,
     ScreeningResult,
@@ -163,46 +164,127 @@ def _reaction_energy_with_li(candidate: Candidate, spec: ScreenSpec, key: str,
     return {**reactivity(entries, formula, "Li").to_dict(), "formula": formula}
 
 
-def _adsorption_energy_on_llzo(candidate: Candidate, spec: ScreenSpec,
-                               slab: dict[str, Any]) -> dict[str, Any]:
-    """MLIP adsorption energy of a molecule on the screen's relaxed slab."""
-    from ssbflow.methods import adsorption
+def candidate_molecule(candidate: Candidate):
+    """The molecule of a ``molecule`` (built-in name) or ``smiles`` candidate."""
+    if candidate.kind == "smiles":
+        from ssbflow.structures.smiles import molecule_from_smiles
+
+        return molecule_from_smiles(candidate.value, label=f"candidate {candidate.name!r}")
     from ssbflow.structures.molecules import molecule
 
-    mol = molecule(candidate.value)
+    return molecule(candidate.value)
+
+
+def default_anchor(mol) -> str:
+    """Element placed above the surface cation: N, else O, else F, else S, else the first
+    non-H element (the file's ``adsorption: {anchor: X}`` wins)."""
+    symbols = [site.specie.symbol for site in mol]
+    return next((el for el in ("N", "O", "F", "S") if el in symbols),
+                next((el for el in symbols if el != "H"), symbols[0]))
+
+
+def _adsorption_energy_on_llzo(candidate: Candidate, spec: ScreenSpec,
+                               slab: dict[str, Any], mol) -> dict[str, Any]:
+    """MLIP adsorption energy of a molecule on the screen's relaxed slab, with its binding
+    mode (anchor atom and anchor–La distance in the relaxed adsorbate)."""
+    from ssbflow.analysis.binding import binding_mode
+    from ssbflow.methods import adsorption
+
     if "error" in slab:
         raise SsbflowError(f"relaxation of the adsorption slab failed: {slab['error']}")
     relaxed = slab["structure"]
     kwargs = {k: v for k, v in spec.adsorption.items() if k != "slab"}
     if "orientations" in kwargs:
         kwargs["orientations"] = tuple(kwargs["orientations"])
+    kwargs.setdefault("anchor", default_anchor(mol))
     result = adsorption.mlip_adsorption_energy(
         mol, engine=spec.engine, relax_slab=False,
         slab=relaxed if isinstance(relaxed, Structure) else Structure.from_dict(relaxed),
         **kwargs)
+    structure_ab = result["structure_ab"]
+    if isinstance(structure_ab, dict):
+        structure_ab = Structure.from_dict(structure_ab)
+    mode = binding_mode(structure_ab, result["n_atoms_slab"],
+                        kwargs.get("site_species", "La"))
     return {k: result[k] for k in ("adsorption_energy_eV", "site", "orientation")
-            if k in result} | {"formula": mol.composition.hill_formula.replace(" ", "")}
+            if k in result} | {"formula": mol.composition.hill_formula.replace(" ", ""),
+                               "placed_anchor": kwargs["anchor"], "binding_mode": mode}
+
+
+@job
+def frontier_job(candidate: dict[str, Any]) -> dict[str, Any]:
+    """HOMO, LUMO, gap, ΔSCF IP/EA (PySCF) and the oxidation/reduction limits vs Li/Li+ of
+    one molecule candidate: its own job (the molecular DFT of a candidate), ``{"error"}``
+    when it fails."""
+    from ssbflow.analysis import redox
+    from ssbflow.engines.pyscf_molecule import frontier_orbitals
+
+    try:
+        mol = candidate_molecule(Candidate.model_validate(candidate))
+        result = frontier_orbitals(mol)
+    except Exception as exc:  # recorded with the candidate; the screen goes on
+        return {"error": _error_text(exc)}
+    return {**result, "formula": mol.composition.hill_formula.replace(" ", ""),
+            "oxidation_limit_V": redox.oxidation_limit_V(result["ip_eV"]),
+            "reduction_limit_V": redox.reduction_limit_V(result["ea_eV"]),
+            "limits_conversion": redox.CONVERSION,
+            "method_label": (f"{result['method']['code']} {result['method']['xc']}/"
+                             f"{result['method']['basis']} (density fitting), vertical ΔSCF"),
+            "geometry": (mol.properties or {}).get("conformer_method", "ssbflow.structures"
+                                                   ".molecules (standard bond lengths)")}
+
+
+def _molecule_metrics(candidate: Candidate, spec: ScreenSpec, slab: dict[str, Any] | None,
+                      frontier: dict[str, Any] | None, metrics: dict[str, Any],
+                      errors: dict[str, str]) -> None:
+    """The molecular metrics of one candidate into ``metrics`` (failures into ``errors``)."""
+    wanted = [m for m in spec.metrics if applies(m, candidate)]
+    try:
+        mol = candidate_molecule(candidate)
+    except Exception as exc:
+        errors.update({m: _error_text(exc) for m in wanted})
+        return
+    if "adsorption_energy_on_llzo" in wanted or "binding_mode" in wanted:
+        try:
+            ads = _adsorption_energy_on_llzo(candidate, spec, slab or {}, mol)
+        except Exception as exc:  # recorded with the candidate; the screen goes on
+            for m in {"adsorption_energy_on_llzo", "binding_mode"} & set(wanted):
+                errors[m] = _error_text(exc)
+            if not isinstance(exc, ValueError):
+                errors["adsorption_traceback"] = traceback.format_exc(limit=5)
+        else:
+            mode = ads.pop("binding_mode")
+            if "adsorption_energy_on_llzo" in wanted:
+                metrics["adsorption_energy_on_llzo"] = ads
+            if "binding_mode" in wanted:
+                metrics["binding_mode"] = {**mode, "formula": ads["formula"],
+                                           "placed_anchor": ads["placed_anchor"]}
+    if "frontier_orbitals" in wanted:
+        if frontier is None or "error" in frontier:
+            errors["frontier_orbitals"] = (frontier or {}).get("error", "not computed")
+        else:
+            metrics["frontier_orbitals"] = frontier
 
 
 @job
 def candidate_job(candidate: dict[str, Any], spec: dict[str, Any], key: str | None,
                   phases: list[dict[str, Any]] | None, slab: dict[str, Any] | None,
-                  setup_error: str | None) -> dict[str, Any]:
-    """Every metric of one candidate; a failing metric is recorded with its error."""
+                  setup_error: str | None,
+                  frontier: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every metric of one candidate (the frontier orbitals from its own job, ``frontier``);
+    a failing metric is recorded with its error."""
     candidate, spec = Candidate.model_validate(candidate), ScreenSpec.model_validate(spec)
     start = time.perf_counter()
     metrics: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for metric in spec.metrics:
-        if not applies(metric, candidate):
-            continue
+    if candidate.kind in MOLECULE_KINDS:
+        _molecule_metrics(candidate, spec, slab, frontier, metrics, errors)
+    elif "reaction_energy_with_li" in spec.metrics:
+        metric = "reaction_energy_with_li"
         try:
-            if metric == "reaction_energy_with_li":
-                if setup_error is not None:
-                    raise InputError(setup_error)
-                metrics[metric] = _reaction_energy_with_li(candidate, spec, key, phases or [])
-            else:
-                metrics[metric] = _adsorption_energy_on_llzo(candidate, spec, slab or {})
+            if setup_error is not None:
+                raise InputError(setup_error)
+            metrics[metric] = _reaction_energy_with_li(candidate, spec, key, phases or [])
         except Exception as exc:  # recorded with the candidate; the screen goes on
             errors[metric] = _error_text(exc) if setup_error is None else setup_error
             if not isinstance(exc, ValueError):
@@ -220,9 +302,12 @@ def candidate_job(candidate: dict[str, Any], spec: dict[str, Any], key: str | No
 def ranking_job(documents: list[dict[str, Any]], spec: dict[str, Any]) -> ScreeningResult:
     """Rank the candidates per metric (the screen's result)."""
     spec = ScreenSpec.model_validate(spec)
+    from ssbflow.studies.screening.pareto import pareto_rows
+
     rankings = {m: rows for m in spec.metrics if (rows := ranking_rows(documents, m))}
     return ScreeningResult(screen=spec.name, settings=spec.settings(), candidates=documents,
-                           rankings=rankings)
+                           rankings=rankings, objectives=spec.objectives,
+                           pareto=pareto_rows(documents, spec.objectives))
 
 
 # --- the flow ------------------------------------------------------------------------------
@@ -235,7 +320,8 @@ def spec_for_model(spec: ScreenSpec, mlip_model: str) -> ScreenSpec:
         return spec  # the default: settings as stored before the option existed
     adsorption = ({**spec.adsorption, "mlip_model": spec.adsorption.get("mlip_model",
                                                                         mlip_model)}
-                  if spec.adsorption or "adsorption_energy_on_llzo" in spec.metrics
+                  if spec.adsorption or {"adsorption_energy_on_llzo", "binding_mode"}
+                  & set(spec.metrics)
                   else spec.adsorption)
     return spec.model_copy(update={"options": {**spec.options, "model": mlip_model},
                                    "adsorption": adsorption})
@@ -259,22 +345,29 @@ def make_screening_flow(options: ScreeningOptions) -> Flow:
 
     for candidate in spec.candidates:
         key, phases, slab, setup_error = None, None, None, None
-        if "reaction_energy_with_li" in spec.metrics and candidate.kind != "molecule":
+        if "reaction_energy_with_li" in spec.metrics and candidate.kind not in MOLECULE_KINDS:
             try:
                 key, needed = phases_needed(candidate)
             except Exception as exc:  # a bad formula or file: the candidate job records it
                 setup_error = _error_text(exc)
             else:
                 phases = [phase_output(n, s) for n, s in needed.items()]
-        if "adsorption_energy_on_llzo" in spec.metrics and candidate.kind == "molecule":
+        if ({"adsorption_energy_on_llzo", "binding_mode"} & set(spec.metrics)
+                and candidate.kind in MOLECULE_KINDS):
             if slab_job is None:
                 slab_job = relaxed_slab_job(adsorption_slab(spec), spec.engine,
                                             spec.adsorption.get("mlip_model", "CHGNet"))
                 slab_job.name = "relax slab"
                 jobs.append(slab_job)
             slab = slab_job.output
+        frontier = None
+        if "frontier_orbitals" in spec.metrics and candidate.kind in MOLECULE_KINDS:
+            dft = frontier_job(candidate.model_dump(mode="json"))
+            dft.name = f"frontier {candidate.name}"
+            jobs.append(dft)
+            frontier = dft.output
         evaluate = candidate_job(candidate.model_dump(mode="json"), spec.model_dump(mode="json"),
-                                 key, phases, slab, setup_error)
+                                 key, phases, slab, setup_error, frontier)
         evaluate.name = f"candidate {candidate.name}"
         candidate_jobs.append(evaluate)
     ranking = ranking_job([j.output for j in candidate_jobs], spec.model_dump(mode="json"))
@@ -290,8 +383,9 @@ def candidate_job_names(flow: Flow) -> dict[str, str]:
 
 
 def forget_failed(flow: Flow, store: Any) -> list[str]:
-    """Remove from ``store`` the failed candidates of ``flow`` (and the phases they failed
-    on, and the ranking), so that the next run computes them again; their names.
+    """Remove from ``store`` the failed candidates of ``flow`` (and the phases and frontier
+    orbitals they failed on, and the ranking), so that the next run computes them again;
+    their names.
 
     Only the documents collection is touched: these jobs put nothing in the ``data`` store
     (and montydb raises on deleting from a collection never written).
@@ -303,7 +397,7 @@ def forget_failed(flow: Flow, store: Any) -> list[str]:
                            properties=["uuid", "name", "output"]):
         output = doc.get("output") or {}
         failed = (doc["uuid"] in names and output.get("status") != "ok") or (
-            doc["name"].startswith(("relax ",)) and "error" in output)
+            doc["name"].startswith(("relax ", "frontier ")) and "error" in output)
         if failed:
             store.docs_store.remove_docs({"uuid": doc["uuid"]})
             if doc["uuid"] in names:
