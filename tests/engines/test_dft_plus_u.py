@@ -23,6 +23,7 @@ from ssbflow.engines import get_engine
 from ssbflow.engines.cp2k import sets as ci
 from ssbflow.engines.vasp import sets as vs
 from ssbflow.errors import EngineUnavailableError
+from ssbflow.structures.polaron import breathing_distortion
 from tests.conftest import need
 
 
@@ -33,10 +34,7 @@ def _rutile_polaron_cell(breathing_A: float = 0.1, moment_on_ti0: bool = True) -
                      [[0, 0, 0], [0.5, 0.5, 0.5], [u, u, 0], [1 - u, 1 - u, 0],
                       [0.5 + u, 0.5 - u, 0.5], [0.5 - u, 0.5 + u, 0.5]]) * (1, 1, 2)
     cell = Structure(cell.lattice, cell.species, cell.frac_coords, charge=-1)
-    for neighbour in cell.get_neighbors(cell[0], 2.3):
-        v = neighbour.coords - cell[0].coords
-        cell.translate_sites([neighbour.index], v / np.linalg.norm(v) * breathing_A,
-                             frac_coords=False)
+    cell = breathing_distortion(cell, [0], breathing_A)  # Ti0's six O (1.95, 1.98 Å)
     if moment_on_ti0:
         cell.add_site_property("magmom", [1.0 if i == 0 else 0.0 for i in range(len(cell))])
     return cell

@@ -36,6 +36,7 @@ from jobflow import Response, job
 from pymatgen.core import Lattice, Structure
 
 from ssbflow.errors import InputError
+from ssbflow.structures.polaron import BREATHING_DEFAULT_A, breathing_distortion
 
 #: U_eff = U − J on Ti 3d (eV). Morgan & Watson, Surf. Sci. 601, 5034 (2007): 4.2 eV
 #: reproduces the Ti3+ gap state of reduced rutile/anatase (PBE+U); 3–4 eV is the usual
@@ -118,18 +119,32 @@ def plain(structure: Structure) -> Structure:
     return cell
 
 
-def starts(label: str, structure: Structure, host: Structure) -> dict[str, Structure]:
-    """The initial guesses of one cell: ``{"delocalised": ..., "localised": ...}`` (the host
-    has only the delocalised one)."""
+def seeded_ti(label: str, structure: Structure, host: Structure) -> list[int]:
+    """The Ti given the added electrons: none in the host, the Ti nearest the inserted Li
+    (the last site), the two Ti nearest the removed O."""
     if label == "host":
-        return {"delocalised": plain(structure)}
+        return []
     if label == "li":
-        chosen = ti_nearest(structure, structure[-1].coords, 1)
-    elif label == "o_vacancy":
-        chosen = ti_nearest(structure, removed_o_position(host, structure), 2)
-    else:
-        raise InputError(f"label {label!r}: expected host, li or o_vacancy")
-    return {"delocalised": plain(structure), "localised": with_moments(structure, chosen)}
+        return ti_nearest(structure, structure[-1].coords, 1)
+    if label == "o_vacancy":
+        return ti_nearest(structure, removed_o_position(host, structure), 2)
+    raise InputError(f"label {label!r}: expected host, li or o_vacancy")
+
+
+def starts(label: str, structure: Structure, host: Structure,
+           breathing_A: float = BREATHING_DEFAULT_A) -> dict[str, Structure]:
+    """The initial guesses of one cell: ``{"delocalised": ..., "localised": ...}`` (the host
+    has only the delocalised one).
+
+    Both starts share one geometry: the O around each seeded Ti (:func:`seeded_ti`) pushed
+    out by ``breathing_A`` (:func:`~ssbflow.structures.polaron.breathing_distortion`); the
+    localised start adds 1 μB on those Ti, the delocalised one no moment.
+    """
+    chosen = seeded_ti(label, structure, host)
+    if not chosen:
+        return {"delocalised": plain(structure)}
+    distorted = breathing_distortion(structure, chosen, breathing_A) if breathing_A else structure
+    return {"delocalised": plain(distorted), "localised": with_moments(distorted, chosen)}
 
 
 def excess_electrons(label: str) -> int:
