@@ -206,3 +206,39 @@ def test_dft_plus_u_job_runs_cp2k_and_returns_moments_and_the_spin_cube(tmp_path
     assert -880.0 < out["energy_eV"] < -855.0
     files = unpack_files(out["files"], tmp_path / "files")
     assert any("SPIN_DENSITY" in p.name for p in files.values())
+
+
+def _ase_vasp_testdata(name: str):
+    """A file of ASE's shipped VASP test data (a real spin-polarised Ni18 run, LORBIT = 0)."""
+    from pathlib import Path
+
+    import ase
+
+    return Path(ase.__file__).parent / "test" / "testdata" / "vasp" / name
+
+
+def test_vasp_moments_come_from_the_outcar_and_a_missing_site_table_is_refused(tmp_path):
+    import shutil
+    from types import SimpleNamespace
+
+    from pymatgen.core import Structure
+
+    from ssbflow.analysis.charges import parse_vasp_moments
+    from ssbflow.errors import InputError
+    from ssbflow.studies.llto.electronic import _moments_and_charges
+
+    outcar = _ase_vasp_testdata("OUTCAR_example_1")
+    per_site, total = parse_vasp_moments(outcar)
+    # ISPIN = 2, 18 Ni: ~0.95 μB per Ni at the last electronic step; LORBIT = 0 writes no
+    # per-site magnetization table (no shipped OUTCAR has one; none is made up here)
+    assert total == pytest.approx(17.0482806)
+    assert per_site is None
+    with pytest.raises(InputError, match="outcar"):
+        parse_vasp_moments(tmp_path / "OUTCAR")
+    structure = Structure.from_file(_ase_vasp_testdata("POSCAR_example_1"))
+    task = SimpleNamespace(output=SimpleNamespace(structure=structure))
+    with pytest.raises(InputError, match="no OUTCAR"):
+        _moments_and_charges("vasp", tmp_path, task)
+    shutil.copy(outcar, tmp_path / "OUTCAR")
+    with pytest.raises(InputError, match="LORBIT"):
+        _moments_and_charges("vasp", tmp_path, task)

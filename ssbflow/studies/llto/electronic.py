@@ -178,10 +178,18 @@ def _moments_and_charges(engine: str, folder: Path, output: Any) -> dict[str, An
                                else [0.0] * len(mulliken.symbols)),
                 "mulliken_charges_e": mulliken.charges_e.tolist(),
                 "hirshfeld_charges_e": hirshfeld}
+    from ssbflow.analysis.charges import parse_vasp_moments
+
     structure = output.output.structure
-    magmom = structure.site_properties.get("magmom") or [0.0] * len(structure)
+    outcars = sorted(folder.glob("OUTCAR*"))
+    if not outcars:
+        raise InputError(f"folder {folder}: no OUTCAR of the VASP DFT+U run")
+    moments, _ = parse_vasp_moments(outcars[-1])
+    if moments is None or len(moments) != len(structure):
+        raise InputError(f"outcar {outcars[-1]}: no per-site magnetization table "
+                         "(expected LORBIT >= 10 and ISPIN = 2)")
     return {"symbols": [s.specie.symbol for s in structure],
-            "moments_uB": [float(m) for m in magmom],
+            "moments_uB": moments.tolist(),
             "mulliken_charges_e": None, "hirshfeld_charges_e": None}
 
 
