@@ -153,3 +153,24 @@ def test_cp2k_without_u_the_extra_electron_is_shared(polaron_runs):
     assert without_u[0] < 0.8  # the expanded site holds only part of the electron
     assert sum(abs(m) for m in without_u[1:]) > 0.2  # the rest sits on the other Ti
     assert sum(without_u) == pytest.approx(1.0, abs=0.15)  # one unpaired electron in all
+
+
+def test_cp2k_closed_shell_reference_without_u_runs_rks_and_the_triplet_uks(tmp_path):
+    from ssbflow.structures.phases import phase
+
+    engine = get_engine("cp2k", preset="fast", threads=1)
+    texts = {}
+    for name, cell, mult in (("li2o", phase("li2o"), 1),
+                             ("o2", Structure(Lattice.cubic(8.0), ["O", "O"],
+                                              [[0, 0, 0], [0, 0, 1.21 / 8]]), 3)):
+        try:
+            ci.cp2k_data_dir()
+        except EngineUnavailableError as err:
+            need(False, f"CP2K data files ({err})")
+        maker = engine.dft_plus_u_maker({}, multiplicity=mult, pdos=False)
+        maker.input_set_generator.get_input_set(cell).write_input(tmp_path / name)
+        texts[name] = (tmp_path / name / "cp2k.inp").read_text()
+    # Li2O singlet: RKS (the UKS energy of a closed shell at half the cost), plain OT
+    assert "UKS True" not in texts["li2o"] and "ROTATION False" in texts["li2o"]
+    assert "UKS True" in texts["o2"] and "MULTIPLICITY 3" in texts["o2"]
+    assert "DFT_PLUS_U" not in texts["li2o"] + texts["o2"]

@@ -132,6 +132,8 @@ def test_summary_keeps_the_lower_start_counts_ti3_and_gives_dft_energies():
     assert "DFT+U" in ti3.why
     vac = next(r for c, r in rows.items() if c.startswith("Li metal makes O vacancies"))
     assert vac.ssbflow_value == pytest.approx(-4.0) and vac.agrees is True
+    volt = next(r for c, r in rows.items() if c.startswith("Li metal reduces LLTO"))
+    assert volt.ssbflow_value == pytest.approx(0.2) and "DFT+U" in volt.why  # not the MLIP 0.1
 
 
 def test_electronic_option_default_keeps_the_stored_options_and_the_flow():

@@ -258,11 +258,16 @@ class Cp2kEngine(Engine):
         (``*ELECTRON_DENSITY*``, ``*SPIN_DENSITY*``), Mulliken and Hirshfeld tables with spin
         moments (:func:`ssbflow.analysis.charges.parse_cp2k_charges`) and, with ``pdos``, the
         per-kind projected DOS (``*-k<n>-1.pdos``, with d components).
+
+        Without U and with ``multiplicity`` 1 (the closed-shell references Li, Li2O) a
+        closed-shell structure runs RKS: a singlet's UKS energy at half the cost.
         """
+        reference = not any(hubbard_u_eV.values()) and multiplicity == 1
         gen = cp2k_sets.make_generator(
             "electronic", self.preset, slab=False, cubes=True, charges=True,
-            hubbard_u_eV=dict(hubbard_u_eV), spin_polarized=True, multiplicity=multiplicity,
-            pdos=pdos, cube_names=("E_DENSITY_CUBE",), **self._kwargs())
+            hubbard_u_eV=dict(hubbard_u_eV), spin_polarized=None if reference else True,
+            multiplicity=multiplicity, pdos=pdos, cube_names=("E_DENSITY_CUBE",),
+            **self._kwargs())
         return SsbflowCp2kStaticMaker(name="cp2k dft+u", input_set_generator=gen,
                                       **self._maker_kwargs())
 
