@@ -173,4 +173,7 @@ def test_cp2k_closed_shell_reference_without_u_runs_rks_and_the_triplet_uks(tmp_
     # Li2O singlet: RKS (the UKS energy of a closed shell at half the cost), plain OT
     assert "UKS True" not in texts["li2o"] and "ROTATION False" in texts["li2o"]
     assert "UKS True" in texts["o2"] and "MULTIPLICITY 3" in texts["o2"]
+    # the UKS runs: FULL_ALL (28 vs 45 OT steps), which CP2K refuses with OT rotation
+    assert "PRECONDITIONER FULL_ALL" in texts["o2"] and "ROTATION False" in texts["o2"]
+    assert "PRECONDITIONER FULL_SINGLE_INVERSE" in texts["li2o"]
     assert "DFT_PLUS_U" not in texts["li2o"] + texts["o2"]
