@@ -17,13 +17,16 @@ perovskites.llto` is Li4La4Ti8O24 with none), relaxed by the force field like th
 ``production`` uses the study's own relaxed cells.
 
 Measured (CP2K 2023.1, fast preset, U_eff = 4.2 eV, OMP_NUM_THREADS=1 on the shared 2-core
-machine): one UKS+U single point of the reduced cell + Li (Li2La5Ti8O24, 39 atoms, 151
-valence electrons) from the localised start at ideal perovskite positions took 101 OT steps,
-1930 s wall / 862 s CPU; the electron spread over the four Ti of one TiO2 layer (0.36 μB
-each, the other four < 0.002 μB) instead of staying on the seeded Ti, with a Ti 3d gap state
-at the Fermi level of the α channel. As in the rutile test (tests/engines/test_dft_plus_u.py),
-a single point at a geometry without the polaron's lattice distortion need not localise the
-electron on one Ti; a DFT+U relaxation of the localised start is the next step.
+machine). Session 5, ideal positions, no distortion: one single point of the reduced cell + Li
+(Li2La5Ti8O24, 39 atoms) from the localised start took 101 OT steps, 1930 s wall / 862 s CPU
+(load 8), and the electron spread over four Ti (0.36 μB each): Ti3+ count 0. Now both starts
+share the seeded polaron geometry (:func:`starts`: the six O of the seeded Ti pushed out
+0.1 Å, :func:`~ssbflow.structures.polaron.breathing_distortion`, on the force-field cell):
+from the localised start the electron stays on the seeded Ti, 0.972 μB, every other Ti
+< 0.06 μB (0.057, 0.054, 0.041, the rest < 0.005), E = −1025.136602 Ha (21 OT steps with
+FULL_SINGLE_INVERSE, then 13 with FULL_ALL from its wavefunction; load 8–15, so no wall time
+is representative). As in the rutile test (tests/engines/test_dft_plus_u.py) the lattice
+distortion is what lets U hold the electron on one Ti.
 """
 
 from __future__ import annotations
