@@ -25,8 +25,11 @@ share the seeded polaron geometry (:func:`starts`: the six O of the seeded Ti pu
 from the localised start the electron stays on the seeded Ti, 0.972 μB, every other Ti
 < 0.06 μB (0.057, 0.054, 0.041, the rest < 0.005), E = −1025.136602 Ha (21 OT steps with
 FULL_SINGLE_INVERSE, then 13 with FULL_ALL from its wavefunction; load 8–15, so no wall time
-is representative). As in the rutile test (tests/engines/test_dft_plus_u.py) the lattice
-distortion is what lets U hold the electron on one Ti.
+is representative; Hirshfeld: 0.815 μB, net charge 0.567 e against 0.64–0.66 e on the other
+Ti). As in the rutile test (tests/engines/test_dft_plus_u.py) the lattice distortion is what
+lets U hold the electron on one Ti. Its PDOS shows no isolated gap state: the extra α d
+weight of that Ti (α − β occupied d = 0.93) is spread over the top of the O 2p band (largest
+share 0.13 in one MO, 0.34 eV below the α HOMO; gap to the LUMO 1.7 eV, SZV basis).
 """
 
 from __future__ import annotations
