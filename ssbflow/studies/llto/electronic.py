@@ -24,9 +24,16 @@ share the seeded polaron geometry (:func:`starts`: the six O of the seeded Ti pu
 0.1 Å, :func:`~ssbflow.structures.polaron.breathing_distortion`, on the force-field cell):
 from the localised start the electron stays on the seeded Ti, 0.972 μB, every other Ti
 < 0.06 μB (0.057, 0.054, 0.041, the rest < 0.005), E = −1025.136602 Ha (21 OT steps with
-FULL_SINGLE_INVERSE, then 13 with FULL_ALL from its wavefunction; load 8–15, so no wall time
-is representative; Hirshfeld: 0.815 μB, net charge 0.567 e against 0.64–0.66 e on the other
-Ti). As in the rutile test (tests/engines/test_dft_plus_u.py) the lattice distortion is what
+FULL_SINGLE_INVERSE, then 13 with FULL_ALL from its wavefunction; Hirshfeld: 0.815 μB, net
+charge 0.567 e against 0.64–0.66 e on the other Ti). The delocalised start at the same
+geometry reaches the same state (0.972 μB on the same Ti, others < 0.06 μB) and "wins" by
+3e-5 eV, i.e. the two are one state within EPS_SCF: the 0.1 Å distortion alone localises
+the electron (38 OT steps from scratch with FULL_ALL, 568 s CPU, 2553 s wall at load 6–10).
+The O vacancy (localised start, the two Ti next to it seeded, 3.67 Å apart): two Ti3+,
+0.956 and 0.999 μB (Hirshfeld 0.82, 0.84), every other Ti < 0.1 μB (largest 0.099),
+E = −1001.535449 Ha (46 OT steps, 640 s CPU, 2854 s wall at load 6–10). Host and the
+Li/Li2O references were not run end to end this session (no DFT voltage or E_f(V_O) yet;
+triplet O2 in its 10 Å box: −31.774939 Ha, 17 s CPU). As in the rutile test (tests/engines/test_dft_plus_u.py) the lattice distortion is what
 lets U hold the electron on one Ti. Its PDOS shows no isolated gap state: the extra α d
 weight of that Ti (α − β occupied d = 0.93) is spread over the top of the O 2p band (largest
 share 0.13 in one MO, 0.34 eV below the α HOMO; gap to the LUMO 1.7 eV, SZV basis).
