@@ -35,8 +35,9 @@ E = −1001.535449 Ha (46 OT steps, 640 s CPU, 2854 s wall at load 6–10). Host
 Li/Li2O references were not run end to end this session (no DFT voltage or E_f(V_O) yet;
 triplet O2 in its 10 Å box: −31.774939 Ha, 17 s CPU). As in the rutile test
 (tests/engines/test_dft_plus_u.py) the lattice distortion is what lets U hold the electron
-on one Ti. The Li cell's PDOS shows no isolated gap state: the extra α d weight of that Ti (α − β occupied d = 0.93) is spread over the top of the O 2p band (largest
-share 0.13 in one MO, 0.34 eV below the α HOMO; gap to the LUMO 1.7 eV, SZV basis).
+on one Ti. The Li cell's PDOS shows no isolated gap state: the extra α d weight of that Ti
+(α − β occupied d = 0.93) is spread over the top of the O 2p band (largest share 0.13 in
+one MO, 0.34 eV below the α HOMO; gap to the LUMO 1.7 eV, SZV basis).
 """
 
 from __future__ import annotations
