@@ -158,6 +158,28 @@ def parse_cp2k_charges(path: str | Path, method: Method = "hirshfeld") -> Atomic
                          np.array(spins) if len(spins) == len(symbols) and spins else None)
 
 
+def parse_vasp_moments(outcar: str | Path) -> tuple[np.ndarray | None, float | None]:
+    """Spin moments of a VASP run from its OUTCAR (``.gz`` too), via pymatgen's ``Outcar``.
+
+    Returns
+    -------
+    tuple
+        (per-site moments in μB, the ``tot`` column of VASP's ``magnetization (x)`` table,
+        written only with ``LORBIT`` >= 10, else ``None``; the cell's total moment in μB
+        of the last electronic step, ``None`` for a non-spin-polarised run).
+    """
+    from pymatgen.io.vasp import Outcar
+
+    path = Path(outcar)
+    if not path.is_file():
+        raise InputError(f"outcar {path}: no such file")
+    parsed = Outcar(str(path))
+    per_site = (np.array([float(m["tot"]) for m in parsed.magnetization])
+                if parsed.magnetization else None)
+    total = parsed.total_mag
+    return per_site, None if total is None else float(total)
+
+
 def parse_cp2k_valence_electrons(path: str | Path) -> dict[str, float]:
     """Valence electrons of each element's GTH pseudopotential, read from a CP2K output.
 

@@ -22,6 +22,18 @@ IMAGES_FILE = "neb_images.extxyz"
 _BAND_FILES = (IMAGES_FILE, "neb.traj", "images.extxyz", "neb.extxyz")
 
 
+#: Smallest rise (eV) above each endpoint for a band maximum to count as a saddle.
+SADDLE_MIN_EV = 0.01
+
+
+def saddle_above_both_ends(barrier_eV: float, reverse_barrier_eV: float,
+                           min_rise_eV: float = SADDLE_MIN_EV) -> bool:
+    """True when the band maximum lies more than ``min_rise_eV`` above both endpoints: a hop
+    over a saddle between two minima. False for a monotonic band (zero reverse or forward
+    barrier), whose "barrier" is the energy difference of the two ends, not a saddle."""
+    return bool(barrier_eV > min_rise_eV and reverse_barrier_eV > min_rise_eV)
+
+
 @dataclass
 class NebResult:
     """Energies along a band (eV, relative to the initial image) and what follows from them.
@@ -63,10 +75,17 @@ class NebResult:
         not the minima of this path and the barrier is not a single-hop barrier."""
         return self.intermediate_minimum_eV < -0.05
 
+    @property
+    def has_saddle(self) -> bool:
+        """True when the band maximum lies above both endpoints
+        (:func:`saddle_above_both_ends`); False flags a band without a saddle."""
+        return saddle_above_both_ends(self.barrier_eV, self.reverse_barrier_eV)
+
     def to_dict(self, include_fit: bool = False) -> dict:
         """JSON-ready dictionary."""
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         out["has_intermediate_minimum"] = self.has_intermediate_minimum
+        out["has_saddle"] = self.has_saddle
         if not include_fit:
             out.pop("fit_path_A")
             out.pop("fit_energies_eV")

@@ -59,6 +59,17 @@ def test_band_through_a_lower_minimum_is_flagged() -> None:
     assert res.has_intermediate_minimum
 
 
+def test_band_without_a_maximum_above_both_ends_is_flagged() -> None:
+    # half a period, 0 -> 1.5 Å: a monotonic rise of 0.4 eV, zero reverse barrier
+    rise = analyze_band(_band(np.linspace(0.0, PERIOD_A / 2, 5)))
+    assert rise.barrier_eV == pytest.approx(HEIGHT_EV, rel=0.02)
+    assert rise.reverse_barrier_eV == pytest.approx(0.0, abs=1e-3)
+    assert not rise.has_saddle and rise.to_dict()["has_saddle"] is False
+    # the full period with a tilt: maximum above both ends
+    hop = analyze_band(_band(np.linspace(0.0, PERIOD_A, 9), -0.05))
+    assert hop.has_saddle and hop.reverse_barrier_eV > hop.barrier_eV > 0.3
+
+
 def test_read_band_takes_last_band_and_cli_reports_it(tmp_path, capsys) -> None:
     first = _band(np.linspace(0.0, PERIOD_A, 5) * 0.9)  # an earlier, unconverged band
     last = _band(np.linspace(0.0, PERIOD_A, 5))

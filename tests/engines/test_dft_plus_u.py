@@ -23,6 +23,7 @@ from ssbflow.engines import get_engine
 from ssbflow.engines.cp2k import sets as ci
 from ssbflow.engines.vasp import sets as vs
 from ssbflow.errors import EngineUnavailableError
+from ssbflow.structures.polaron import breathing_distortion
 from tests.conftest import need
 
 
@@ -33,10 +34,7 @@ def _rutile_polaron_cell(breathing_A: float = 0.1, moment_on_ti0: bool = True) -
                      [[0, 0, 0], [0.5, 0.5, 0.5], [u, u, 0], [1 - u, 1 - u, 0],
                       [0.5 + u, 0.5 - u, 0.5], [0.5 - u, 0.5 + u, 0.5]]) * (1, 1, 2)
     cell = Structure(cell.lattice, cell.species, cell.frac_coords, charge=-1)
-    for neighbour in cell.get_neighbors(cell[0], 2.3):
-        v = neighbour.coords - cell[0].coords
-        cell.translate_sites([neighbour.index], v / np.linalg.norm(v) * breathing_A,
-                             frac_coords=False)
+    cell = breathing_distortion(cell, [0], breathing_A)  # Ti0's six O (1.95, 1.98 Å)
     if moment_on_ti0:
         cell.add_site_property("magmom", [1.0 if i == 0 else 0.0 for i in range(len(cell))])
     return cell
@@ -155,3 +153,27 @@ def test_cp2k_without_u_the_extra_electron_is_shared(polaron_runs):
     assert without_u[0] < 0.8  # the expanded site holds only part of the electron
     assert sum(abs(m) for m in without_u[1:]) > 0.2  # the rest sits on the other Ti
     assert sum(without_u) == pytest.approx(1.0, abs=0.15)  # one unpaired electron in all
+
+
+def test_cp2k_closed_shell_reference_without_u_runs_rks_and_the_triplet_uks(tmp_path):
+    from ssbflow.structures.phases import phase
+
+    engine = get_engine("cp2k", preset="fast", threads=1)
+    texts = {}
+    for name, cell, mult in (("li2o", phase("li2o"), 1),
+                             ("o2", Structure(Lattice.cubic(8.0), ["O", "O"],
+                                              [[0, 0, 0], [0, 0, 1.21 / 8]]), 3)):
+        try:
+            ci.cp2k_data_dir()
+        except EngineUnavailableError as err:
+            need(False, f"CP2K data files ({err})")
+        maker = engine.dft_plus_u_maker({}, multiplicity=mult, pdos=False)
+        maker.input_set_generator.get_input_set(cell).write_input(tmp_path / name)
+        texts[name] = (tmp_path / name / "cp2k.inp").read_text()
+    # Li2O singlet: RKS (the UKS energy of a closed shell at half the cost), plain OT
+    assert "UKS True" not in texts["li2o"] and "ROTATION False" in texts["li2o"]
+    assert "UKS True" in texts["o2"] and "MULTIPLICITY 3" in texts["o2"]
+    # the UKS runs: FULL_ALL (28 vs 45 OT steps), which CP2K refuses with OT rotation
+    assert "PRECONDITIONER FULL_ALL" in texts["o2"] and "ROTATION False" in texts["o2"]
+    assert "PRECONDITIONER FULL_SINGLE_INVERSE" in texts["li2o"]
+    assert "DFT_PLUS_U" not in texts["li2o"] + texts["o2"]

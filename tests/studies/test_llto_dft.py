@@ -51,6 +51,31 @@ def test_localised_starts_put_the_moment_next_to_the_added_electrons(cells):
     assert list(starts("host", host, host)) == ["delocalised"]
 
 
+def test_both_starts_share_the_seeded_polaron_geometry(cells):
+    import numpy as np
+
+    from ssbflow.structures.polaron import coordinating_anions
+
+    host, lith, vac = cells
+    for label, cell, n_ti, n_o in (("li", lith, 1, 6), ("o_vacancy", vac, 2, 8)):
+        pair = starts(label, cell, host)
+        local, deloc = pair["localised"], pair["delocalised"]
+        assert np.allclose(local.cart_coords, deloc.cart_coords)  # one geometry, two spins
+        seeded = [i for i, m in enumerate(local.site_properties["magmom"]) if m]
+        assert len(seeded) == n_ti
+        d_frac = local.frac_coords - cell.frac_coords
+        shift = np.linalg.norm(cell.lattice.get_cartesian_coords(d_frac - np.round(d_frac)),
+                               axis=1)
+        moved = set(np.flatnonzero(shift > 1e-9))
+        octahedra = [{i for i, _ in coordinating_anions(cell, t)} for t in seeded]
+        # only the O of the seeded Ti octahedra (five each next to the vacancy), by 0.1 Å;
+        # the two Ti across the vacancy also share the O opposite it through the 2-Ti-wide
+        # cell, which is pushed both ways and stays
+        shared = set.intersection(*octahedra) if n_ti > 1 else set()
+        assert moved == set.union(*octahedra) - shared
+        assert len(moved) == n_o and np.allclose(shift[sorted(moved)], 0.1, atol=1e-9)
+
+
 def test_reference_cells_are_large_enough_for_the_gamma_point():
     from ssbflow.structures.phases import phase
 
@@ -107,6 +132,8 @@ def test_summary_keeps_the_lower_start_counts_ti3_and_gives_dft_energies():
     assert "DFT+U" in ti3.why
     vac = next(r for c, r in rows.items() if c.startswith("Li metal makes O vacancies"))
     assert vac.ssbflow_value == pytest.approx(-4.0) and vac.agrees is True
+    volt = next(r for c, r in rows.items() if c.startswith("Li metal reduces LLTO"))
+    assert volt.ssbflow_value == pytest.approx(0.2) and "DFT+U" in volt.why  # not the MLIP 0.1
 
 
 def test_electronic_option_default_keeps_the_stored_options_and_the_flow():
@@ -181,3 +208,39 @@ def test_dft_plus_u_job_runs_cp2k_and_returns_moments_and_the_spin_cube(tmp_path
     assert -880.0 < out["energy_eV"] < -855.0
     files = unpack_files(out["files"], tmp_path / "files")
     assert any("SPIN_DENSITY" in p.name for p in files.values())
+
+
+def _ase_vasp_testdata(name: str):
+    """A file of ASE's shipped VASP test data (a real spin-polarised Ni18 run, LORBIT = 0)."""
+    from pathlib import Path
+
+    import ase
+
+    return Path(ase.__file__).parent / "test" / "testdata" / "vasp" / name
+
+
+def test_vasp_moments_come_from_the_outcar_and_a_missing_site_table_is_refused(tmp_path):
+    import shutil
+    from types import SimpleNamespace
+
+    from pymatgen.core import Structure
+
+    from ssbflow.analysis.charges import parse_vasp_moments
+    from ssbflow.errors import InputError
+    from ssbflow.studies.llto.electronic import _moments_and_charges
+
+    outcar = _ase_vasp_testdata("OUTCAR_example_1")
+    per_site, total = parse_vasp_moments(outcar)
+    # ISPIN = 2, 18 Ni: ~0.95 μB per Ni at the last electronic step; LORBIT = 0 writes no
+    # per-site magnetization table (no shipped OUTCAR has one; none is made up here)
+    assert total == pytest.approx(17.0482806)
+    assert per_site is None
+    with pytest.raises(InputError, match="outcar"):
+        parse_vasp_moments(tmp_path / "OUTCAR")
+    structure = Structure.from_file(_ase_vasp_testdata("POSCAR_example_1"))
+    task = SimpleNamespace(output=SimpleNamespace(structure=structure))
+    with pytest.raises(InputError, match="no OUTCAR"):
+        _moments_and_charges("vasp", tmp_path, task)
+    shutil.copy(outcar, tmp_path / "OUTCAR")
+    with pytest.raises(InputError, match="LORBIT"):
+        _moments_and_charges("vasp", tmp_path, task)

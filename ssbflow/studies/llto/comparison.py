@@ -72,8 +72,8 @@ def reduction_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
     ----------
     results : the ``results.json`` document of ``llto-li`` (``ti3_*``,
         ``o_vacancy_formation_energy_eV``, ``insertion_voltage_V``; with a DFT+U stage its
-        ``dft`` section, whose Ti3+ counts and Li/Li2O vacancy energy then make the Ti3+
-        and O-vacancy rows; the voltage row stays the force field's).
+        ``dft`` section, whose Ti3+ counts, Li/Li2O vacancy energy and insertion voltage
+        then make the Ti3+, O-vacancy and voltage rows).
 
     Returns
     -------
@@ -109,7 +109,9 @@ def reduction_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
                    f"most reducing condition Li metal imposes), force field, one vacancy "
                    f"per cell; agrees when E_f < 0 (Li pulls O out spontaneously) "
                    f"({SOURCE})")
-    voltage = finite(results.get("insertion_voltage_V"))
+    voltage = finite(source.get("insertion_voltage_V"))
+    voltage_level = (f"spin-polarised {dft.get('engine')} DFT+U on {dft.get('formula_host')}"
+                     if dft else "force field")
     return [
         ClaimRow(claim="Li reduces Ti4+ to Ti3+ (Ti with a moment > 0.5 μB after Li insertion "
                        "/ O removal)",
@@ -120,8 +122,8 @@ def reduction_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
         ClaimRow(claim="Li metal reduces LLTO: Li insertion voltage vs Li/Li+ (V)",
                  source_value="> 0 (spontaneous)", ssbflow_value=voltage,
                  agrees=None if voltage is None else bool(voltage > 0),
-                 why=f"V = −E_ins/e for one Li in an empty A site vs bcc Li (force field); "
-                     f"agrees when V > 0 ({SOURCE})"),
+                 why=f"V = −E_ins/e for one Li in an empty A site vs bcc Li "
+                     f"({voltage_level}); agrees when V > 0 ({SOURCE})"),
         ClaimRow(claim="Li self-diffusion coefficient in the Li–LLTO composite (cm²/s)",
                  source_value=4.5e-11,
                  why=f"not computed: the package models no Li–LLTO composite ({SOURCE})"),

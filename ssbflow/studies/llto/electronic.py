@@ -17,13 +17,27 @@ perovskites.llto` is Li4La4Ti8O24 with none), relaxed by the force field like th
 ``production`` uses the study's own relaxed cells.
 
 Measured (CP2K 2023.1, fast preset, U_eff = 4.2 eV, OMP_NUM_THREADS=1 on the shared 2-core
-machine): one UKS+U single point of the reduced cell + Li (Li2La5Ti8O24, 39 atoms, 151
-valence electrons) from the localised start at ideal perovskite positions took 101 OT steps,
-1930 s wall / 862 s CPU; the electron spread over the four Ti of one TiO2 layer (0.36 μB
-each, the other four < 0.002 μB) instead of staying on the seeded Ti, with a Ti 3d gap state
-at the Fermi level of the α channel. As in the rutile test (tests/engines/test_dft_plus_u.py),
-a single point at a geometry without the polaron's lattice distortion need not localise the
-electron on one Ti; a DFT+U relaxation of the localised start is the next step.
+machine). Session 5, ideal positions, no distortion: one single point of the reduced cell + Li
+(Li2La5Ti8O24, 39 atoms) from the localised start took 101 OT steps, 1930 s wall / 862 s CPU
+(load 8), and the electron spread over four Ti (0.36 μB each): Ti3+ count 0. Now both starts
+share the seeded polaron geometry (:func:`starts`: the six O of the seeded Ti pushed out
+0.1 Å, :func:`~ssbflow.structures.polaron.breathing_distortion`, on the force-field cell):
+from the localised start the electron stays on the seeded Ti, 0.972 μB, every other Ti
+< 0.06 μB (0.057, 0.054, 0.041, the rest < 0.005), E = −1025.136602 Ha (21 OT steps with
+FULL_SINGLE_INVERSE, then 13 with FULL_ALL from its wavefunction; Hirshfeld: 0.815 μB, net
+charge 0.567 e against 0.64–0.66 e on the other Ti). The delocalised start at the same
+geometry reaches the same state (0.972 μB on the same Ti, others < 0.06 μB) and "wins" by
+3e-5 eV, i.e. the two are one state within EPS_SCF: the 0.1 Å distortion alone localises
+the electron (38 OT steps from scratch with FULL_ALL, 568 s CPU, 2553 s wall at load 6–10).
+The O vacancy (localised start, the two Ti next to it seeded, 3.67 Å apart): two Ti3+,
+0.956 and 0.999 μB (Hirshfeld 0.82, 0.84), every other Ti < 0.1 μB (largest 0.099),
+E = −1001.535449 Ha (46 OT steps, 640 s CPU, 2854 s wall at load 6–10). Host and the
+Li/Li2O references were not run end to end this session (no DFT voltage or E_f(V_O) yet;
+triplet O2 in its 10 Å box: −31.774939 Ha, 17 s CPU). As in the rutile test
+(tests/engines/test_dft_plus_u.py) the lattice distortion is what lets U hold the electron
+on one Ti. The Li cell's PDOS shows no isolated gap state: the extra α d weight of that Ti
+(α − β occupied d = 0.93) is spread over the top of the O 2p band (largest share 0.13 in
+one MO, 0.34 eV below the α HOMO; gap to the LUMO 1.7 eV, SZV basis).
 """
 
 from __future__ import annotations
@@ -36,6 +50,7 @@ from jobflow import Response, job
 from pymatgen.core import Lattice, Structure
 
 from ssbflow.errors import InputError
+from ssbflow.structures.polaron import BREATHING_DEFAULT_A, breathing_distortion
 
 #: U_eff = U − J on Ti 3d (eV). Morgan & Watson, Surf. Sci. 601, 5034 (2007): 4.2 eV
 #: reproduces the Ti3+ gap state of reduced rutile/anatase (PBE+U); 3–4 eV is the usual
@@ -118,18 +133,32 @@ def plain(structure: Structure) -> Structure:
     return cell
 
 
-def starts(label: str, structure: Structure, host: Structure) -> dict[str, Structure]:
-    """The initial guesses of one cell: ``{"delocalised": ..., "localised": ...}`` (the host
-    has only the delocalised one)."""
+def seeded_ti(label: str, structure: Structure, host: Structure) -> list[int]:
+    """The Ti given the added electrons: none in the host, the Ti nearest the inserted Li
+    (the last site), the two Ti nearest the removed O."""
     if label == "host":
-        return {"delocalised": plain(structure)}
+        return []
     if label == "li":
-        chosen = ti_nearest(structure, structure[-1].coords, 1)
-    elif label == "o_vacancy":
-        chosen = ti_nearest(structure, removed_o_position(host, structure), 2)
-    else:
-        raise InputError(f"label {label!r}: expected host, li or o_vacancy")
-    return {"delocalised": plain(structure), "localised": with_moments(structure, chosen)}
+        return ti_nearest(structure, structure[-1].coords, 1)
+    if label == "o_vacancy":
+        return ti_nearest(structure, removed_o_position(host, structure), 2)
+    raise InputError(f"label {label!r}: expected host, li or o_vacancy")
+
+
+def starts(label: str, structure: Structure, host: Structure,
+           breathing_A: float = BREATHING_DEFAULT_A) -> dict[str, Structure]:
+    """The initial guesses of one cell: ``{"delocalised": ..., "localised": ...}`` (the host
+    has only the delocalised one).
+
+    Both starts share one geometry: the O around each seeded Ti (:func:`seeded_ti`) pushed
+    out by ``breathing_A`` (:func:`~ssbflow.structures.polaron.breathing_distortion`); the
+    localised start adds 1 μB on those Ti, the delocalised one no moment.
+    """
+    chosen = seeded_ti(label, structure, host)
+    if not chosen:
+        return {"delocalised": plain(structure)}
+    distorted = breathing_distortion(structure, chosen, breathing_A) if breathing_A else structure
+    return {"delocalised": plain(distorted), "localised": with_moments(distorted, chosen)}
 
 
 def excess_electrons(label: str) -> int:
@@ -163,10 +192,18 @@ def _moments_and_charges(engine: str, folder: Path, output: Any) -> dict[str, An
                                else [0.0] * len(mulliken.symbols)),
                 "mulliken_charges_e": mulliken.charges_e.tolist(),
                 "hirshfeld_charges_e": hirshfeld}
+    from ssbflow.analysis.charges import parse_vasp_moments
+
     structure = output.output.structure
-    magmom = structure.site_properties.get("magmom") or [0.0] * len(structure)
+    outcars = sorted(folder.glob("OUTCAR*"))
+    if not outcars:
+        raise InputError(f"folder {folder}: no OUTCAR of the VASP DFT+U run")
+    moments, _ = parse_vasp_moments(outcars[-1])
+    if moments is None or len(moments) != len(structure):
+        raise InputError(f"outcar {outcars[-1]}: no per-site magnetization table "
+                         "(expected LORBIT >= 10 and ISPIN = 2)")
     return {"symbols": [s.specie.symbol for s in structure],
-            "moments_uB": [float(m) for m in magmom],
+            "moments_uB": moments.tolist(),
             "mulliken_charges_e": None, "hirshfeld_charges_e": None}
 
 

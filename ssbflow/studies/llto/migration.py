@@ -27,6 +27,7 @@ from jobflow import Flow, job
 from pydantic import BaseModel, Field, field_validator
 from pymatgen.core import Structure
 
+from ssbflow.analysis.neb import saddle_above_both_ends
 from ssbflow.errors import InputError
 from ssbflow.io import json_ready
 from ssbflow.methods.neb import neb_job
@@ -273,7 +274,7 @@ def llto_results(options: dict, host: dict, endpoints: dict, neb: dict,
     energies = np.asarray(neb["image_energies_eV"])
     # the old failure: images below the endpoints (endpoints on symmetric saddle points)
     above = bool(np.all(energies[1:-1] > min(energies[0], energies[-1]) - 1e-3))
-    saddle_inside = bool(neb["reverse_barrier_eV"] > 0.01 and neb["barrier_eV"] > 0.01)
+    saddle_inside = saddle_above_both_ends(neb["barrier_eV"], neb["reverse_barrier_eV"])
     rows = [{"hop": host["hop"]["kind"], "barrier_eV": neb["barrier_eV"],
              "reverse_barrier_eV": neb["reverse_barrier_eV"],
              "reaction_energy_eV": neb["reaction_energy_eV"], "converged": neb["converged"],

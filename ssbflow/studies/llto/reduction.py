@@ -303,7 +303,8 @@ def _dft_stage(options: LltoLiOptions, cells: dict[str, Any], li: Any, li2o: Any
                 "u_reference": "U_eff on Ti 3d, Morgan & Watson, Surf. Sci. 601, 5034 (2007)",
                 "ti3_threshold_uB": 0.5,
                 "starts": "localised (1 μB on the Ti nearest the Li / the two Ti next to the "
-                          "vacancy) and delocalised (no initial moment); lower energy kept"}
+                          "vacancy) and delocalised (no initial moment), both with the O "
+                          "around those Ti pushed out 0.1 Å; lower energy kept"}
     summary = dft_summary_job(runs, settings)
     summary.name = "dft+u summary"
     return [*jobs, *stage_jobs, summary], summary.output
