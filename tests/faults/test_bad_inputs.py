@@ -153,6 +153,7 @@ CASES = [
     ("run-unknown-study", "run unobtainium --out {in}/no-run", 2),
     ("reaction-unknown-formula", "reaction InN Qx", 2),
     ("reaction-unknown-model", "reaction InN Li --mlip-model NoSuchNet", 2),
+    ("electrolyte-md-bad-smiles", "run electrolyte-md --component XYZ:10 --out {in}/no-run", 2),
     ("reaction-unknown-dft-preset", "reaction InN Li --check-dft --dft-preset bogus", 2),
     ("charges-unknown-method", "analyze charges {in}/CHGCAR --method tea-leaves", 2),
     ("elf-unknown-spin", "analyze elf {in}/truncated.cube --spin sideways", 2),

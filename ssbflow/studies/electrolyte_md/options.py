@@ -70,8 +70,12 @@ class ElectrolyteMdOptions(StudyOptions):
     def _components(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value:
             raise ValueError("--component: give at least one SMILES:COUNT")
+        from ssbflow.structures.smiles import parse_smiles
+
         for spec in value:
-            _split(spec, "--component")
+            name, _ = _split(spec, "--component")
+            # checked here, not in the box job: a bad SMILES must not start a run
+            parse_smiles(name, f"--component {spec!r}", max_atoms=2000)
         return value
 
     @field_validator("salts")
