@@ -3,6 +3,7 @@ the CP2K physics of +U is checked in tests/engines/test_dft_plus_u.py)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ssbflow.studies.llto.comparison import reduction_source_comparison
@@ -188,14 +189,16 @@ def test_ti_d_pdos_is_read_from_cp2k_columns_and_plotted(tmp_path):
 @pytest.mark.cp2k
 def test_dft_plus_u_job_runs_cp2k_and_returns_moments_and_the_spin_cube(tmp_path, cp2k_exe,
                                                                        monkeypatch):
-    """The stage's job on the cheapest open shell it runs: triplet O2 (the ½ O2 reference)."""
+    """The stage's job on the cheapest open shell it runs: triplet O2 (the ½ O2 reference),
+    with the PDOS on: its α and β files differ in length (7 and 5 occupied rows + 20 empty),
+    which once broke atomate2's task document (pymatgen summed them into one DOS)."""
     from jobflow import run_locally
 
     from ssbflow.methods.electronic import unpack_files
     from ssbflow.studies.llto.electronic import dft_maker, dft_plus_u_job
 
     monkeypatch.setenv("SSBFLOW_CP2K_THREADS", "1")
-    job = dft_plus_u_job(dft_maker("cp2k", "fast", 0.0, 3, pdos=False), o2_in_box(6.0),
+    job = dft_plus_u_job(dft_maker("cp2k", "fast", 0.0, 3, pdos=True), o2_in_box(6.0),
                          "O2", "reference", "cp2k")
     out = run_locally(job, root_dir=tmp_path, ensure_success=True, log=False,
                       create_folders=True)[job.uuid][1].output
@@ -208,6 +211,10 @@ def test_dft_plus_u_job_runs_cp2k_and_returns_moments_and_the_spin_cube(tmp_path
     assert -880.0 < out["energy_eV"] < -855.0
     files = unpack_files(out["files"], tmp_path / "files")
     assert any("SPIN_DENSITY" in p.name for p in files.values())
+    pdos = sorted(p for role, p in files.items() if role.startswith("pdos"))
+    assert [p.name.split("-")[1] for p in pdos] == ["ALPHA_k1", "BETA_k1"]
+    rows = [len(np.loadtxt(p, ndmin=2)) for p in pdos]
+    assert rows[0] - rows[1] == 2  # two more occupied α orbitals than β in the triplet
 
 
 def _ase_vasp_testdata(name: str):

@@ -112,6 +112,8 @@ def mpi_defaults() -> dict[str, str]:
 def _run_in_job(maker: Any, structure: Structure, prev_dir: str | Path | None) -> Any:
     """Body of every ssbflow CP2K job: resolve the command here (not when the flow was
     built), then atomate2's CP2K job (inputs, custodian, task document)."""
+    if getattr(maker.input_set_generator, "pdos", False):
+        Path(cp2k_sets.PDOS_FOLDER).mkdir(exist_ok=True)  # CP2K does not create it
     with cp2k_job_environment():
         kwargs = dict(maker.run_cp2k_kwargs)
         kwargs["cp2k_cmd"] = cp2k_command(maker.cp2k_threads, cp2k_cmd=kwargs.get("cp2k_cmd"))
@@ -265,7 +267,7 @@ class Cp2kEngine(Engine):
         (``None``: CP2K's lowest). Writes the total and spin density cubes
         (``*ELECTRON_DENSITY*``, ``*SPIN_DENSITY*``), Mulliken and Hirshfeld tables with spin
         moments (:func:`ssbflow.analysis.charges.parse_cp2k_charges`) and, with ``pdos``, the
-        per-kind projected DOS (``*-k<n>-1.pdos``, with d components).
+        per-kind projected DOS (``projected_dos/*-k<n>-1.pdos``, with d components).
 
         Without U and with ``multiplicity`` 1 (the closed-shell references Li, Li2O) a
         closed-shell structure runs RKS: a singlet's UKS energy at half the cost. UKS runs

@@ -64,6 +64,11 @@ DEBIAN_CP2K_DATA_DIR = "/usr/share/cp2k"
 
 #: Elements with partly filled d or f shells that may carry a magnetic moment: presence
 #: of any of them switches the run to unrestricted (UKS).
+#: Folder (in the job folder) CP2K writes ``.pdos`` files into. pymatgen's Cp2kOutput sums
+#: every top-level ``*pdos*`` file into one DOS and fails when the spin channels differ in
+#: length (open shells: n_alpha != n_beta occupied rows), so they are kept out of its reach.
+PDOS_FOLDER = "projected_dos"
+
 OPEN_SHELL_ELEMENTS = frozenset(
     str(el) for el in Element if (el.is_transition_metal and str(el) not in
                                   {"Sc", "Y", "Zr", "Hf", "Nb", "Ta", "Zn", "Cd", "Hg",
@@ -188,6 +193,29 @@ def is_closed_shell(structure: Structure | Molecule, preset: Cp2kPreset,
     if OPEN_SHELL_ELEMENTS & set(structure.symbol_set):
         return False
     return n_valence_electrons(structure, preset, overrides) % 2 == 0
+
+
+def n_basis_functions(structure: Structure | Molecule, preset: Cp2kPreset,
+                      overrides: dict[str, str] | None = None) -> int:
+    """Number of spherical Gaussian basis functions of ``structure`` under ``preset``."""
+    data, _ = basis_and_potential(structure.symbol_set, preset, overrides)
+    per_element = {
+        el: sum(n * (2 * int(ang) + 1) for shells in d["basis"].nshell for ang, n in shells.items())
+        for el, d in data.items()
+    }
+    return sum(per_element[site.specie.symbol] for site in structure)
+
+
+def pdos_nlumo(structure: Structure | Molecule, preset: Cp2kPreset,
+               overrides: dict[str, str] | None, multiplicity: int | None,
+               wanted: int = 20) -> int:
+    """Empty states CP2K's PDOS can ask for: ``wanted`` (20 covers a gap state and the band
+    edges), capped by the virtual space of the α channel. Asking for more fails in OT's
+    eigensolver (Cholesky of a singular overlap; seen for O2 with SZV)."""
+    n_e = n_valence_electrons(structure, preset, overrides)
+    unpaired = (multiplicity - 1) if multiplicity else n_e % 2
+    n_alpha = (n_e + unpaired) // 2
+    return max(1, min(wanted, n_basis_functions(structure, preset, overrides) - n_alpha))
 
 
 def kpoints_for(structure: Structure, preset: Cp2kPreset, slab: bool) -> Kpoints | None:
@@ -325,7 +353,10 @@ class _SsbflowCp2kMixin:
         if self.pdos and prints.check("PDOS"):
             # pymatgen asks for every virtual orbital (-1): with OT each one costs an
             # iterative solve; 20 empty states cover a gap state and the band edges
-            prints["PDOS"]["NLUMO"] = Keyword("NLUMO", 20)
+            nlumo = pdos_nlumo(structure, CP2K_PRESETS[self.preset], self.basis_overrides,
+                               self.multiplicity)
+            prints["PDOS"]["NLUMO"] = Keyword("NLUMO", nlumo)
+            prints["PDOS"]["FILENAME"] = Keyword("FILENAME", f"./{PDOS_FOLDER}/pdos")
         return cp2k_input
 
     def _get_input(self, structure, kpoints=None, previous_input=None, input_updates=None):

@@ -208,7 +208,7 @@ def _moments_and_charges(engine: str, folder: Path, output: Any) -> dict[str, An
 
 
 #: Files kept from each run (CP2K names; VASP: CHGCAR holds the spin density).
-KEPT_FILES = {"cp2k": {"spin_density": "*SPIN_DENSITY*.cube", "pdos": "*.pdos"},
+KEPT_FILES = {"cp2k": {"spin_density": "*SPIN_DENSITY*.cube", "pdos": "projected_dos/*.pdos"},
               "vasp": {"chgcar": "CHGCAR*"}}
 
 
