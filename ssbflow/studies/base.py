@@ -107,6 +107,9 @@ class Study:
         compares (``--models``; :mod:`ssbflow.studies.committee`), units in the names.
     rankings : ``rankings(results) -> {name: [item, ...]}`` (best first), orders compared
         across the committee's models.
+    shares_jobs : ``make_flow(options, shared=dict)`` puts its jobs that do not depend on the
+        force field (e.g. a molecule's DFT) into ``shared`` (name -> job) instead of its flow,
+        reusing one already there, so a committee runs them once, not once per model.
     """
 
     name: str
@@ -118,6 +121,7 @@ class Study:
     check: Callable[[Any], None] = field(default=_no_check)
     headline: Callable[[dict[str, Any]], dict[str, float | None]] = field(default=_no_headline)
     rankings: Callable[[dict[str, Any]], dict[str, list[str]]] = field(default=_no_rankings)
+    shares_jobs: bool = False
 
     def parse_options(self, values: dict[str, Any] | StudyOptions | None = None) -> StudyOptions:
         """Validated options; a bad value raises :class:`InputError` naming the option."""

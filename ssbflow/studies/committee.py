@@ -103,12 +103,17 @@ def study_flow(study: Study, options: StudyOptions) -> Flow | Job:
     if not models:
         return study.make_flow(options)
     flows, outputs = [], {}
+    shared: dict[str, Job] = {}
     for model in models:
-        member = study.make_flow(single_model_options(options, model))
+        member_options = single_model_options(options, model)
+        member = (study.make_flow(member_options, shared=shared) if study.shares_jobs
+                  else study.make_flow(member_options))
         _tag_jobs(member, f" [{model}]")
         member.name = f"{study.name} [{model}]"
         flows.append(member)
         outputs[model] = member.output
+    if shared:  # force-field-independent jobs, once for all models
+        flows.insert(0, Flow(list(shared.values()), name=f"{study.name} model-independent"))
     return Flow(flows, output=outputs, name=f"{study.name} committee")
 
 

@@ -250,3 +250,26 @@ candidates:
     assert "oxidation_limit_V maximise (weight 2)" in (tmp_path / "run" / "pareto.md").read_text()
     table = (tmp_path / "run" / "frontier_orbitals.csv").read_text()
     assert "PySCF B3LYP/def2-SVP (density fitting), vertical ΔSCF" in table
+
+
+def test_a_committee_screen_runs_each_molecules_dft_once(tmp_path):
+    """``--models A,B``: the adsorption is per model, the frontier-orbital DFT (no force
+    field) one job per candidate that every model's candidate job reads."""
+    from ssbflow.studies.committee import study_flow
+
+    spec = load_screen(_write(tmp_path, """
+name: committee-dft-once
+metrics: [adsorption_energy_on_llzo, frontier_orbitals]
+candidates:
+  - {smiles: "C#N", name: HCN}
+  - smiles: "O"
+"""))
+    flow = study_flow(STUDY, STUDY.parse_options({"spec": spec, "models": "CHGNet,SevenNet-0"}))
+    names = [job.name for job, _ in flow.iterflow()]
+    assert sorted(n for n in names if n.startswith("frontier")) == ["frontier HCN", "frontier O"]
+    assert sorted(n for n in names if n.startswith("candidate")) == [
+        f"candidate {c} [{m}]" for c in ("HCN", "O") for m in ("CHGNet", "SevenNet-0")]
+    frontier = {job.uuid for job, _ in flow.iterflow() if job.name.startswith("frontier")}
+    readers = [job for job, _ in flow.iterflow() if job.name.startswith("candidate")]
+    for job in readers:  # each candidate job reads one of the two shared DFT jobs
+        assert len({ref.uuid for ref in job.input_references} & frontier) == 1

@@ -327,8 +327,12 @@ def spec_for_model(spec: ScreenSpec, mlip_model: str) -> ScreenSpec:
                                    "adsorption": adsorption})
 
 
-def make_screening_flow(options: ScreeningOptions) -> Flow:
-    """One job per phase, one for the slab, one per candidate, one ranking."""
+def make_screening_flow(options: ScreeningOptions, shared: dict[str, Any] | None = None) -> Flow:
+    """One job per phase, one for the slab, one per candidate, one ranking.
+
+    ``shared`` (a model committee, :func:`ssbflow.studies.committee.study_flow`): the
+    frontier-orbital jobs (DFT, no force field) go there, one per candidate for every model.
+    """
     spec = spec_for_model(options.spec, options.mlip_model)
     phase_jobs: dict[str, Any] = {}
     slab_job = None
@@ -362,9 +366,15 @@ def make_screening_flow(options: ScreeningOptions) -> Flow:
             slab = slab_job.output
         frontier = None
         if "frontier_orbitals" in spec.metrics and candidate.kind in MOLECULE_KINDS:
-            dft = frontier_job(candidate.model_dump(mode="json"))
-            dft.name = f"frontier {candidate.name}"
-            jobs.append(dft)
+            name = f"frontier {candidate.name}"
+            dft = None if shared is None else shared.get(name)
+            if dft is None:
+                dft = frontier_job(candidate.model_dump(mode="json"))
+                dft.name = name
+                if shared is None:
+                    jobs.append(dft)
+                else:
+                    shared[name] = dft
             frontier = dft.output
         evaluate = candidate_job(candidate.model_dump(mode="json"), spec.model_dump(mode="json"),
                                  key, phases, slab, setup_error, frontier)
@@ -413,6 +423,7 @@ STUDY = Study(
          "metric (" + ", ".join(METRICS) + ").",
     options=ScreeningOptions,
     make_flow=make_screening_flow,
+    shares_jobs=True,
     write_report=write_report,
     summary_lines=summary_lines,
     headline=headline,
