@@ -257,7 +257,7 @@ class Cp2kEngine(Engine):
                                       **self._maker_kwargs())
 
     def dft_plus_u_maker(self, hubbard_u_eV: dict[str, float], multiplicity: int | None = None,
-                         pdos: bool = True) -> SsbflowCp2kStaticMaker:
+                         pdos: bool = True, metal: bool = False) -> SsbflowCp2kStaticMaker:
         """Spin-polarised (UKS) DFT+U single point with Mulliken spin moments.
 
         U_eff (eV) on the d shell of each element in ``hubbard_u_eV`` (``&KIND/&DFT_PLUS_U``,
@@ -271,14 +271,19 @@ class Cp2kEngine(Engine):
 
         Without U and with ``multiplicity`` 1 (the closed-shell references Li, Li2O) a
         closed-shell structure runs RKS: a singlet's UKS energy at half the cost. UKS runs
-        use OT's ``FULL_ALL`` preconditioner (:data:`DFT_PLUS_U_OT`).
+        use OT's ``FULL_ALL`` preconditioner (:data:`DFT_PLUS_U_OT`). ``metal`` (the bcc Li
+        reference): diagonalisation with Fermi–Dirac smearing (300 K) and Broyden mixing
+        instead of OT, whose integer occupations leave a metal at Γ in a higher state.
         """
         reference = not any(hubbard_u_eV.values()) and multiplicity == 1
         gen = cp2k_sets.make_generator(
             "electronic", self.preset, slab=False, cubes=True, charges=True,
             hubbard_u_eV=dict(hubbard_u_eV), spin_polarized=None if reference else True,
             multiplicity=multiplicity, pdos=pdos, cube_names=("E_DENSITY_CUBE",),
-            user_input_settings={} if reference else dict(DFT_PLUS_U_OT), **self._kwargs())
+            metal=metal,
+            user_input_settings=({"ot": False, "smearing": True} if metal
+                                 else {} if reference else dict(DFT_PLUS_U_OT)),
+            **self._kwargs())
         return SsbflowCp2kStaticMaker(name="cp2k dft+u", input_set_generator=gen,
                                       **self._maker_kwargs())
 

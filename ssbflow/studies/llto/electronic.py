@@ -167,13 +167,14 @@ def excess_electrons(label: str) -> int:
 
 
 def dft_maker(engine_name: str, preset: str, u_ti_eV: float, multiplicity: int | None,
-              pdos: bool = True) -> Any:
-    """The engine's spin-polarised DFT+U single-point maker (``cp2k`` or ``vasp``)."""
+              pdos: bool = True, metal: bool = False) -> Any:
+    """The engine's spin-polarised DFT+U single-point maker (``cp2k`` or ``vasp``);
+    ``metal``: smeared occupations (the bcc Li reference)."""
     from ssbflow.engines import get_engine
 
     engine = get_engine(engine_name, preset=preset)
     return engine.dft_plus_u_maker({"Ti": u_ti_eV} if u_ti_eV else {}, multiplicity,
-                                   pdos=pdos)
+                                   pdos=pdos, metal=metal)
 
 
 def _moments_and_charges(engine: str, folder: Path, output: Any) -> dict[str, Any]:
@@ -262,7 +263,8 @@ def make_dft_stage(cells: dict[str, Any], li: Any, li2o: Any, engine: str, prese
     for label, doc, mult in (("Li", li, 1), ("Li2O", li2o, 1)):
         cell = reference_job(doc["structure"])
         cell.name = f"dft reference cell {label}"
-        run = dft_plus_u_job(dft_maker(engine, preset, 0.0, mult, pdos=False), cell.output,
+        run = dft_plus_u_job(dft_maker(engine, preset, 0.0, mult, pdos=False,
+                                       metal=label == "Li"), cell.output,
                              label, "reference", engine)
         run.name = f"dft reference {label}"
         jobs += [cell, run]
