@@ -204,3 +204,8 @@ def test_console_script(tmp_path):
                           capture_output=True, text=True, env=env, timeout=120, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("ssbflow: error:") and "Traceback" not in proc.stderr
+    # ``python -m ssbflow`` (a checkout without the entry point) is the same command
+    proc = subprocess.run([sys.executable, "-m", "ssbflow", "build", "li", "-o",
+                           str(tmp_path / "li.pdb")], capture_output=True, text=True, env=env,
+                          timeout=120, check=False)
+    assert proc.returncode == 2 and proc.stderr.strip().startswith("ssbflow: error:")
