@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from jobflow import Flow, Maker, job
 
+from ssbflow.analysis.msd import MIN_FRAMES
 from ssbflow.errors import InputError
 
 CHECKPOINT = "checkpoint.json"
@@ -91,9 +92,10 @@ class MdProtocol:
         if min(self.production_ps, self.npt_ps, self.compress_ps, self.anneal_ps,
                self.cool_ps) < 0:
             raise InputError("stage lengths (ps) must be >= 0")
-        if self.steps(self.production_ps) < 2 * self.frame_steps():
-            raise InputError(f"production_ps {self.production_ps} holds fewer than two "
-                             f"frames of frame_ps {self.frame_ps}")
+        if self.steps(self.production_ps) < MIN_FRAMES * self.frame_steps():
+            raise InputError(f"production_ps {self.production_ps} holds fewer than "
+                             f"{MIN_FRAMES} frames of frame_ps {self.frame_ps} (the MSD fit "
+                             "needs them)")
 
     def stages(self) -> list[dict[str, Any]]:
         """The stages to run, in order (name, ensemble, temperatures, pressure, steps)."""
@@ -186,6 +188,10 @@ def _context(run: _Run, stage: dict[str, Any], protocol: MdProtocol, state_xml: 
     else:
         context.setPeriodicBoxVectors(*(np.eye(3) * box_A * unit.angstrom))
         context.setPositions(positions_A * unit.angstrom)
+    # setState also restores the saved state's barostat pressure and temperature (context
+    # parameters), which override the defaults set above (measured, OpenMM 8.6.1)
+    context.setParameter(openmm.MonteCarloBarostat.Pressure(), stage.get("p_bar", 1.0))
+    context.setParameter(openmm.MonteCarloBarostat.Temperature(), stage["T_K"])
     return context, integrator
 
 

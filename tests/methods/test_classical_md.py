@@ -79,3 +79,49 @@ def test_crash_in_production_resumes_from_checkpoint(box, tmp_path, monkeypatch)
     assert np.all(steps > 0.05) and np.all(steps < 3.0)  # continuous, no repeated frame
     total = sum(s["steps"] for s in protocol.stages())
     assert out["progress"]["total_steps"] == total
+
+
+def _argon_run(n: int = 8) -> cmd._Run:
+    """Eight LJ particles in a 20 Å box with a barostat: a _Run without AmberTools."""
+    import openmm
+    from openmm import unit
+
+    system = openmm.System()
+    system.setDefaultPeriodicBoxVectors(*(np.eye(3) * 2.0 * unit.nanometer))
+    nb = openmm.NonbondedForce()
+    nb.setNonbondedMethod(openmm.NonbondedForce.CutoffPeriodic)
+    nb.setCutoffDistance(0.8 * unit.nanometer)
+    for _ in range(n):
+        system.addParticle(39.9)
+        nb.addParticle(0.0, 0.34, 0.99)
+    system.addForce(nb)
+    barostat = openmm.MonteCarloBarostat(1.0 * unit.bar, 298.0 * unit.kelvin, 0)
+    system.addForce(barostat)
+    platform = openmm.Platform.getPlatformByName("CPU")
+    return cmd._Run(None, system, barostat, platform, {"Threads": "1"},
+                    [(0, i, 1) for i in range(n)], np.full(n, 39.9), np.zeros(0, dtype=int))
+
+
+def test_stage_from_a_previous_state_runs_at_its_own_pressure_and_temperature() -> None:
+    import openmm
+
+    run = _argon_run()
+    protocol = _protocol(anneal_ps=2.0, cool_ps=2.0)
+    stages = {s["name"]: s for s in protocol.stages()}
+    grid = np.stack(np.meshgrid(*[[2.5, 12.5]] * 3), axis=-1).reshape(-1, 3)
+    first, _ = cmd._context(run, stages["npt"], protocol, None, grid, 20.0, 0)
+    state = openmm.XmlSerializer.serialize(first.getState(
+        getPositions=True, getVelocities=True, getParameters=True))
+    for name, p_bar, t_k in (("compress", 1000.0, 500.0), ("anneal", 1.0, 500.0)):
+        context, _ = cmd._context(run, stages[name], protocol, state, None, None, 0)
+        # the saved state held 1 bar / 298 K: the new stage's values must win
+        assert context.getParameter(openmm.MonteCarloBarostat.Pressure()) == p_bar
+        assert context.getParameter(openmm.MonteCarloBarostat.Temperature()) == t_k
+
+
+def test_production_shorter_than_the_msd_fit_needs_is_refused_at_option_time() -> None:
+    from ssbflow.analysis.msd import MIN_FRAMES
+
+    _protocol(production_ps=0.5 * MIN_FRAMES).check()
+    with pytest.raises(InputError, match=f"production_ps.*{MIN_FRAMES} frames"):
+        _protocol(production_ps=0.5 * (MIN_FRAMES - 1)).check()  # 4 frames: analyze_msd fails
