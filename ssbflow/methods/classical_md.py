@@ -5,9 +5,11 @@ or AmberTools, a loose packmol box) and :func:`md_protocol_job`, which runs ever
 its own folder and is resumable (``metadata={"resumable": True}``): after every
 ``checkpoint_ps`` it replaces one file, ``checkpoint.json``, holding the OpenMM state
 (positions, velocities, box) and the progress (stage, steps done in it, frames saved,
-samples), in one atomic rename. A killed job run again continues from that checkpoint:
-finished stages are not repeated, and the production frames file is cut back to the frames
-the checkpoint counts, so no frame is lost or duplicated.
+samples), in one atomic rename, after the production frame files are flushed to disk
+(``fsync``). A killed job run again continues from that checkpoint: finished stages are
+not repeated, and the production frames file is cut back to the frames the checkpoint
+counts, so no frame is lost or duplicated (a frame file holding fewer frames than the
+checkpoint counts, after a crash of the node, stops the run in one line).
 
 Stages (a length of 0 skips one): ``minimise`` (L-BFGS); ``compress``, NPT at
 ``compress_bar`` with a barostat move every 2 steps (the loose packmol box shrinks to the
@@ -34,7 +36,7 @@ import numpy as np
 from jobflow import Flow, Maker, job
 
 from ssbflow.analysis.msd import MIN_FRAMES
-from ssbflow.errors import InputError
+from ssbflow.errors import InputError, SsbflowError
 
 CHECKPOINT = "checkpoint.json"
 FRAMES = "frames.f64"
@@ -144,6 +146,27 @@ def _write_checkpoint(context, progress: dict[str, Any]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, CHECKPOINT)
+
+
+def _sync_frames() -> None:
+    """Flush the production frame files to disk (before the checkpoint that counts them)."""
+    for name in (FRAMES, SITES):
+        if Path(name).exists():
+            with open(name, "ab") as handle:
+                os.fsync(handle.fileno())
+
+
+def _check_frame_files(progress: dict[str, Any], n_molecules: int, site_bytes: int,
+                       sites_every: int) -> None:
+    """Raise when a frame file holds fewer frames than the checkpoint counts (lost in a
+    crash of the node): resuming would fill the gap with zeros. (No sites file: a run
+    checkpointed before sites were saved.)"""
+    n = progress.get("n_frames", 0)
+    for name, need in ((FRAMES, n * n_molecules * 3 * 8), (SITES, n // sites_every * site_bytes)):
+        have = Path(name).stat().st_size if Path(name).exists() else 0
+        if have < need and (name == FRAMES or Path(name).exists()):
+            raise SsbflowError(f"{Path(name).absolute()}: {have} bytes, the checkpoint counts "
+                               f"{need}; frames were lost: delete {CHECKPOINT} to run again")
 
 
 def _com(positions_A: np.ndarray, run: _Run) -> np.ndarray:
@@ -269,10 +292,14 @@ def _run_stage(run: _Run, index: int, stage: dict[str, Any], protocol: MdProtoco
             prog["wall_s"][stage["name"]] = (prog["wall_s"].get(stage["name"], 0.0)
                                              + time.perf_counter() - t0)
             t0 = time.perf_counter()
+            if stage["name"] == "production":
+                _sync_frames()
             _write_checkpoint(context, prog)
     prog["wall_s"][stage["name"]] = prog["wall_s"].get(stage["name"], 0.0) \
         + time.perf_counter() - t0
     prog.update(stage=index + 1, stage_steps=0)
+    if stage["name"] == "production":
+        _sync_frames()
     _write_checkpoint(context, prog)
     state = context.getState(getPositions=True, getVelocities=True, getParameters=True,
                              enforcePeriodicBox=False)
@@ -326,6 +353,9 @@ def run_protocol(components: list[tuple[str, int]], prmtops: dict[str, str],
         run.progress, state_xml = doc["progress"], doc["state_xml"]
         if run.progress.get("stages") != [s["name"] for s in stages]:
             raise InputError(f"{Path(CHECKPOINT).absolute()}: written by another protocol")
+        if run.progress["stage"] >= len(stages) - 1:  # production started
+            _check_frame_files(run.progress, len(molecules), sites.size * 3 * 4,
+                               protocol.sites_every())
     else:
         run.progress = {"stage": 0, "stage_steps": 0, "total_steps": 0, "n_frames": 0,
                         "samples": {}, "wall_s": {}, "stages": [s["name"] for s in stages],
@@ -337,6 +367,8 @@ def run_protocol(components: list[tuple[str, int]], prmtops: dict[str, str],
             continue
         state_xml = _run_stage(run, index, stage, protocol, state_xml, start)
     n_mol = len(molecules)
+    volume = float(openmm.XmlSerializer.deserialize(state_xml).getPeriodicBoxVolume()
+                   .value_in_unit(unit.angstrom**3))  # of the production (NVT)
     frames = np.fromfile(FRAMES, dtype="<f8").reshape(-1, n_mol, 3)[: run.progress["n_frames"]]
     mol_mass = [float(run.atom_masses[s:s + n].sum()) for _, s, n in molecules]
     n_sites = run.progress["n_frames"] // protocol.sites_every()
@@ -350,7 +382,7 @@ def run_protocol(components: list[tuple[str, int]], prmtops: dict[str, str],
     return {"progress": run.progress, "frames_com_A": frames, "sites": site_doc,
             "molecules": [k for k, _, _ in molecules], "molecule_masses_amu": mol_mass,
             "n_atoms": len(structure.atoms), "platform": platform_record(platform, properties),
-            "resumed": resumed, "protocol": asdict(protocol)}
+            "resumed": resumed, "protocol": asdict(protocol), "volume_A3": volume}
 
 
 @job(data=["positions_A", "prmtops"])
@@ -405,7 +437,7 @@ def md_protocol_job(box: dict[str, Any], components: list[tuple[str, int]],
     ns_day = {k: (stage_ps[k] / 1000.0) / (w / 86400.0)
               for k, w in prog["wall_s"].items() if stage_ps.get(k) and w > 0}
     samples = prog["samples"].get("npt_volume_A3", [])
-    volume = float(np.mean(samples[len(samples) // 2:])) if samples else float(box["box_A"]) ** 3
+    volume = out["volume_A3"]  # the NPT mean, or the compressed box when there is no NPT
     n_frames = out["frames_com_A"].shape[0]
     time_ps = np.arange(1, n_frames + 1) * proto.frame_steps() * proto.timestep_fs / 1000.0
     return {

@@ -4,11 +4,12 @@ the last checkpoint without repeating a stage or losing/duplicating a frame."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ssbflow.errors import InputError
+from ssbflow.errors import InputError, SsbflowError
 from ssbflow.methods import classical_md as cmd
 
 
@@ -125,3 +126,66 @@ def test_production_shorter_than_the_msd_fit_needs_is_refused_at_option_time() -
     _protocol(production_ps=0.5 * MIN_FRAMES).check()
     with pytest.raises(InputError, match=f"production_ps.*{MIN_FRAMES} frames"):
         _protocol(production_ps=0.5 * (MIN_FRAMES - 1)).check()  # 4 frames: analyze_msd fails
+
+
+@pytest.fixture(scope="module")
+def no_npt_run(box, tmp_path_factory):
+    """A run without NPT (compress, then production), recording every fsync and checkpoint."""
+    import os
+
+    folder = tmp_path_factory.mktemp("no_npt")
+    events: list[tuple] = []
+    real_fsync, real_ckpt = os.fsync, cmd._write_checkpoint
+
+    def fsync(fd):
+        events.append(("fsync", Path(os.readlink(f"/proc/self/fd/{fd}")).name))
+        real_fsync(fd)
+
+    def checkpoint(context, progress):
+        events.append(("checkpoint", progress["stage"], progress["n_frames"]))
+        real_ckpt(context, progress)
+
+    protocol = {"temperature_K": 298.0, "production_ps": 2.5, "npt_ps": 0.0,
+                "compress_ps": 2.0, "frame_ps": 0.5, "checkpoint_ps": 1.0, "cutoff_nm": 0.6}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(folder)
+        mp.setattr(os, "fsync", fsync)
+        mp.setattr(cmd, "_write_checkpoint", checkpoint)
+        md = cmd.md_protocol_job.original(box, [("CC#N", 30)], protocol)
+    progress = json.loads((folder / cmd.CHECKPOINT).read_text())["progress"]
+    return {"md": md, "events": events, "progress": progress}
+
+
+def test_production_volume_without_npt_is_the_compressed_box(box, no_npt_run) -> None:
+    md, progress = no_npt_run["md"], no_npt_run["progress"]
+    assert md["npt_volume_A3"] == []
+    production_A3 = float(np.prod(progress["production_box_A"]))
+    assert md["volume_A3"] == pytest.approx(production_A3, rel=1e-9)
+    assert md["volume_A3"] < 0.9 * box["box_A"] ** 3  # not the loose packmol box
+
+
+def test_frames_are_on_disk_before_the_checkpoint_counts_them(no_npt_run) -> None:
+    events = no_npt_run["events"]
+    production = no_npt_run["progress"]["stages"].index("production")
+    counted = [i for i, e in enumerate(events) if e[0] == "checkpoint" and e[2] > 0]
+    assert len(counted) >= 3  # 1 ps checkpoints of a 2.5 ps production, and its end
+    for i in counted:
+        assert events[i - 1] == ("fsync", cmd.FRAMES) or (
+            events[i - 2:i] == [("fsync", cmd.FRAMES), ("fsync", cmd.SITES)]), events[i - 3:i]
+        assert events[i][1] in (production, production + 1)
+
+
+def test_resume_with_frames_missing_on_disk_stops_in_one_line(box, tmp_path,
+                                                              monkeypatch) -> None:
+    protocol = _protocol()
+    names = [s["name"] for s in protocol.stages()]
+    monkeypatch.chdir(tmp_path)
+    progress = {"stage": len(names) - 1, "stage_steps": 500, "total_steps": 3000,
+                "n_frames": 4, "samples": {}, "wall_s": {}, "stages": names, "resumes": 0}
+    (tmp_path / cmd.CHECKPOINT).write_text(json.dumps({"progress": progress, "state_xml": ""}))
+    (tmp_path / cmd.FRAMES).write_bytes(np.zeros((1, 30, 3)).tobytes())  # 1 of 4 frames
+    (tmp_path / cmd.SITES).write_bytes(b"")
+    with pytest.raises(SsbflowError, match=r"frames\.f64: 720 bytes, the checkpoint counts "
+                                           r"2880; frames were lost"):
+        _run(box, protocol)
+    assert (tmp_path / cmd.FRAMES).stat().st_size == 720  # not zero-extended
