@@ -47,6 +47,10 @@ SITE_ELEMENTS = (3, 7, 8, 9)
 COMPRESS_BAROSTAT_EVERY = 2
 BAROSTAT_EVERY = 25
 COOL_STEPS = 10
+#: Density (g/cm³) a box is assumed to reach when checking it against twice the cutoff: a
+#: dense organic liquid or electrolyte (acetonitrile 0.78, carbonates 1.2-1.3); polymer
+#: boxes pass their own (PVDF 1.78).
+LIQUID_DENSITY_G_CM3 = 1.0
 
 
 @dataclass
@@ -274,7 +278,14 @@ def _run_stage(run: _Run, index: int, stage: dict[str, Any], protocol: MdProtoco
             temp = stage["T_K"] + (stage["T_end_K"] - stage["T_K"]) * level / COOL_STEPS
             integrator.setTemperature(temp * unit.kelvin)
             context.setParameter(openmm.MonteCarloBarostat.Temperature(), temp)
-        integrator.step(n)
+        try:
+            integrator.step(n)
+        except openmm.OpenMMException as exc:  # the barostat shrank the box too far
+            if "twice the nonbonded cutoff" not in str(exc):
+                raise
+            raise InputError(f"{stage['name']} stage: the box shrank below twice cutoff_nm "
+                             f"{protocol.cutoff_nm} ({20.0 * protocol.cutoff_nm:.1f} Å): "
+                             "use more molecules or a smaller cutoff_nm") from None
         done += n
         prog["total_steps"] += n
         if stage["name"] == "production":
@@ -388,17 +399,24 @@ def run_protocol(components: list[tuple[str, int]], prmtops: dict[str, str],
 @job(data=["positions_A", "prmtops"])
 def build_box_job(components: list[tuple[str, int]], pack_density_g_cm3: float = 0.5,
                   charge_method: str = "abcg2", seed: int = 1,
-                  cache_dir: str | None = None) -> dict[str, Any]:
+                  cache_dir: str | None = None, cutoff_nm: float | None = None,
+                  liquid_density_g_cm3: float = LIQUID_DENSITY_G_CM3) -> dict[str, Any]:
     """Parameters of every component and a loose packmol box (in the job folder).
+
+    With ``cutoff_nm``, a box narrower than twice the cutoff at ``liquid_density_g_cm3``
+    (the density it is compressed to) is refused before packing
+    (:func:`~ssbflow.engines.openmm.box.check_box_fits_cutoff`).
 
     Returns ``positions_A`` and ``prmtops`` (text of each component's Amber topology, so
     the MD job uses exactly these parameters wherever it runs; data store), ``box_A``,
     ``net_charges`` and ``parameters`` (per component: source, types, charges, terms
     parmchk2 borrowed, time to make them, whether they came from the cache).
     """
-    from ssbflow.engines.openmm.box import component_parameters, pack_box
+    from ssbflow.engines.openmm.box import check_box_fits_cutoff, component_parameters, pack_box
 
     params = component_parameters(components, cache_dir, charge_method)
+    if cutoff_nm is not None:
+        check_box_fits_cutoff(components, params, cutoff_nm, liquid_density_g_cm3)
     positions, box = pack_box(components, params, Path("pack"), pack_density_g_cm3, seed)
     return {
         "positions_A": positions.tolist(), "box_A": box,
@@ -474,7 +492,8 @@ class ClassicalMdMaker(Maker):
     """Box of ``components`` ``[(SMILES, count), ...]`` -> the protocol's trajectory.
 
     ``make`` returns a Flow of :func:`build_box_job` and :func:`md_protocol_job`; the flow's
-    output is the MD job's output.
+    output is the MD job's output. ``liquid_density_g_cm3``: the density the box is assumed
+    to reach in the check against twice ``protocol.cutoff_nm``.
     """
 
     name: str = "classical md"
@@ -482,13 +501,15 @@ class ClassicalMdMaker(Maker):
     pack_density_g_cm3: float = 0.5
     charge_method: str = "abcg2"
     cache_dir: str | None = None
+    liquid_density_g_cm3: float = LIQUID_DENSITY_G_CM3
 
     def make(self, components: list[tuple[str, int]]) -> Flow:
         """The two jobs for one box at ``protocol.temperature_K``."""
         self.protocol.check()
         comps = [(str(s), int(n)) for s, n in components]
         build = build_box_job(comps, self.pack_density_g_cm3, self.charge_method,
-                              self.protocol.seed, self.cache_dir)
+                              self.protocol.seed, self.cache_dir, self.protocol.cutoff_nm,
+                              self.liquid_density_g_cm3)
         build.name = f"{self.name} box"
         md = md_protocol_job(build.output, comps, asdict(self.protocol))
         md.name = f"{self.name} {self.protocol.temperature_K:.0f} K"

@@ -20,14 +20,19 @@ def _protocol(**kw) -> cmd.MdProtocol:
 
 
 @pytest.fixture(scope="module")
-def box(tmp_path_factory):
+def ff_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory, ff_cache):
     import os
 
     folder = tmp_path_factory.mktemp("box")
     cwd = os.getcwd()
     os.chdir(folder)
     try:
-        return cmd.build_box_job.original([("CC#N", 30)], cache_dir=str(folder / "cache"))
+        return cmd.build_box_job.original([("CC#N", 30)], cache_dir=str(ff_cache))
     finally:
         os.chdir(cwd)
 
@@ -189,3 +194,31 @@ def test_resume_with_frames_missing_on_disk_stops_in_one_line(box, tmp_path,
                                            r"2880; frames were lost"):
         _run(box, protocol)
     assert (tmp_path / cmd.FRAMES).stat().st_size == 720  # not zero-extended
+
+
+def test_box_narrower_than_twice_the_cutoff_at_liquid_density_is_refused(
+        ff_cache, box, tmp_path, monkeypatch) -> None:
+    cache = ff_cache  # parameters made by the box fixture
+    monkeypatch.chdir(tmp_path)
+    # 30 MeCN: 14.9 Å packed at 0.5 g/cm³ (passes create_system's check at 12 Å for 0.6 nm),
+    # 12.7 Å at 1 g/cm³, and the production box measured 13.9 Å: too small for 0.7 nm
+    with pytest.raises(InputError, match=r"CC#N:30: at 1.0 g/cm³ the box edge is 12.7 Å, "
+                                         r"less than twice cutoff_nm 0.7 \(14.0 Å\): use 1.3x"):
+        cmd.build_box_job.original([("CC#N", 30)], cache_dir=str(cache), cutoff_nm=0.7)
+    assert not (tmp_path / "pack").exists()  # refused before packing
+    cmd.build_box_job.original([("CC#N", 30)], cache_dir=str(cache), cutoff_nm=0.6)
+    flow = cmd.ClassicalMdMaker(protocol=_protocol(cutoff_nm=0.7)).make([("CC#N", 30)])
+    assert flow.jobs[0].function_args[5:] == (0.7, cmd.LIQUID_DENSITY_G_CM3)  # the MD's cutoff
+
+
+def test_box_shrinking_below_twice_the_cutoff_stops_in_one_line(tmp_path, monkeypatch) -> None:
+    run = _argon_run()  # 8 LJ particles at 1000 bar: the box shrinks below 1.6 nm in 400 fs
+    protocol = _protocol(cutoff_nm=0.8)
+    compress = protocol.stages()[1]
+    run.progress = {"stage": 1, "stage_steps": 0, "total_steps": 0, "n_frames": 0,
+                    "samples": {}, "wall_s": {}}
+    grid = np.stack(np.meshgrid(*[[2.5, 12.5]] * 3), axis=-1).reshape(-1, 3)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"^compress stage: the box shrank below twice "
+                                         r"cutoff_nm 0.8 \(16.0 Å\)"):
+        cmd._run_stage(run, 1, compress, protocol, None, {"positions_A": grid, "box_A": 20.0})

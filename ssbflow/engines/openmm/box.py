@@ -80,6 +80,28 @@ def box_length_A(components, params, density_g_cm3: float) -> float:
     return float((volume_cm3 * 1e24) ** (1.0 / 3.0))
 
 
+def check_box_fits_cutoff(components: list[tuple[str, int]], params: list[dict[str, Any]],
+                          cutoff_nm: float, density_g_cm3: float) -> float:
+    """Edge (Å) of the box at ``density_g_cm3``, the density it reaches after compression.
+
+    Raises
+    ------
+    InputError
+        That edge is shorter than twice ``cutoff_nm`` (OpenMM would stop when the barostat
+        shrinks the box below it); the message names the molecule counts and the factor
+        needed.
+    """
+    edge = box_length_A(components, params, density_g_cm3)
+    if edge < 20.0 * cutoff_nm:
+        counts = " ".join(f"{s}:{n}" for s, n in components)
+        more = (20.0 * cutoff_nm / edge) ** 3
+        raise InputError(
+            f"components {counts}: at {density_g_cm3} g/cm³ the box edge is {edge:.1f} Å, "
+            f"less than twice cutoff_nm {cutoff_nm} ({20.0 * cutoff_nm:.1f} Å): use "
+            f"{more:.1f}x the molecule counts or a smaller cutoff_nm")
+    return edge
+
+
 def pack_box(components: list[tuple[str, int]], params: list[dict[str, Any]],
              work_dir: str | Path, density_g_cm3: float = PACK_DENSITY_G_CM3,
              seed: int = 1) -> tuple[np.ndarray, float]:

@@ -24,6 +24,8 @@ from ssbflow.studies.li_diffusion.options import PolymerDiffusionOptions
 FSI = "FS(=O)(=O)[N-]S(=O)(=O)F"
 #: MSD label of each box component (the analysis follows ``species``, "Li").
 LABELS = {"[Li+]": "Li", FSI: "FSI"}
+#: Density (g/cm³) the cutoff check assumes for a polymer box: PVDF's (the densest here).
+POLYMER_DENSITY_G_CM3 = 1.78
 #: Label of the chains' atoms in the coordination tables (F(polymer)).
 POLYMER_LABEL = "polymer"
 
@@ -92,7 +94,8 @@ def make_openmm_polymer_flow(options: PolymerDiffusionOptions, study: str, title
                 cutoff_nm=options.cutoff_nm, seed=options.seed + 1)
             flow = ClassicalMdMaker(name=f"md {kind}", protocol=protocol,
                                     pack_density_g_cm3=options.pack_density_g_cm3,
-                                    cache_dir=options.cache_dir).make(comps)
+                                    cache_dir=options.cache_dir,
+                                    liquid_density_g_cm3=POLYMER_DENSITY_G_CM3).make(comps)
             shaped = as_diffusion_run(flow.output, kind, options.n_chains, options.n_units)
             shaped.name = f"shape {kind} {temp:.0f} K"
             jobs += [flow, shaped]
