@@ -65,3 +65,13 @@ def test_lifsi_solution_reports_li_shells(tmp_path) -> None:
     assert "Li+ with no anion atom in the first shell" in report
     assert (tmp_path / "run" / "coordination.csv").is_file()
     assert (tmp_path / "run" / "rdf.png").stat().st_size > 0
+
+
+def test_a_molecule_given_twice_is_one_species_with_the_counts_added() -> None:
+    from ssbflow.studies.electrolyte_md.options import FSI_SMILES, TFSI_SMILES
+
+    opts = get_study("electrolyte-md").parse_options(
+        {"components": ("CC#N:20", "[Li+]:5", "N#CC:4"), "salts": ("LiFSI:10", "LiTFSI:2")})
+    # otherwise Li+ and MeCN were analysed, and Li+ counted in sigma_NE, twice
+    assert opts.box_components() == [("CC#N", 24), ("[Li+]", 17), (FSI_SMILES, 10),
+                                     (TFSI_SMILES, 2)]
