@@ -75,3 +75,15 @@ def test_a_molecule_given_twice_is_one_species_with_the_counts_added() -> None:
     # otherwise Li+ and MeCN were analysed, and Li+ counted in sigma_NE, twice
     assert opts.box_components() == [("CC#N", 24), ("[Li+]", 17), (FSI_SMILES, 10),
                                      (TFSI_SMILES, 2)]
+
+
+def test_check_refuses_a_run_without_openmm(monkeypatch) -> None:
+    import sys
+
+    from ssbflow.errors import EngineUnavailableError
+
+    study = get_study("electrolyte-md")
+    study.check(study.parse_options({}))
+    monkeypatch.setitem(sys.modules, "openmm", None)  # import openmm fails
+    with pytest.raises(EngineUnavailableError, match="pip install openmm"):
+        study.check(study.parse_options({}))

@@ -160,10 +160,10 @@ def make_flow(options: ElectrolyteMdOptions) -> Flow:
 
 
 def check(options: ElectrolyteMdOptions) -> None:
-    """Refuse a local run without AmberTools/packmol executables (one line)."""
-    from ssbflow.engines.openmm.tools import check_tools
+    """Refuse a local run without OpenMM or the AmberTools/packmol executables (one line)."""
+    from ssbflow.engines import get_engine
 
-    check_tools()
+    get_engine("openmm").check_available()
 
 
 def write_report(output: Any, out: Path, timings_s: dict[str, float]) -> dict[str, Any]:
