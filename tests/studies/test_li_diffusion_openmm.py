@@ -66,3 +66,16 @@ def test_short_window_slope_of_a_random_walk() -> None:
     assert 0 < out["short_slope_stderr_A2_per_ps"] < 0.02
     frames["time_ps"] = 0.005 * np.arange(1, 401)  # 2 ps of frames: shorter than the window
     assert _short_window(frames, "Li")["short_slope_A2_per_ps"] is None
+
+
+def test_openmm_engine_check_refuses_a_run_without_openmm(monkeypatch) -> None:
+    import sys
+
+    from ssbflow.errors import EngineUnavailableError
+
+    study = get_study("polymer-li-diffusion")
+    options = study.parse_options({"engine": "openmm"})
+    study.check(options)
+    monkeypatch.setitem(sys.modules, "openmm", None)  # import openmm fails
+    with pytest.raises(EngineUnavailableError, match="pip install openmm"):
+        study.check(options)
