@@ -118,3 +118,14 @@ def test_openmm_is_a_registered_engine_that_refuses_periodic_structures() -> Non
     assert "openmm" not in STRUCTURE_ENGINES and "openmm" not in NEB_ENGINES
     with pytest.raises(InputError, match="--engine"):  # the slab study needs relaxations
         get_study("sn-llzo").parse_options({"engine": "openmm"})
+
+
+def test_a_folder_left_by_a_killed_run_with_this_pid_does_not_block_the_cache(tmp_path) -> None:
+    import os
+
+    entry = parameters.cache_entry("[Li+]", tmp_path)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    (entry.parent / f".new-{entry.name}-{os.getpid()}").mkdir()  # killed run, same PID
+    p = parameters.parameterize("[Li+]", tmp_path)
+    assert not p["cached"] and (entry / "mol.prmtop").is_file()
+    assert parameters.parameterize("[Li+]", tmp_path)["cached"]
