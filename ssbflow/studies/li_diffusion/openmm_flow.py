@@ -37,7 +37,7 @@ def polymer_smiles(kind: str, n_units: int) -> str:
     return pvdf_smiles(n_units) if kind == "pvdf" else dehydrofluorinated_pvdf_smiles(n_units)
 
 
-@job
+@job(data="frames")  # the trajectory goes to the data store, as the MD job's own frames
 def as_diffusion_run(md: dict[str, Any], system: str, n_chains: int,
                      n_units: int) -> dict[str, Any]:
     """The OpenMM run's output as the MLIP analysis reads it, its row of the cell table, and
