@@ -184,13 +184,7 @@ def write_report(output: Any, out: Path, timings_s: dict[str, float]) -> dict[st
     out.mkdir(parents=True, exist_ok=True)
     doc = res.model_dump(mode="json", exclude={"msd_curves", "rdf_curves"})
     doc["timings_s"] = timings_s
-    curves = {}
-    for name, c in res.msd_curves.items():
-        fields = DiffusionResult.__dataclass_fields__
-        values = {k: (np.nan if v is None else v) for k, v in c.items() if k in fields}
-        values.update(time_ps=np.asarray(c["time_ps"]), msd_A2=np.asarray(c["msd_A2"]),
-                      fit_range_ps=tuple(c["fit_range_ps"]))
-        curves[name] = DiffusionResult(**values)
+    curves = {name: DiffusionResult.from_dict(c) for name, c in res.msd_curves.items()}
     if curves:
         plot_msd(curves, out / "msd.png")
     err = res.density_stderr_g_cm3
