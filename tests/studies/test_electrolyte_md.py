@@ -134,3 +134,11 @@ def test_conductivity_with_formal_and_scaled_charges_and_caveats_in_the_report(t
     assert "Langevin thermostat (friction 1.0 /ps)" in report
     assert doc["conductivity_NE_scaled_charges_mS_cm"] == pytest.approx(0.64 * formal)
     assert (tmp_path / "msd.png").stat().st_size > 0
+
+
+def test_density_row_recognises_acetonitrile_written_otherwise() -> None:
+    from ssbflow.studies.electrolyte_md.comparison import source_comparison
+
+    (row,) = source_comparison({"settings": {"box_components": [["N#CC", 125]],
+                                             "temperature_K": 298.0}, "density_g_cm3": 0.76})
+    assert row.source_value == ACETONITRILE_G_CM3 and row.agrees is True

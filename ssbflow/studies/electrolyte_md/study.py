@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 from jobflow import Flow, job
 from pydantic import BaseModel, Field
-from scipy import constants
 
 from ssbflow.io import write_json, write_table
 from ssbflow.studies.base import Study
@@ -93,12 +92,13 @@ def electrolyte_analysis_job(md: dict[str, Any], box: dict[str, Any],
                              settings: dict[str, Any]) -> ElectrolyteMdResult:
     """Density, D per species and the Nernst-Einstein conductivity of one MD run."""
     from ssbflow.analysis.diffusion import analyze_msd
+    from ssbflow.engines.openmm.box import density_g_cm3
 
-    grams = md["total_mass_amu"] * constants.atomic_mass * 1000.0
     volumes = np.asarray(md["npt_volume_A3"], dtype=float)
     half = volumes[volumes.size // 2:]
-    density = grams / (md["volume_A3"] * 1e-24)
-    stderr = _block_stderr(grams / (half * 1e-24)) if half.size else None
+    density = density_g_cm3(md["total_mass_amu"], md["volume_A3"])
+    stderr = (_block_stderr(density_g_cm3(md["total_mass_amu"], half)) if half.size
+              else None)
     com = np.asarray(md["frames"]["com_A"], dtype=float)
     time_ps = np.asarray(md["frames"]["time_ps"], dtype=float)
     labels = md["labels"]

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 from jobflow import Flow, job
-from scipy import constants
 
 from ssbflow.studies.li_diffusion.options import PolymerDiffusionOptions
 
@@ -43,16 +42,16 @@ def as_diffusion_run(md: dict[str, Any], system: str, n_chains: int,
     """The OpenMM run's output as the MLIP analysis reads it, its row of the cell table, and
     the Li+ coordination of its saved sites (``None`` when none were saved)."""
     from ssbflow.analysis.coordination import site_coordination
+    from ssbflow.engines.openmm.box import density_g_cm3
 
     frames = md["frames"]
     symbols = [LABELS.get(label, "chain") for label in md["labels"]]
     proto = md["protocol"]
     steps = round(proto["production_ps"] * 1000.0 / proto["timestep_fs"])
-    grams = md["total_mass_amu"] * constants.atomic_mass * 1000.0
     row = {"system": system, "n_atoms": md["n_atoms"], "n_chains": n_chains,
            "n_units": n_units, "n_Li": symbols.count("Li"), "volume_A3": md["volume_A3"],
            "cell_a_A": md["volume_A3"] ** (1.0 / 3.0),
-           "density_g_cm3": grams / (md["volume_A3"] * 1e-24),
+           "density_g_cm3": float(density_g_cm3(md["total_mass_amu"], md["volume_A3"])),
            "ns_per_day": md["ns_per_day"].get("production")}
     converted = {
         "frames": {"positions_A": frames["com_A"], "symbols": symbols,
