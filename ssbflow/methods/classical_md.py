@@ -36,11 +36,16 @@ import numpy as np
 from jobflow import Flow, Maker, job
 
 from ssbflow.analysis.msd import MIN_FRAMES
-from ssbflow.errors import InputError, SsbflowError
+from ssbflow.errors import InputError
+from ssbflow.methods.classical_md_frames import (
+    CHECKPOINT,
+    FRAMES,
+    SITES,
+    check_frame_files,
+    sites_doc,
+    sync_frames,
+)
 
-CHECKPOINT = "checkpoint.json"
-FRAMES = "frames.f64"
-SITES = "sites.f32"
 #: Elements whose atoms are saved as Li+ coordination sites (Li itself and N, O, F).
 SITE_ELEMENTS = (3, 7, 8, 9)
 #: Barostat move interval (steps) while compressing and afterwards.
@@ -150,27 +155,6 @@ def _write_checkpoint(context, progress: dict[str, Any]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, CHECKPOINT)
-
-
-def _sync_frames() -> None:
-    """Flush the production frame files to disk (before the checkpoint that counts them)."""
-    for name in (FRAMES, SITES):
-        if Path(name).exists():
-            with open(name, "ab") as handle:
-                os.fsync(handle.fileno())
-
-
-def _check_frame_files(progress: dict[str, Any], n_molecules: int, site_bytes: int,
-                       sites_every: int) -> None:
-    """Raise when a frame file holds fewer frames than the checkpoint counts (lost in a
-    crash of the node): resuming would fill the gap with zeros. (No sites file: a run
-    checkpointed before sites were saved.)"""
-    n = progress.get("n_frames", 0)
-    for name, need in ((FRAMES, n * n_molecules * 3 * 8), (SITES, n // sites_every * site_bytes)):
-        have = Path(name).stat().st_size if Path(name).exists() else 0
-        if have < need and (name == FRAMES or Path(name).exists()):
-            raise SsbflowError(f"{Path(name).absolute()}: {have} bytes, the checkpoint counts "
-                               f"{need}; frames were lost: delete {CHECKPOINT} to run again")
 
 
 def _com(positions_A: np.ndarray, run: _Run) -> np.ndarray:
@@ -304,13 +288,13 @@ def _run_stage(run: _Run, index: int, stage: dict[str, Any], protocol: MdProtoco
                                              + time.perf_counter() - t0)
             t0 = time.perf_counter()
             if stage["name"] == "production":
-                _sync_frames()
+                sync_frames()
             _write_checkpoint(context, prog)
     prog["wall_s"][stage["name"]] = prog["wall_s"].get(stage["name"], 0.0) \
         + time.perf_counter() - t0
     prog.update(stage=index + 1, stage_steps=0)
     if stage["name"] == "production":
-        _sync_frames()
+        sync_frames()
     _write_checkpoint(context, prog)
     state = context.getState(getPositions=True, getVelocities=True, getParameters=True,
                              enforcePeriodicBox=False)
@@ -365,7 +349,7 @@ def run_protocol(components: list[tuple[str, int]], prmtops: dict[str, str],
         if run.progress.get("stages") != [s["name"] for s in stages]:
             raise InputError(f"{Path(CHECKPOINT).absolute()}: written by another protocol")
         if run.progress["stage"] >= len(stages) - 1:  # production started
-            _check_frame_files(run.progress, len(molecules), sites.size * 3 * 4,
+            check_frame_files(run.progress, len(molecules), sites.size * 3 * 4,
                                protocol.sites_every())
     else:
         run.progress = {"stage": 0, "stage_steps": 0, "total_steps": 0, "n_frames": 0,
@@ -460,7 +444,7 @@ def md_protocol_job(box: dict[str, Any], components: list[tuple[str, int]],
     time_ps = np.arange(1, n_frames + 1) * proto.frame_steps() * proto.timestep_fs / 1000.0
     return {
         "frames": {"com_A": out["frames_com_A"].tolist(), "time_ps": time_ps.tolist(),
-                   "sites": _sites_doc(out["sites"], comps, time_ps)},
+                   "sites": sites_doc(out["sites"], comps, time_ps)},
         "labels": [comps[k][0] for k in out["molecules"]],
         "molecule_masses_amu": out["molecule_masses_amu"],
         "total_mass_amu": float(np.sum(out["molecule_masses_amu"])),
@@ -469,22 +453,6 @@ def md_protocol_job(box: dict[str, Any], components: list[tuple[str, int]],
         "resumes": prog["resumes"], "protocol": out["protocol"],
         "temperature_K": proto.temperature_K, "n_frames": n_frames,
     }
-
-
-def _sites_doc(sites: dict[str, Any], comps: list[tuple[str, int]],
-               time_ps: np.ndarray) -> dict[str, Any] | None:
-    """The Li+ coordination sites as stored: wrapped into the box, rounded to 0.01 Å (the
-    RDF bins are 0.05 Å), with SMILES per site; ``None`` without Li+."""
-    pos = sites["positions_A"]
-    if not pos.size or sites["box_A"] is None:
-        return None
-    box = np.asarray(sites["box_A"], dtype=float)
-    wrapped = np.round(pos - box * np.floor(pos / box), 2)
-    every = sites["every_frames"]
-    return {"positions_A": wrapped.tolist(), "box_A": box.tolist(),
-            "atomic_numbers": sites["atomic_numbers"],
-            "labels": [comps[k][0] for k in sites["component"]],
-            "time_ps": time_ps[every - 1::every][:len(pos)].tolist()}
 
 
 @dataclass
