@@ -314,7 +314,7 @@ def run_protocol(components: list[tuple[str, int]], prmtops: dict[str, str],
         molecule), ``molecule_masses_amu``, ``n_atoms``, ``platform`` record, ``resumed``,
         ``sites`` (``positions_A`` (n, n_sites, 3) unwrapped float32 Li/N/O/F positions of
         every ``every_frames``-th frame, ``atomic_numbers``, ``component`` index per site,
-        ``box_A`` edges of the production box).
+        ``box_A`` edges of the production box) and ``volume_A3`` (of the production box).
     """
     import openmm
     from openmm import unit
@@ -439,7 +439,8 @@ def md_protocol_job(box: dict[str, Any], components: list[tuple[str, int]],
     ns_day = {k: (stage_ps[k] / 1000.0) / (w / 86400.0)
               for k, w in prog["wall_s"].items() if stage_ps.get(k) and w > 0}
     samples = prog["samples"].get("npt_volume_A3", [])
-    volume = out["volume_A3"]  # the NPT mean, or the compressed box when there is no NPT
+    # the production box: the mean NPT volume, or the compressed box when there is no NPT
+    volume = float(np.mean(samples[len(samples) // 2:])) if samples else out["volume_A3"]
     n_frames = out["frames_com_A"].shape[0]
     time_ps = np.arange(1, n_frames + 1) * proto.frame_steps() * proto.timestep_fs / 1000.0
     return {
