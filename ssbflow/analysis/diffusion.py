@@ -77,6 +77,16 @@ class DiffusionResult:
     msd_A2: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     intercept_A2: float = 0.0
 
+    @classmethod
+    def from_dict(cls, doc: dict) -> DiffusionResult:
+        """The result back from :meth:`to_dict` (``include_msd=True``; ``None`` → ``nan``)."""
+        fields = cls.__dataclass_fields__
+        values = {k: (np.nan if v is None else v) for k, v in doc.items() if k in fields}
+        values["time_ps"] = np.asarray(doc["time_ps"], dtype=float)
+        values["msd_A2"] = np.asarray(doc["msd_A2"], dtype=float)
+        values["fit_range_ps"] = tuple(doc["fit_range_ps"])
+        return cls(**values)
+
     def to_dict(self, include_msd: bool = False) -> dict:
         """JSON-ready dictionary (``nan`` → ``None``)."""
         out: dict = {}

@@ -7,8 +7,10 @@ each job is its own SLURM job, so the candidates run in parallel once the shared
 phases are relaxed. Each candidate's job output is one document in the project's job store.
 
 The run folder (``--out``) keeps ``submission.json`` (flow uuid, project, settings) and the
-flow itself (``flow.json``). Submitting the same screen to the same folder again does not add
-a new flow: failed jobs are rerun, jobs stopped by a remote error (a killed SLURM job, SLURM
+flow itself (``submitted-flow.json``), both written before the flow is submitted.
+Submitting the same screen to the same folder again does not add a new flow (the saved one
+is submitted only when the queue lacks it, after a crash during submission): failed jobs
+are rerun, jobs stopped by a remote error (a killed SLURM job, SLURM
 down) retried, finished candidates kept. ``--status`` reads the queue and the store: per
 candidate its state; the ranking of the finished candidates (queried from the store), final
 when the flow is complete.
@@ -17,6 +19,7 @@ when the flow is complete.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +60,18 @@ def _load_flow(out: Path) -> Any:
     from jobflow.core.flow import get_flow
     from monty.json import MontyDecoder
 
-    return get_flow(json.loads((out / FLOW_FILE).read_text(), cls=MontyDecoder))
+    try:
+        return get_flow(json.loads((out / FLOW_FILE).read_text(), cls=MontyDecoder))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"--out {str(out)!r}: {FLOW_FILE} cannot be read: {exc}") from None
+
+
+def _in_queue(project: str, flow_id: str) -> bool:
+    try:
+        remote.flow_status(project, flow_id)
+    except InputError:  # "no flow ... in project"
+        return False
+    return True
 
 
 def submit_screen(study: Any, options: Any, profile: Any, out: Path, *, run: bool = False,
@@ -76,21 +90,27 @@ def submit_screen(study: Any, options: Any, profile: Any, out: Path, *, run: boo
             raise InputError(f"--out {str(out)!r} holds another screen or profile; give a new "
                              "--out for a changed screening file")
         flow_id = previous["flow_id"]
-        repaired = remote.resume_remote(flow_id, project=project)
-        extra: dict[str, Any] = {"repaired": repaired}
+        if _in_queue(project, flow_id):
+            extra: dict[str, Any] = {"repaired": remote.resume_remote(flow_id, project=project)}
+        else:  # the last call stopped between writing the files and submitting
+            extra = {"submitted": remote.submit_flow_remote(
+                _load_flow(out), profile, template=template, project=project)}
     else:
         flow = study_flow(study, options)
-        write_json(out / FLOW_FILE, flow.as_dict())
-        ids = remote.submit_flow_remote(flow, profile, template=template, project=project)
         flow_id = flow.uuid
+        write_json(out / FLOW_FILE, flow.as_dict())
         write_json(out / SUBMISSION_FILE, {"flow_id": flow_id, "project": project,
                                            "profile": profile.name, "settings": settings})
-        extra = {"submitted": ids}
+        extra = {"submitted": remote.submit_flow_remote(flow, profile, template=template,
+                                                        project=project)}
+    start = time.monotonic()
     if run and drive(project, timeout_s):
         (status,) = remote.flow_status(project, flow_id)
         if any(j.state in REPAIRABLE for j in status.jobs):  # e.g. a SLURM job killed now
             remote.resume_remote(flow_id, project=project)
-            drive(project, timeout_s)
+            left = None if timeout_s is None else timeout_s - (time.monotonic() - start)
+            if left is None or left >= 1:  # the rest of timeout_s, not a second one
+                drive(project, left)
     return {**collect_screen(study, options, out), **extra}
 
 

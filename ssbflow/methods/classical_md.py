@@ -5,9 +5,11 @@ or AmberTools, a loose packmol box) and :func:`md_protocol_job`, which runs ever
 its own folder and is resumable (``metadata={"resumable": True}``): after every
 ``checkpoint_ps`` it replaces one file, ``checkpoint.json``, holding the OpenMM state
 (positions, velocities, box) and the progress (stage, steps done in it, frames saved,
-samples), in one atomic rename. A killed job run again continues from that checkpoint:
-finished stages are not repeated, and the production frames file is cut back to the frames
-the checkpoint counts, so no frame is lost or duplicated.
+samples), in one atomic rename, after the production frame files are flushed to disk
+(``fsync``). A killed job run again continues from that checkpoint: finished stages are
+not repeated, and the production frames file is cut back to the frames the checkpoint
+counts, so no frame is lost or duplicated (a frame file holding fewer frames than the
+checkpoint counts, after a crash of the node, stops the run in one line).
 
 Stages (a length of 0 skips one): ``minimise`` (L-BFGS); ``compress``, NPT at
 ``compress_bar`` with a barostat move every 2 steps (the loose packmol box shrinks to the
@@ -33,17 +35,27 @@ from typing import Any
 import numpy as np
 from jobflow import Flow, Maker, job
 
+from ssbflow.analysis.msd import MIN_FRAMES
 from ssbflow.errors import InputError
+from ssbflow.methods.classical_md_frames import (
+    CHECKPOINT,
+    FRAMES,
+    SITES,
+    check_frame_files,
+    sites_doc,
+    sync_frames,
+)
 
-CHECKPOINT = "checkpoint.json"
-FRAMES = "frames.f64"
-SITES = "sites.f32"
 #: Elements whose atoms are saved as Li+ coordination sites (Li itself and N, O, F).
 SITE_ELEMENTS = (3, 7, 8, 9)
 #: Barostat move interval (steps) while compressing and afterwards.
 COMPRESS_BAROSTAT_EVERY = 2
 BAROSTAT_EVERY = 25
 COOL_STEPS = 10
+#: Density (g/cm³) a box is assumed to reach when checking it against twice the cutoff: a
+#: dense organic liquid or electrolyte (acetonitrile 0.78, carbonates 1.2-1.3); polymer
+#: boxes pass their own (PVDF 1.78).
+LIQUID_DENSITY_G_CM3 = 1.0
 
 
 @dataclass
@@ -91,9 +103,10 @@ class MdProtocol:
         if min(self.production_ps, self.npt_ps, self.compress_ps, self.anneal_ps,
                self.cool_ps) < 0:
             raise InputError("stage lengths (ps) must be >= 0")
-        if self.steps(self.production_ps) < 2 * self.frame_steps():
-            raise InputError(f"production_ps {self.production_ps} holds fewer than two "
-                             f"frames of frame_ps {self.frame_ps}")
+        if self.steps(self.production_ps) < MIN_FRAMES * self.frame_steps():
+            raise InputError(f"production_ps {self.production_ps} holds fewer than "
+                             f"{MIN_FRAMES} frames of frame_ps {self.frame_ps} (the MSD fit "
+                             "needs them)")
 
     def stages(self) -> list[dict[str, Any]]:
         """The stages to run, in order (name, ensemble, temperatures, pressure, steps)."""
@@ -186,6 +199,10 @@ def _context(run: _Run, stage: dict[str, Any], protocol: MdProtocol, state_xml: 
     else:
         context.setPeriodicBoxVectors(*(np.eye(3) * box_A * unit.angstrom))
         context.setPositions(positions_A * unit.angstrom)
+    # setState also restores the saved state's barostat pressure and temperature (context
+    # parameters), which override the defaults set above (measured, OpenMM 8.6.1)
+    context.setParameter(openmm.MonteCarloBarostat.Pressure(), stage.get("p_bar", 1.0))
+    context.setParameter(openmm.MonteCarloBarostat.Temperature(), stage["T_K"])
     return context, integrator
 
 
@@ -245,7 +262,14 @@ def _run_stage(run: _Run, index: int, stage: dict[str, Any], protocol: MdProtoco
             temp = stage["T_K"] + (stage["T_end_K"] - stage["T_K"]) * level / COOL_STEPS
             integrator.setTemperature(temp * unit.kelvin)
             context.setParameter(openmm.MonteCarloBarostat.Temperature(), temp)
-        integrator.step(n)
+        try:
+            integrator.step(n)
+        except openmm.OpenMMException as exc:  # the barostat shrank the box too far
+            if "twice the nonbonded cutoff" not in str(exc):
+                raise
+            raise InputError(f"{stage['name']} stage: the box shrank below twice cutoff_nm "
+                             f"{protocol.cutoff_nm} ({20.0 * protocol.cutoff_nm:.1f} Å): "
+                             "use more molecules or a smaller cutoff_nm") from None
         done += n
         prog["total_steps"] += n
         if stage["name"] == "production":
@@ -263,10 +287,14 @@ def _run_stage(run: _Run, index: int, stage: dict[str, Any], protocol: MdProtoco
             prog["wall_s"][stage["name"]] = (prog["wall_s"].get(stage["name"], 0.0)
                                              + time.perf_counter() - t0)
             t0 = time.perf_counter()
+            if stage["name"] == "production":
+                sync_frames()
             _write_checkpoint(context, prog)
     prog["wall_s"][stage["name"]] = prog["wall_s"].get(stage["name"], 0.0) \
         + time.perf_counter() - t0
     prog.update(stage=index + 1, stage_steps=0)
+    if stage["name"] == "production":
+        sync_frames()
     _write_checkpoint(context, prog)
     state = context.getState(getPositions=True, getVelocities=True, getParameters=True,
                              enforcePeriodicBox=False)
@@ -286,7 +314,7 @@ def run_protocol(components: list[tuple[str, int]], prmtops: dict[str, str],
         molecule), ``molecule_masses_amu``, ``n_atoms``, ``platform`` record, ``resumed``,
         ``sites`` (``positions_A`` (n, n_sites, 3) unwrapped float32 Li/N/O/F positions of
         every ``every_frames``-th frame, ``atomic_numbers``, ``component`` index per site,
-        ``box_A`` edges of the production box).
+        ``box_A`` edges of the production box) and ``volume_A3`` (of the production box).
     """
     import openmm
     from openmm import unit
@@ -320,6 +348,9 @@ def run_protocol(components: list[tuple[str, int]], prmtops: dict[str, str],
         run.progress, state_xml = doc["progress"], doc["state_xml"]
         if run.progress.get("stages") != [s["name"] for s in stages]:
             raise InputError(f"{Path(CHECKPOINT).absolute()}: written by another protocol")
+        if run.progress["stage"] >= len(stages) - 1:  # production started
+            check_frame_files(run.progress, len(molecules), sites.size * 3 * 4,
+                               protocol.sites_every())
     else:
         run.progress = {"stage": 0, "stage_steps": 0, "total_steps": 0, "n_frames": 0,
                         "samples": {}, "wall_s": {}, "stages": [s["name"] for s in stages],
@@ -331,6 +362,8 @@ def run_protocol(components: list[tuple[str, int]], prmtops: dict[str, str],
             continue
         state_xml = _run_stage(run, index, stage, protocol, state_xml, start)
     n_mol = len(molecules)
+    volume = float(openmm.XmlSerializer.deserialize(state_xml).getPeriodicBoxVolume()
+                   .value_in_unit(unit.angstrom**3))  # of the production (NVT)
     frames = np.fromfile(FRAMES, dtype="<f8").reshape(-1, n_mol, 3)[: run.progress["n_frames"]]
     mol_mass = [float(run.atom_masses[s:s + n].sum()) for _, s, n in molecules]
     n_sites = run.progress["n_frames"] // protocol.sites_every()
@@ -344,23 +377,30 @@ def run_protocol(components: list[tuple[str, int]], prmtops: dict[str, str],
     return {"progress": run.progress, "frames_com_A": frames, "sites": site_doc,
             "molecules": [k for k, _, _ in molecules], "molecule_masses_amu": mol_mass,
             "n_atoms": len(structure.atoms), "platform": platform_record(platform, properties),
-            "resumed": resumed, "protocol": asdict(protocol)}
+            "resumed": resumed, "protocol": asdict(protocol), "volume_A3": volume}
 
 
 @job(data=["positions_A", "prmtops"])
 def build_box_job(components: list[tuple[str, int]], pack_density_g_cm3: float = 0.5,
                   charge_method: str = "abcg2", seed: int = 1,
-                  cache_dir: str | None = None) -> dict[str, Any]:
+                  cache_dir: str | None = None, cutoff_nm: float | None = None,
+                  liquid_density_g_cm3: float = LIQUID_DENSITY_G_CM3) -> dict[str, Any]:
     """Parameters of every component and a loose packmol box (in the job folder).
+
+    With ``cutoff_nm``, a box narrower than twice the cutoff at ``liquid_density_g_cm3``
+    (the density it is compressed to) is refused before packing
+    (:func:`~ssbflow.engines.openmm.box.check_box_fits_cutoff`).
 
     Returns ``positions_A`` and ``prmtops`` (text of each component's Amber topology, so
     the MD job uses exactly these parameters wherever it runs; data store), ``box_A``,
     ``net_charges`` and ``parameters`` (per component: source, types, charges, terms
     parmchk2 borrowed, time to make them, whether they came from the cache).
     """
-    from ssbflow.engines.openmm.box import component_parameters, pack_box
+    from ssbflow.engines.openmm.box import check_box_fits_cutoff, component_parameters, pack_box
 
     params = component_parameters(components, cache_dir, charge_method)
+    if cutoff_nm is not None:
+        check_box_fits_cutoff(components, params, cutoff_nm, liquid_density_g_cm3)
     positions, box = pack_box(components, params, Path("pack"), pack_density_g_cm3, seed)
     return {
         "positions_A": positions.tolist(), "box_A": box,
@@ -399,12 +439,13 @@ def md_protocol_job(box: dict[str, Any], components: list[tuple[str, int]],
     ns_day = {k: (stage_ps[k] / 1000.0) / (w / 86400.0)
               for k, w in prog["wall_s"].items() if stage_ps.get(k) and w > 0}
     samples = prog["samples"].get("npt_volume_A3", [])
-    volume = float(np.mean(samples[len(samples) // 2:])) if samples else float(box["box_A"]) ** 3
+    # the production box: the mean NPT volume, or the compressed box when there is no NPT
+    volume = float(np.mean(samples[len(samples) // 2:])) if samples else out["volume_A3"]
     n_frames = out["frames_com_A"].shape[0]
     time_ps = np.arange(1, n_frames + 1) * proto.frame_steps() * proto.timestep_fs / 1000.0
     return {
         "frames": {"com_A": out["frames_com_A"].tolist(), "time_ps": time_ps.tolist(),
-                   "sites": _sites_doc(out["sites"], comps, time_ps)},
+                   "sites": sites_doc(out["sites"], comps, time_ps)},
         "labels": [comps[k][0] for k in out["molecules"]],
         "molecule_masses_amu": out["molecule_masses_amu"],
         "total_mass_amu": float(np.sum(out["molecule_masses_amu"])),
@@ -415,28 +456,13 @@ def md_protocol_job(box: dict[str, Any], components: list[tuple[str, int]],
     }
 
 
-def _sites_doc(sites: dict[str, Any], comps: list[tuple[str, int]],
-               time_ps: np.ndarray) -> dict[str, Any] | None:
-    """The Li+ coordination sites as stored: wrapped into the box, rounded to 0.01 Å (the
-    RDF bins are 0.05 Å), with SMILES per site; ``None`` without Li+."""
-    pos = sites["positions_A"]
-    if not pos.size or sites["box_A"] is None:
-        return None
-    box = np.asarray(sites["box_A"], dtype=float)
-    wrapped = np.round(pos - box * np.floor(pos / box), 2)
-    every = sites["every_frames"]
-    return {"positions_A": wrapped.tolist(), "box_A": box.tolist(),
-            "atomic_numbers": sites["atomic_numbers"],
-            "labels": [comps[k][0] for k in sites["component"]],
-            "time_ps": time_ps[every - 1::every][:len(pos)].tolist()}
-
-
 @dataclass
 class ClassicalMdMaker(Maker):
     """Box of ``components`` ``[(SMILES, count), ...]`` -> the protocol's trajectory.
 
     ``make`` returns a Flow of :func:`build_box_job` and :func:`md_protocol_job`; the flow's
-    output is the MD job's output.
+    output is the MD job's output. ``liquid_density_g_cm3``: the density the box is assumed
+    to reach in the check against twice ``protocol.cutoff_nm``.
     """
 
     name: str = "classical md"
@@ -444,13 +470,15 @@ class ClassicalMdMaker(Maker):
     pack_density_g_cm3: float = 0.5
     charge_method: str = "abcg2"
     cache_dir: str | None = None
+    liquid_density_g_cm3: float = LIQUID_DENSITY_G_CM3
 
     def make(self, components: list[tuple[str, int]]) -> Flow:
         """The two jobs for one box at ``protocol.temperature_K``."""
         self.protocol.check()
         comps = [(str(s), int(n)) for s, n in components]
         build = build_box_job(comps, self.pack_density_g_cm3, self.charge_method,
-                              self.protocol.seed, self.cache_dir)
+                              self.protocol.seed, self.cache_dir, self.protocol.cutoff_nm,
+                              self.liquid_density_g_cm3)
         build.name = f"{self.name} box"
         md = md_protocol_job(build.output, comps, asdict(self.protocol))
         md.name = f"{self.name} {self.protocol.temperature_K:.0f} K"

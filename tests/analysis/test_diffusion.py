@@ -55,6 +55,19 @@ def test_random_walk_recovers_known_D_within_5_percent() -> None:
     assert res.sigma_mS_cm == pytest.approx(expected)
 
 
+def test_result_round_trips_through_its_stored_dict() -> None:
+    import json
+
+    from ssbflow.analysis.diffusion import DiffusionResult
+
+    res = analyze_msd(_walk(200, 10, 0.05, 0.1), ["Li"] * 10, np.arange(200) * 0.1)
+    res.sigma_mS_cm = float("nan")  # stored as None
+    back = DiffusionResult.from_dict(json.loads(json.dumps(res.to_dict(include_msd=True))))
+    assert back.to_dict(include_msd=True) == res.to_dict(include_msd=True)
+    assert back.fit_range_ps == res.fit_range_ps and back.msd_A2.dtype == float
+    assert np.isnan(back.sigma_mS_cm)
+
+
 def test_common_drift_is_removed_and_wrapping_is_undone() -> None:
     dt_ps, box = 0.01, 12.0
     li = _walk(2000, 50, 0.05, dt_ps, seed=5)

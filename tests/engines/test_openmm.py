@@ -118,3 +118,39 @@ def test_openmm_is_a_registered_engine_that_refuses_periodic_structures() -> Non
     assert "openmm" not in STRUCTURE_ENGINES and "openmm" not in NEB_ENGINES
     with pytest.raises(InputError, match="--engine"):  # the slab study needs relaxations
         get_study("sn-llzo").parse_options({"engine": "openmm"})
+
+
+def test_a_folder_left_by_a_killed_run_with_this_pid_does_not_block_the_cache(tmp_path) -> None:
+    import os
+
+    entry = parameters.cache_entry("[Li+]", tmp_path)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    (entry.parent / f".new-{entry.name}-{os.getpid()}").mkdir()  # killed run, same PID
+    p = parameters.parameterize("[Li+]", tmp_path)
+    assert not p["cached"] and (entry / "mol.prmtop").is_file()
+    assert parameters.parameterize("[Li+]", tmp_path)["cached"]
+
+
+def test_density_of_a_mole_of_water_in_18_cm3() -> None:
+    from scipy import constants
+
+    volume_A3 = 18.015 * 1e24 / constants.Avogadro  # 18.015 cm³ per mole of molecules
+    assert box.density_g_cm3(18.015, volume_A3) == pytest.approx(1.0, rel=1e-3)
+    assert box.density_g_cm3(18.015, np.array([volume_A3, 2 * volume_A3])) == pytest.approx(
+        [1.0, 0.5], rel=1e-3)
+
+
+def test_tool_timeout_and_unknown_platform_are_one_line(tmp_path, monkeypatch) -> None:
+    import subprocess
+
+    from ssbflow.engines.openmm import tools
+    from ssbflow.errors import SsbflowError
+
+    def hang(*args, **kwargs):
+        raise subprocess.TimeoutExpired(args[0], kwargs["timeout"])
+
+    monkeypatch.setattr(subprocess, "run", hang)
+    with pytest.raises(SsbflowError, match=r"^packmol: packmol did not finish in 5 s"):
+        tools.run_tool(["packmol"], tmp_path, "packmol", timeout_s=5.0)
+    with pytest.raises(InputError, match="CUDA, OpenCL, CPU, Reference"):
+        platform.select_platform("Metal")

@@ -65,3 +65,80 @@ def test_lifsi_solution_reports_li_shells(tmp_path) -> None:
     assert "Li+ with no anion atom in the first shell" in report
     assert (tmp_path / "run" / "coordination.csv").is_file()
     assert (tmp_path / "run" / "rdf.png").stat().st_size > 0
+
+
+def test_a_molecule_given_twice_is_one_species_with_the_counts_added() -> None:
+    from ssbflow.studies.electrolyte_md.options import FSI_SMILES, TFSI_SMILES
+
+    opts = get_study("electrolyte-md").parse_options(
+        {"components": ("CC#N:20", "[Li+]:5", "N#CC:4"), "salts": ("LiFSI:10", "LiTFSI:2")})
+    # otherwise Li+ and MeCN were analysed, and Li+ counted in sigma_NE, twice
+    assert opts.box_components() == [("CC#N", 24), ("[Li+]", 17), (FSI_SMILES, 10),
+                                     (TFSI_SMILES, 2)]
+
+
+def test_check_refuses_a_run_without_openmm(monkeypatch) -> None:
+    import sys
+
+    from ssbflow.errors import EngineUnavailableError
+
+    study = get_study("electrolyte-md")
+    study.check(study.parse_options({}))
+    monkeypatch.setitem(sys.modules, "openmm", None)  # import openmm fails
+    with pytest.raises(EngineUnavailableError, match="pip install openmm"):
+        study.check(study.parse_options({}))
+
+
+def _synthetic_md(n_ions: int = 20, n_frames: int = 60) -> tuple[dict, dict, dict]:
+    """An MD job's output for n_ions Li+ and n_ions FSI- on random walks (no MD run)."""
+    import numpy as np
+
+    from ssbflow.methods.classical_md import MdProtocol
+    from ssbflow.studies.electrolyte_md.options import FSI_SMILES
+
+    rng = np.random.default_rng(7)
+    com = np.cumsum(rng.normal(0.0, 0.5, (n_frames, 2 * n_ions, 3)), axis=0)
+    labels = ["[Li+]"] * n_ions + [FSI_SMILES] * n_ions
+    masses = [6.94] * n_ions + [180.1] * n_ions
+    protocol = {**vars(MdProtocol()), "ion_charge_scale": 0.8, "friction_per_ps": 1.0}
+    md = {"frames": {"com_A": com.tolist(), "time_ps": list(np.arange(1.0, n_frames + 1)),
+                     "sites": None},
+          "labels": labels, "molecule_masses_amu": masses, "total_mass_amu": sum(masses),
+          "npt_volume_A3": [8000.0] * 10, "volume_A3": 8000.0, "n_atoms": 10 * n_ions,
+          "platform": {"platform": "CPU"}, "wall_s": {}, "ns_per_day": {}, "resumes": 0,
+          "protocol": protocol, "temperature_K": 298.0, "n_frames": n_frames}
+    param = {"charges_e": [1.0], "source": "test", "borrowed_terms": [], "retyped_atoms": [],
+             "charge_shift_max_e": 0.0, "wall_s": 0.0, "cached": True}
+    box = {"net_charges": {"[Li+]": 1, FSI_SMILES: -1},
+           "parameters": [{**param, "net_charge_e": 1}, {**param, "net_charge_e": -1}]}
+    options = get_study("electrolyte-md").parse_options({"salts": (f"LiFSI:{n_ions}",)})
+    settings = {**options.model_dump(mode="json"),
+                "box_components": [["[Li+]", n_ions], [FSI_SMILES, n_ions]]}
+    return md, box, settings
+
+
+def test_conductivity_with_formal_and_scaled_charges_and_caveats_in_the_report(tmp_path) -> None:
+    from ssbflow.studies.electrolyte_md.study import electrolyte_analysis_job
+
+    study = get_study("electrolyte-md")
+    md, box, settings = _synthetic_md()
+    res = electrolyte_analysis_job.original(md, box, settings).model_dump()
+    formal = res["conductivity_NE_mS_cm"]
+    assert formal > 0
+    # the model's ions carry 0.8 e: sigma_NE = n q² D / kT is 0.64 of the formal value
+    assert res["conductivity_NE_scaled_charges_mS_cm"] == pytest.approx(0.64 * formal)
+    doc = study.write_report(res, tmp_path, {})
+    report = (tmp_path / "report.md").read_text()
+    assert "with formal ion charges" in report and "with the model's charges (x 0.8)" in report
+    assert "without the Yeh-Hummer finite-size correction" in report
+    assert "Langevin thermostat (friction 1.0 /ps)" in report
+    assert doc["conductivity_NE_scaled_charges_mS_cm"] == pytest.approx(0.64 * formal)
+    assert (tmp_path / "msd.png").stat().st_size > 0
+
+
+def test_density_row_recognises_acetonitrile_written_otherwise() -> None:
+    from ssbflow.studies.electrolyte_md.comparison import source_comparison
+
+    (row,) = source_comparison({"settings": {"box_components": [["N#CC", 125]],
+                                             "temperature_K": 298.0}, "density_g_cm3": 0.76})
+    assert row.source_value == ACETONITRILE_G_CM3 and row.agrees is True

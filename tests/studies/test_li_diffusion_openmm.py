@@ -66,3 +66,40 @@ def test_short_window_slope_of_a_random_walk() -> None:
     assert 0 < out["short_slope_stderr_A2_per_ps"] < 0.02
     frames["time_ps"] = 0.005 * np.arange(1, 401)  # 2 ps of frames: shorter than the window
     assert _short_window(frames, "Li")["short_slope_A2_per_ps"] is None
+
+
+def test_openmm_engine_check_refuses_a_run_without_openmm(monkeypatch) -> None:
+    import sys
+
+    from ssbflow.errors import EngineUnavailableError
+
+    study = get_study("polymer-li-diffusion")
+    options = study.parse_options({"engine": "openmm"})
+    study.check(options)
+    monkeypatch.setitem(sys.modules, "openmm", None)  # import openmm fails
+    with pytest.raises(EngineUnavailableError, match="pip install openmm"):
+        study.check(options)
+
+
+def test_shaped_trajectory_goes_to_the_data_store() -> None:
+    import numpy as np
+    from jobflow import JobStore
+    from maggma.stores import MemoryStore
+
+    from ssbflow.studies.li_diffusion.openmm_flow import FSI, as_diffusion_run
+
+    com = np.arange(5 * 3 * 3, dtype=float).reshape(5, 3, 3).tolist()
+    md = {"frames": {"com_A": com, "time_ps": [1.0, 2.0, 3.0, 4.0, 5.0], "sites": None},
+          "labels": ["CC", "[Li+]", FSI], "molecule_masses_amu": [30.0, 6.94, 180.1],
+          "total_mass_amu": 217.0, "volume_A3": 1000.0, "n_atoms": 19, "n_frames": 5,
+          "ns_per_day": {}, "wall_s": {}, "platform": {"platform": "CPU"},
+          "temperature_K": 300.0, "protocol": {"production_ps": 5.0, "timestep_fs": 4.0}}
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    store.connect()
+    shaped = as_diffusion_run(md, "pvdf", 1, 1)
+    shaped.run(store)
+    doc = store.docs_store.query_one({"uuid": shaped.uuid})
+    # the main document holds a reference, not the (n_frames, molecules, 3) trajectory
+    assert "positions_A" not in doc["output"]["md"]["frames"]
+    out = store.get_output(shaped.uuid, load=True)
+    assert out["md"]["frames"]["positions_A"] == com

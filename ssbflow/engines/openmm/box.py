@@ -36,6 +36,8 @@ TIMESTEP_FS = 4.0
 ION_CHARGE_SCALE = 0.8
 #: Real-space cutoff of PME and Lennard-Jones (nm).
 CUTOFF_NM = 1.0
+#: One atomic mass unit (g).
+AMU_G = constants.atomic_mass * 1000.0
 
 
 def check_components(components: list[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -68,8 +70,13 @@ def molecule_masses_amu(params: list[dict[str, Any]]) -> list[float]:
 def total_mass_g(components: list[tuple[str, int]], params: list[dict[str, Any]]) -> float:
     """Mass of the box contents (g)."""
     masses = molecule_masses_amu(params)
-    amu_g = constants.atomic_mass * 1000.0
-    return sum(m * n for m, (_, n) in zip(masses, components, strict=True)) * amu_g
+    return sum(m * n for m, (_, n) in zip(masses, components, strict=True)) * AMU_G
+
+
+def density_g_cm3(mass_amu: float, volume_A3: float | np.ndarray) -> float | np.ndarray:
+    """Density (g/cm³) of ``mass_amu`` in ``volume_A3`` (a number or an array of volumes)."""
+    return mass_amu * constants.atomic_mass * 1000.0 / (np.asarray(volume_A3, dtype=float)
+                                                        * 1e-24)
 
 
 def box_length_A(components, params, density_g_cm3: float) -> float:
@@ -78,6 +85,28 @@ def box_length_A(components, params, density_g_cm3: float) -> float:
         raise InputError(f"density_g_cm3 must be > 0, got {density_g_cm3}")
     volume_cm3 = total_mass_g(components, params) / density_g_cm3
     return float((volume_cm3 * 1e24) ** (1.0 / 3.0))
+
+
+def check_box_fits_cutoff(components: list[tuple[str, int]], params: list[dict[str, Any]],
+                          cutoff_nm: float, density_g_cm3: float) -> float:
+    """Edge (Å) of the box at ``density_g_cm3``, the density it reaches after compression.
+
+    Raises
+    ------
+    InputError
+        That edge is shorter than twice ``cutoff_nm`` (OpenMM would stop when the barostat
+        shrinks the box below it); the message names the molecule counts and the factor
+        needed.
+    """
+    edge = box_length_A(components, params, density_g_cm3)
+    if edge < 20.0 * cutoff_nm:
+        counts = " ".join(f"{s}:{n}" for s, n in components)
+        more = (20.0 * cutoff_nm / edge) ** 3
+        raise InputError(
+            f"components {counts}: at {density_g_cm3} g/cm³ the box edge is {edge:.1f} Å, "
+            f"less than twice cutoff_nm {cutoff_nm} ({20.0 * cutoff_nm:.1f} Å): use "
+            f"{more:.1f}x the molecule counts or a smaller cutoff_nm")
+    return edge
 
 
 def pack_box(components: list[tuple[str, int]], params: list[dict[str, Any]],

@@ -261,8 +261,9 @@ def parameterize(smiles: str, cache_dir: str | Path | None = None, seed: int = 7
         doc = {"smiles": canon, "recipe": RECIPE, **info,
                "wall_s": time.perf_counter() - t0}
         (work / "params.json").write_text(json.dumps(doc, indent=1))
-        final = entry.parent / f".new-{entry.name}-{os.getpid()}"
-        final.mkdir()
+        # a unique name: a folder left by a killed run can carry this process's (reused) PID
+        final = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".new-{entry.name}-"))
+        final.chmod(0o755)  # as mkdir made it (mkdtemp: 0700)
         for name in ("mol.prmtop", "mol.pdb", "params.json"):
             shutil.copy2(work / name, final / name)
         try:

@@ -74,7 +74,8 @@ def select_platform(name: str | None = None) -> tuple[Any, dict[str, str]]:
     if name is None and os.environ.get(ENV_PLATFORM):
         name, what = os.environ[ENV_PLATFORM], f"${ENV_PLATFORM}"
     if name is not None and name not in (*PLATFORMS, "Reference"):
-        raise InputError(f"{what} {name!r}: expected one of {', '.join(PLATFORMS)}")
+        raise InputError(f"{what} {name!r}: expected one of {', '.join(PLATFORMS)}, "
+                         "Reference")
     for candidate in (name,) if name else PLATFORMS:
         if candidate not in known:
             continue

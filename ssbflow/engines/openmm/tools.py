@@ -57,13 +57,18 @@ def run_tool(args: list[str], cwd: Path, what: str, stdin: Path | None = None,
     """
     env = {**os.environ, "AMBERHOME": str(amberhome())}
     exe = tool(args[0])
-    if stdin is None:
-        proc = subprocess.run([exe, *args[1:]], cwd=cwd, capture_output=True, text=True,
-                              env=env, timeout=timeout_s)
-    else:
-        with Path(stdin).open() as handle:
-            proc = subprocess.run([exe, *args[1:]], cwd=cwd, stdin=handle, capture_output=True,
-                                  text=True, env=env, timeout=timeout_s)
+    try:
+        if stdin is None:
+            proc = subprocess.run([exe, *args[1:]], cwd=cwd, capture_output=True, text=True,
+                                  env=env, timeout=timeout_s)
+        else:
+            with Path(stdin).open() as handle:
+                proc = subprocess.run([exe, *args[1:]], cwd=cwd, stdin=handle,
+                                      capture_output=True, text=True, env=env,
+                                      timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise SsbflowError(f"{what}: {args[0]} did not finish in {timeout_s:g} s "
+                           f"(in {cwd})") from None
     if proc.returncode != 0:  # tleap exits 0 on errors: callers check its output files
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
         raise SsbflowError(f"{what}: {args[0]} failed (exit {proc.returncode}): "

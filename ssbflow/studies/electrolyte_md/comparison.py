@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ssbflow.engines.openmm.parameters import canonical_smiles
 from ssbflow.studies.comparison import ClaimRow, finite
 
 #: Measured densities at 298.15 K (g/cm³), CRC Handbook of Chemistry and Physics,
@@ -20,21 +21,13 @@ TOLERANCE = 0.05
 TEMPERATURE_WINDOW_K = 5.0
 
 
-def _canonical(smiles: str) -> str:
-    from rdkit import Chem, RDLogger
-
-    RDLogger.DisableLog("rdApp.*")
-    mol = Chem.MolFromSmiles(smiles)
-    return Chem.MolToSmiles(mol) if mol is not None else smiles
-
-
 def source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
     """One row: the box density against the measured density of that liquid."""
     settings = results.get("settings", {})
     comps = settings.get("box_components", [])
     temp = finite(settings.get("temperature_K"))
     density = finite(results.get("density_g_cm3"))
-    pure = _canonical(comps[0][0]) if len(comps) == 1 else None
+    pure = canonical_smiles(comps[0][0]) if len(comps) == 1 else None
     if pure in MEASURED_G_CM3 and temp is not None and abs(temp - 298.15) <= (
             TEMPERATURE_WINDOW_K):
         ref = MEASURED_G_CM3[pure]

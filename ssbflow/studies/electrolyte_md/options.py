@@ -95,10 +95,17 @@ class ElectrolyteMdOptions(StudyOptions):
         return value
 
     def box_components(self) -> list[tuple[str, int]]:
-        """``(SMILES, count)`` of the box: components, then each salt's cation and anion."""
-        out = [_split(spec, "--component") for spec in self.components]
+        """``(SMILES, count)`` of the box: components, then each salt's cation and anion; a
+        molecule given more than once (same canonical SMILES, e.g. ``[Li+]`` of two salts)
+        is one entry, at its first place and as first written, with the counts added."""
+        from ssbflow.engines.openmm.parameters import canonical_smiles
+
+        pairs = [_split(spec, "--component") for spec in self.components]
         for spec in self.salts:
             name, count = _split(spec, "--salt")
             cation, anion = SALTS[name]
-            out += [(cation, count), (anion, count)]
-        return out
+            pairs += [(cation, count), (anion, count)]
+        merged: dict[str, list] = {}
+        for smiles, count in pairs:
+            merged.setdefault(canonical_smiles(smiles), [smiles, 0])[1] += count
+        return [(smiles, count) for smiles, count in merged.values()]

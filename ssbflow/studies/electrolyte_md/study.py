@@ -6,8 +6,10 @@ The flow: parameters and a loose packmol box
 and cooling, NPT, NVT production), and an analysis job: density from the second half of the
 NPT stage (block standard error), the self-diffusion coefficient of every species from the
 MSD of molecular centres of mass (:func:`ssbflow.analysis.diffusion.analyze_msd`, no drift
-correction: OpenMM removes the centre-of-mass motion of the whole box), and the
-Nernst-Einstein conductivity (formal charges, Haven ratio 1) when there are ions; with Li+
+correction: OpenMM removes the centre-of-mass motion of the whole box; no Yeh-Hummer
+finite-size correction; production under a Langevin thermostat), and the Nernst-Einstein
+conductivity (Haven ratio 1) with formal ion charges and with the model's scaled charges
+(``ion_charge_scale``) when there are ions; with Li+
 in the box, Li–N/O/F radial distribution functions, coordination numbers to the first
 minimum and the fraction of Li+ with no anion atom in its first shell
 (:func:`ssbflow.analysis.coordination.site_coordination`, on the sites the MD job saves
@@ -22,7 +24,6 @@ from typing import Any
 import numpy as np
 from jobflow import Flow, job
 from pydantic import BaseModel, Field
-from scipy import constants
 
 from ssbflow.io import write_json, write_table
 from ssbflow.studies.base import Study
@@ -48,6 +49,9 @@ class ElectrolyteMdResult(BaseModel):
     diffusion: list[dict[str, Any]] = Field(description="D (cm²/s) per species.")
     conductivity_NE_mS_cm: float | None = Field(
         None, description="Nernst-Einstein conductivity (formal charges); None without ions.")
+    conductivity_NE_scaled_charges_mS_cm: float | None = Field(
+        None, description="Nernst-Einstein conductivity with the model's ion charges "
+        "(formal x ion_charge_scale); None without ions.")
     engine: dict[str, Any] = Field(description="OpenMM version, platform, protocol.")
     ns_per_day: dict[str, float] = Field(description="Simulation speed per stage.")
     wall_s: dict[str, float] = Field(description="Wall time per stage (all runs).")
@@ -88,12 +92,13 @@ def electrolyte_analysis_job(md: dict[str, Any], box: dict[str, Any],
                              settings: dict[str, Any]) -> ElectrolyteMdResult:
     """Density, D per species and the Nernst-Einstein conductivity of one MD run."""
     from ssbflow.analysis.diffusion import analyze_msd
+    from ssbflow.engines.openmm.box import density_g_cm3
 
-    grams = md["total_mass_amu"] * constants.atomic_mass * 1000.0
     volumes = np.asarray(md["npt_volume_A3"], dtype=float)
     half = volumes[volumes.size // 2:]
-    density = grams / (md["volume_A3"] * 1e-24)
-    stderr = _block_stderr(grams / (half * 1e-24)) if half.size else None
+    density = density_g_cm3(md["total_mass_amu"], md["volume_A3"])
+    stderr = (_block_stderr(density_g_cm3(md["total_mass_amu"], half)) if half.size
+              else None)
     com = np.asarray(md["frames"]["com_A"], dtype=float)
     time_ps = np.asarray(md["frames"]["time_ps"], dtype=float)
     labels = md["labels"]
@@ -127,6 +132,9 @@ def electrolyte_analysis_job(md: dict[str, Any], box: dict[str, Any],
         density_g_cm3=float(density), density_stderr_g_cm3=stderr,
         volume_A3=md["volume_A3"], diffusion=rows,
         conductivity_NE_mS_cm=float(sigma) if ions else None,
+        # sigma_NE goes with q²: the model's charges are the formal ones x ion_charge_scale
+        conductivity_NE_scaled_charges_mS_cm=(
+            float(sigma) * md["protocol"]["ion_charge_scale"] ** 2 if ions else None),
         engine={**md["platform"], "protocol": md["protocol"]},
         ns_per_day=md["ns_per_day"], wall_s=md["wall_s"], resumes=md["resumes"],
         msd_curves=curves,
@@ -160,10 +168,10 @@ def make_flow(options: ElectrolyteMdOptions) -> Flow:
 
 
 def check(options: ElectrolyteMdOptions) -> None:
-    """Refuse a local run without AmberTools/packmol executables (one line)."""
-    from ssbflow.engines.openmm.tools import check_tools
+    """Refuse a local run without OpenMM or the AmberTools/packmol executables (one line)."""
+    from ssbflow.engines import get_engine
 
-    check_tools()
+    get_engine("openmm").check_available()
 
 
 def write_report(output: Any, out: Path, timings_s: dict[str, float]) -> dict[str, Any]:
@@ -176,13 +184,7 @@ def write_report(output: Any, out: Path, timings_s: dict[str, float]) -> dict[st
     out.mkdir(parents=True, exist_ok=True)
     doc = res.model_dump(mode="json", exclude={"msd_curves", "rdf_curves"})
     doc["timings_s"] = timings_s
-    curves = {}
-    for name, c in res.msd_curves.items():
-        fields = DiffusionResult.__dataclass_fields__
-        values = {k: (np.nan if v is None else v) for k, v in c.items() if k in fields}
-        values.update(time_ps=np.asarray(c["time_ps"]), msd_A2=np.asarray(c["msd_A2"]),
-                      fit_range_ps=tuple(c["fit_range_ps"]))
-        curves[name] = DiffusionResult(**values)
+    curves = {name: DiffusionResult.from_dict(c) for name, c in res.msd_curves.items()}
     if curves:
         plot_msd(curves, out / "msd.png")
     err = res.density_stderr_g_cm3
@@ -192,8 +194,16 @@ def write_report(output: Any, out: Path, timings_s: dict[str, float]) -> dict[st
           f"platform {res.engine['platform']}.", "",
           f"Density: {res.density_g_cm3:.4f}" + (f" ± {err:.4f}" if err else "") + " g/cm³",
           "", write_table(res.diffusion, out / "diffusion.csv", "Self-diffusion"), ""]
+    proto = res.engine.get("protocol", {})
+    md.append("D is the MSD slope of the periodic box, without the Yeh-Hummer finite-size "
+              f"correction; the production ran under a Langevin thermostat (friction "
+              f"{proto.get('friction_per_ps')} /ps).")
     if res.conductivity_NE_mS_cm is not None:
-        md.append(f"Nernst-Einstein conductivity: {res.conductivity_NE_mS_cm:.3g} mS/cm")
+        scaled = res.conductivity_NE_scaled_charges_mS_cm
+        md.append(f"Nernst-Einstein conductivity: {res.conductivity_NE_mS_cm:.3g} mS/cm with "
+                  "formal ion charges" + ("" if scaled is None else
+                  f", {scaled:.3g} mS/cm with the model's charges (x "
+                  f"{proto.get('ion_charge_scale')})") + " (Haven ratio 1).")
     if res.coordination:
         md += ["", write_coordination(res.coordination, res.rdf_curves, out)]
     md += ["", add_source_comparison(doc, source_comparison(doc))]
@@ -210,7 +220,9 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
         lines.append(f"  D({row['species']}) = {row['D_cm2_s']:.3e} cm²/s "
                      f"({'diffusive' if row['diffusive'] else row['regime']})")
     if doc.get("conductivity_NE_mS_cm") is not None:
-        lines.append(f"  sigma_NE = {doc['conductivity_NE_mS_cm']:.3g} mS/cm")
+        scaled = doc.get("conductivity_NE_scaled_charges_mS_cm")
+        lines.append(f"  sigma_NE = {doc['conductivity_NE_mS_cm']:.3g} mS/cm (formal charges)"
+                     + ("" if scaled is None else f", {scaled:.3g} mS/cm (scaled charges)"))
     for row in (doc.get("coordination") or {}).get("rows", []):
         cn = row["cn_first_shell"]
         lines.append(f"  CN({row['pair']}) = " + ("–" if cn is None else f"{cn:.2f}"))

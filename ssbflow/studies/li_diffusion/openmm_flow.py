@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 from jobflow import Flow, job
-from scipy import constants
 
 from ssbflow.studies.li_diffusion.options import PolymerDiffusionOptions
 
 FSI = "FS(=O)(=O)[N-]S(=O)(=O)F"
 #: MSD label of each box component (the analysis follows ``species``, "Li").
 LABELS = {"[Li+]": "Li", FSI: "FSI"}
+#: Density (g/cm³) the cutoff check assumes for a polymer box: PVDF's (the densest here).
+POLYMER_DENSITY_G_CM3 = 1.78
 #: Label of the chains' atoms in the coordination tables (F(polymer)).
 POLYMER_LABEL = "polymer"
 
@@ -35,22 +36,22 @@ def polymer_smiles(kind: str, n_units: int) -> str:
     return pvdf_smiles(n_units) if kind == "pvdf" else dehydrofluorinated_pvdf_smiles(n_units)
 
 
-@job
+@job(data="frames")  # the trajectory goes to the data store, as the MD job's own frames
 def as_diffusion_run(md: dict[str, Any], system: str, n_chains: int,
                      n_units: int) -> dict[str, Any]:
     """The OpenMM run's output as the MLIP analysis reads it, its row of the cell table, and
     the Li+ coordination of its saved sites (``None`` when none were saved)."""
     from ssbflow.analysis.coordination import site_coordination
+    from ssbflow.engines.openmm.box import density_g_cm3
 
     frames = md["frames"]
     symbols = [LABELS.get(label, "chain") for label in md["labels"]]
     proto = md["protocol"]
     steps = round(proto["production_ps"] * 1000.0 / proto["timestep_fs"])
-    grams = md["total_mass_amu"] * constants.atomic_mass * 1000.0
     row = {"system": system, "n_atoms": md["n_atoms"], "n_chains": n_chains,
            "n_units": n_units, "n_Li": symbols.count("Li"), "volume_A3": md["volume_A3"],
            "cell_a_A": md["volume_A3"] ** (1.0 / 3.0),
-           "density_g_cm3": grams / (md["volume_A3"] * 1e-24),
+           "density_g_cm3": float(density_g_cm3(md["total_mass_amu"], md["volume_A3"])),
            "ns_per_day": md["ns_per_day"].get("production")}
     converted = {
         "frames": {"positions_A": frames["com_A"], "symbols": symbols,
@@ -92,7 +93,8 @@ def make_openmm_polymer_flow(options: PolymerDiffusionOptions, study: str, title
                 cutoff_nm=options.cutoff_nm, seed=options.seed + 1)
             flow = ClassicalMdMaker(name=f"md {kind}", protocol=protocol,
                                     pack_density_g_cm3=options.pack_density_g_cm3,
-                                    cache_dir=options.cache_dir).make(comps)
+                                    cache_dir=options.cache_dir,
+                                    liquid_density_g_cm3=POLYMER_DENSITY_G_CM3).make(comps)
             shaped = as_diffusion_run(flow.output, kind, options.n_chains, options.n_units)
             shaped.name = f"shape {kind} {temp:.0f} K"
             jobs += [flow, shaped]

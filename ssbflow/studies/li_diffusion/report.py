@@ -27,12 +27,7 @@ def _diffusion_result(doc: dict[str, Any]) -> Any:
     """A :class:`~ssbflow.analysis.diffusion.DiffusionResult` back from its stored dict."""
     from ssbflow.analysis.diffusion import DiffusionResult
 
-    fields = DiffusionResult.__dataclass_fields__
-    values = {k: (np.nan if v is None else v) for k, v in doc.items() if k in fields}
-    values["time_ps"] = np.asarray(doc["time_ps"], dtype=float)
-    values["msd_A2"] = np.asarray(doc["msd_A2"], dtype=float)
-    values["fit_range_ps"] = tuple(doc["fit_range_ps"])
-    return DiffusionResult(**values)
+    return DiffusionResult.from_dict(doc)
 
 
 def _arrhenius_fit(doc: dict[str, Any]) -> Any:

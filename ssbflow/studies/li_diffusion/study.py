@@ -88,15 +88,13 @@ def make_diffusion_flow(
 
 
 def check_diffusion(options: DiffusionOptions) -> None:
-    """Refuse a local run whose force field (or, for ``engine="openmm"``, AmberTools and
-    packmol) is not installed here (before anything is written); the flow itself is built
-    without it (``ssbflow submit`` from a login node)."""
+    """Refuse a local run whose force field (or, for ``engine="openmm"``, OpenMM, AmberTools
+    and packmol) is not installed here (before anything is written); the flow itself is
+    built without it (``ssbflow submit`` from a login node)."""
     from ssbflow.engines import get_engine
 
     if getattr(options, "engine", "mlip") == "openmm":
-        from ssbflow.engines.openmm.tools import check_tools
-
-        check_tools()
+        get_engine("openmm").check_available()
         return
     get_engine("mlip", mlip_model=options.mlip_model)
 
