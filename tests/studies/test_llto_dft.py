@@ -52,7 +52,7 @@ def test_localised_starts_put_the_moment_next_to_the_added_electrons(cells):
     assert list(starts("host", host, host)) == ["delocalised"]
 
 
-def test_both_starts_share_the_seeded_polaron_geometry(cells):
+def test_localised_start_is_the_seeded_polaron_and_delocalised_the_force_field_cell(cells):
     import numpy as np
 
     from ssbflow.structures.polaron import coordinating_anions
@@ -61,7 +61,7 @@ def test_both_starts_share_the_seeded_polaron_geometry(cells):
     for label, cell, n_ti, n_o in (("li", lith, 1, 6), ("o_vacancy", vac, 2, 8)):
         pair = starts(label, cell, host)
         local, deloc = pair["localised"], pair["delocalised"]
-        assert np.allclose(local.cart_coords, deloc.cart_coords)  # one geometry, two spins
+        assert np.allclose(deloc.cart_coords, cell.cart_coords)  # the force-field geometry
         seeded = [i for i, m in enumerate(local.site_properties["magmom"]) if m]
         assert len(seeded) == n_ti
         d_frac = local.frac_coords - cell.frac_coords

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ssbflow.studies.comparison import ClaimRow, finite, within
+from ssbflow.studies.llto.electronic import TI3_THRESHOLD_UB
 
 SOURCE = "Li–LLTO composite anode study (science.md, study 2)"
 
@@ -20,9 +21,6 @@ EA_DFT_100_EV = 0.42
 
 #: Activation-energy tolerance (eV): the spread of measured LLTO bulk Ea (0.3–0.4 eV).
 EA_TOL_EV = 0.1
-
-#: Moment (μB) above which a Ti counts as Ti3+ (the threshold of ``llto-li``).
-TI3_THRESHOLD_UB = 0.5
 
 
 def migration_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
@@ -113,7 +111,7 @@ def reduction_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
     voltage_level = (f"spin-polarised {dft.get('engine')} DFT+U on {dft.get('formula_host')}"
                      if dft else "force field")
     return [
-        ClaimRow(claim="Li reduces Ti4+ to Ti3+ (Ti with a moment > 0.5 μB after Li insertion "
+        ClaimRow(claim="Li reduces Ti4+ to Ti3+ (Ti with a moment ≥ 0.5 μB after Li insertion "
                        "/ O removal)",
                  source_value="Ti3+ forms", ssbflow_value=counted, agrees=ti3, why=ti3_why),
         ClaimRow(claim="Li metal makes O vacancies in LLTO: E_f(V_O) at Li/Li2O (eV)",

@@ -1,12 +1,14 @@
 """Spin-polarised DFT+U stage of ``llto-li`` (``--electronic cp2k|vasp``): is Ti reduced?
 
 After the force-field prerelaxation, single points (UKS, U_eff on Ti 3d) of the host, the
-host + one Li and the host − one O, each from two starts: an initial moment of 1 μB on the Ti
-nearest the added electrons ("localised": the Ti nearest the Li; the two Ti next to the
-vacancy) and no initial moment ("delocalised"). The lower energy is kept and which start
-won is recorded. References at the same level: bcc Li and Li2O (supercells ≥ 9 Å, Γ point)
-and triplet O2 in a 10 Å box, so the insertion voltage and the O-vacancy formation energy
-(vs ½ O2 and vs Li/Li2O) are DFT numbers.
+host + one Li and the host − one O, each from two starts: the seeded polaron ("localised":
+1 μB on the Ti nearest the added electrons, i.e. the Ti nearest the Li or the two Ti next to
+the vacancy, with their O pushed out 0.1 Å) and the force-field geometry with no initial
+moment ("delocalised"). The lower energy is kept and which start won is recorded; both are
+single points, so the localised energy carries the strain of the 0.1 Å distortion.
+References at the same level: bcc Li (smeared) and Li2O (supercells ≥ 9 Å, Γ point) and
+triplet O2 in a 10 Å box, so the insertion voltage and the O-vacancy formation energy (vs
+½ O2 and vs Li/Li2O) are DFT numbers.
 
 Per Ti: Mulliken spin moment (μB) and Mulliken/Hirshfeld net charge; Ti3+ = |m| >= 0.5 μB.
 Files: the spin-density cube of each kept run (VESTA reads it) and a Ti 3d PDOS plot.
@@ -19,9 +21,9 @@ perovskites.llto` is Li4La4Ti8O24 with none), relaxed by the force field like th
 Measured (CP2K 2023.1, fast preset, U_eff = 4.2 eV, OMP_NUM_THREADS=1 on the shared 2-core
 machine). Session 5, ideal positions, no distortion: one single point of the reduced cell + Li
 (Li2La5Ti8O24, 39 atoms) from the localised start took 101 OT steps, 1930 s wall / 862 s CPU
-(load 8), and the electron spread over four Ti (0.36 μB each): Ti3+ count 0. Now both starts
-share the seeded polaron geometry (:func:`starts`: the six O of the seeded Ti pushed out
-0.1 Å, :func:`~ssbflow.structures.polaron.breathing_distortion`, on the force-field cell):
+(load 8), and the electron spread over four Ti (0.36 μB each): Ti3+ count 0. Session 6, both
+starts at the seeded polaron geometry (the six O of the seeded Ti pushed out 0.1 Å,
+:func:`~ssbflow.structures.polaron.breathing_distortion`, on the force-field cell):
 from the localised start the electron stays on the seeded Ti, 0.972 μB, every other Ti
 < 0.06 μB (0.057, 0.054, 0.041, the rest < 0.005), E = −1025.136602 Ha (21 OT steps with
 FULL_SINGLE_INVERSE, then 13 with FULL_ALL from its wavefunction; Hirshfeld: 0.815 μB, net
@@ -57,7 +59,7 @@ from ssbflow.structures.polaron import BREATHING_DEFAULT_A, breathing_distortion
 #: range for Ti in titanates.
 U_TI_EV_DEFAULT = 4.2
 
-#: |m| (μB) above which a Ti counts as Ti3+ (d1; Ti4+ is d0).
+#: |m| (μB) from which a Ti counts as Ti3+ (d1; Ti4+ is d0); the one threshold of llto-li.
 TI3_THRESHOLD_UB = 0.5
 
 #: Smallest edge (Å) of the Γ-point reference cells (bcc Li, Li2O).
@@ -150,15 +152,19 @@ def starts(label: str, structure: Structure, host: Structure,
     """The initial guesses of one cell: ``{"delocalised": ..., "localised": ...}`` (the host
     has only the delocalised one).
 
-    Both starts share one geometry: the O around each seeded Ti (:func:`seeded_ti`) pushed
-    out by ``breathing_A`` (:func:`~ssbflow.structures.polaron.breathing_distortion`); the
-    localised start adds 1 μB on those Ti, the delocalised one no moment.
+    ``delocalised``: the force-field geometry, no initial moment. ``localised``: the seeded
+    polaron, i.e. the O around each seeded Ti (:func:`seeded_ti`) pushed out by
+    ``breathing_A`` (:func:`~ssbflow.structures.polaron.breathing_distortion`) and 1 μB on
+    those Ti. The two differ in geometry as well as spin, so the lower energy says whether
+    the seeded polaron (strain included: single points, no DFT relaxation) beats the
+    electron spread over the undistorted cell. (A delocalised start at the distorted
+    geometry reached the localised state, 3e-5 eV apart: it told nothing new.)
     """
     chosen = seeded_ti(label, structure, host)
     if not chosen:
         return {"delocalised": plain(structure)}
     distorted = breathing_distortion(structure, chosen, breathing_A) if breathing_A else structure
-    return {"delocalised": plain(distorted), "localised": with_moments(distorted, chosen)}
+    return {"delocalised": plain(structure), "localised": with_moments(distorted, chosen)}
 
 
 def excess_electrons(label: str) -> int:

@@ -42,6 +42,7 @@ from ssbflow.studies.base import Study
 from ssbflow.studies.committee import ModelOptions, without_committee_defaults
 from ssbflow.studies.comparison import add_source_comparison
 from ssbflow.studies.llto.comparison import reduction_source_comparison
+from ssbflow.studies.llto.electronic import TI3_THRESHOLD_UB
 from ssbflow.studies.llto.headline import reduction_headline
 
 STUDY_NAME = "llto-li"
@@ -79,12 +80,12 @@ def ti_moments_uB(structure: Structure) -> list[float]:
             if site.specie.symbol == "Ti"]
 
 
-def count_ti3(structure: Structure, threshold_uB: float = 0.5) -> int | None:
-    """Number of Ti with |m| above ``threshold_uB`` (Ti3+, d1); ``None`` when the force
+def count_ti3(structure: Structure, threshold_uB: float = TI3_THRESHOLD_UB) -> int | None:
+    """Number of Ti with |m| >= ``threshold_uB`` (Ti3+, d1); ``None`` when the force
     field predicts no moments (SevenNet: energies and forces only)."""
     if structure.site_properties.get("magmom") is None:
         return None
-    return sum(m > threshold_uB for m in ti_moments_uB(structure))
+    return sum(abs(m) >= threshold_uB for m in ti_moments_uB(structure))
 
 
 def vacant_a_sites(structure: Structure, supercell: tuple[int, int, int]) -> list[np.ndarray]:
@@ -301,10 +302,11 @@ def _dft_stage(options: LltoLiOptions, cells: dict[str, Any], li: Any, li2o: Any
     settings = {"engine": options.electronic, "preset": options.preset,
                 "u_ti_eV": options.u_ti, "reduced_cell": reduced,
                 "u_reference": "U_eff on Ti 3d, Morgan & Watson, Surf. Sci. 601, 5034 (2007)",
-                "ti3_threshold_uB": 0.5,
+                "ti3_threshold_uB": TI3_THRESHOLD_UB,
                 "starts": "localised (1 μB on the Ti nearest the Li / the two Ti next to the "
-                          "vacancy) and delocalised (no initial moment), both with the O "
-                          "around those Ti pushed out 0.1 Å; lower energy kept"}
+                          "vacancy, the O around those Ti pushed out 0.1 Å) and delocalised "
+                          "(force-field geometry, no initial moment); single points, lower "
+                          "energy kept"}
     summary = dft_summary_job(runs, settings)
     summary.name = "dft+u summary"
     return [*jobs, *stage_jobs, summary], summary.output
@@ -369,7 +371,7 @@ def write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) 
         {"quantity": "μ_O at Li/Li2O (eV)", "value": f"{result.mu_o_eV:.3f}"},
         {"quantity": "O-vacancy formation energy at Li/Li2O (eV)",
          "value": f"{result.o_vacancy_formation_energy_eV:.3f}"},
-        {"quantity": "Ti with m > 0.5 μB: host / +Li / −O",
+        {"quantity": "Ti with |m| ≥ 0.5 μB: host / +Li / −O",
          "value": f"{result.ti3_host} / {result.ti3_lithiated} / {result.ti3_o_vacancy}"},
         {"quantity": "largest Ti moments +Li (μB)", "value": moments_li},
         {"quantity": "largest Ti moments −O (μB)", "value": moments_vac},
@@ -386,7 +388,7 @@ def write_report(output: Any, out_dir: str | Path, timings_s: dict[str, float]) 
         lines += ["", f"{result.settings.get('mlip_model')} predicts no magnetic moments: Ti3+ "
                   "is not counted (CHGNet predicts site moments; DFT+U is the test)."]
     elif result.ti3_lithiated == 0 and result.ti3_o_vacancy == 0:
-        lines += ["", "No Ti carries a moment above 0.5 μB: the force field spreads the added "
+        lines += ["", "No Ti carries a moment of 0.5 μB or more: the force field spreads the added "
                   "electrons instead of localising Ti3+; magnetic or Bader/Mulliken evidence of "
                   "Ti3+ needs spin-polarised DFT(+U)."]
     dft_written = []
@@ -411,7 +413,7 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     return [f"LLTO {results['formula_host']}: Li insertion "
             f"{results['insertion_energy_eV_per_Li']:.3f} eV/Li "
             f"({results['insertion_voltage_V']:.3f} V vs Li/Li+); O vacancy at Li/Li2O "
-            f"{results['o_vacancy_formation_energy_eV']:.3f} eV; Ti3+ (m > 0.5 μB) host/+Li/−O: "
+            f"{results['o_vacancy_formation_energy_eV']:.3f} eV; Ti3+ (|m| ≥ 0.5 μB) host/+Li/−O: "
             f"{results['ti3_host']}/{results['ti3_lithiated']}/{results['ti3_o_vacancy']}",
             "files: " + ", ".join(results["files"])]
 
