@@ -203,3 +203,26 @@ def test_cp2k_metal_reference_smears_and_finds_the_lower_state_of_bcc_li(tmp_pat
     assert "&SMEAR" in text and "BROYDEN_MIXING" in text and "&OT" not in text
     assert energy[True] < energy[False] - 0.003  # eV/atom
     assert steps[True] <= 10 and steps[True] < steps[False]
+
+
+def test_vasp_u_lists_follow_the_poscar_blocks_and_a_triplet_is_spin_polarised(tmp_path):
+    """Li inserted after the O (as llto-li does) is a fifth POSCAR block: one LDAU entry per
+    block (four entries against five blocks once put U on the wrong species); triplet O2
+    without U gets ISPIN 2 (NUPDOWN alone is ignored by a non-spin-polarised run)."""
+    cell = Structure(Lattice.orthorhombic(7.8, 3.9, 3.9),
+                     ["Li", "Ti", "Ti", "O", "O", "O", "O", "O", "O", "Li"],
+                     [[0, 0, 0], [.25, .5, .5], [.75, .5, .5], [.25, .5, 0], [.75, .5, 0],
+                      [.25, 0, .5], [.75, 0, .5], [0, .5, .5], [.5, .5, .5], [.5, 0, 0]])
+    maker = get_engine("vasp", preset="fast").dft_plus_u_maker({"Ti": 4.2}, multiplicity=2)
+    iset = maker.input_set_generator.get_input_set(cell, potcar_spec=True)
+    iset.write_input(tmp_path)
+    blocks = (tmp_path / "POSCAR").read_text().splitlines()[5].split()
+    assert blocks == ["Li", "Ti", "O", "Li"]
+    assert iset.incar["LDAUU"] == [0.0, 4.2, 0.0, 0.0] and iset.incar["LDAUL"] == [-1, 2, -1, -1]
+    o2 = Structure(Lattice.cubic(8.0), ["O", "O"], [[0, 0, 0], [0, 0, 1.21 / 8]])
+    triplet = get_engine("vasp", preset="fast").dft_plus_u_maker({}, multiplicity=3)
+    incar = triplet.input_set_generator.get_input_set(o2, potcar_spec=True).incar
+    assert incar["ISPIN"] == 2 and incar["NUPDOWN"] == 2
+    assert iset.incar["LMAXMIX"] == 4  # d only; La (4f) in the cell: 6
+    assert vs.dft_plus_u_incar(cell.copy().replace_species({"Li": "La"}), {"Ti": 4.2})[
+        "LMAXMIX"] == 6

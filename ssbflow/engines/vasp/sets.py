@@ -15,13 +15,15 @@ turn it into what the interface studies use:
   (``LVHAR``); slabs get the dipole correction along z (``IDIPOL = 3``, ``LDIPOL``), with
   the dipole centred on the slab's centre of mass (``DIPOL``).
 
-Structures are sorted by electronegativity as atomate2 does by default (one POTCAR block
-per element): site indices of VASP outputs follow that order, not the input's.
+Structures are written in the order given (atomate2 0.1.5 does not sort them): site indices
+of VASP outputs follow the input's, and an element met again later is a POSCAR/POTCAR block
+of its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 import numpy as np
@@ -102,8 +104,9 @@ def needs_spin_and_u(structure: Structure) -> bool:
 def dft_plus_u_incar(structure: Structure, hubbard_u_eV: dict[str, float]) -> dict[str, Any]:
     """Spin-polarised Dudarev GGA+U tags: U_eff on the d shell of the given elements.
 
-    ``LDAUL``/``LDAUU``/``LDAUJ`` follow the element order of the structure as written (one
-    POTCAR block per element, in order of first appearance); ``MAGMOM`` comes from the
+    ``LDAUL``/``LDAUU``/``LDAUJ`` have one entry per POSCAR species block: the structure is
+    written as given, so an element that comes back later (Li appended after O) is a block
+    of its own; ``MAGMOM`` comes from the
     ``magmom`` site property (initial moments, e.g. 1 μB on the Ti chosen to be reduced),
     else 0.6 μB everywhere (VASP's usual start).
 
@@ -113,10 +116,13 @@ def dft_plus_u_incar(structure: Structure, hubbard_u_eV: dict[str, float]) -> di
         A negative U.
     """
     check_hubbard_u(hubbard_u_eV)
-    elements = list(dict.fromkeys(site.specie.symbol for site in structure))
+    elements = [el for el, _ in groupby(site.specie.symbol for site in structure)]
     magmom = structure.site_properties.get("magmom")
     return {
-        "ISPIN": 2, "LDAU": True, "LDAUTYPE": 2, "LMAXMIX": 4, "LDAUPRINT": 1,
+        # LMAXMIX 6 with f electrons in the cell (La), as pymatgen's sets do; 4 for d only
+        "ISPIN": 2, "LDAU": True, "LDAUTYPE": 2, "LDAUPRINT": 1,
+        "LMAXMIX": 6 if any(el.block == "f" or el.symbol in ("La", "Ac")
+                            for el in structure.composition.elements) else 4,
         "LDAUL": [2 if hubbard_u_eV.get(el) else -1 for el in elements],
         "LDAUU": [float(hubbard_u_eV.get(el, 0.0)) for el in elements],
         "LDAUJ": [0.0 for _ in elements],
@@ -161,6 +167,8 @@ class _SsbflowVaspMixin:
             updates.update(dft_plus_u_incar(self.structure, self.hubbard_u_eV))
         if self.multiplicity:
             updates["NUPDOWN"] = int(self.multiplicity) - 1
+            if self.multiplicity > 1:  # NUPDOWN is ignored without spin (triplet O2)
+                updates["ISPIN"] = 2
         if self.electronic:
             updates.update({"NSW": 0, "IBRION": -1, "LCHARG": True, "LAECHG": True,
                             "LELF": True, "LVHAR": True, "LVTOT": False, "LORBIT": 11})
