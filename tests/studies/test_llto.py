@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from ssbflow.analysis.defect_energies import insertion_energy_eV_per_li, insertion_voltage_V
 from ssbflow.structures.perovskites import llto
-from ssbflow.studies.llto.reduction import (
-    insertion_energy_eV_per_li,
-    insertion_voltage_V,
-    vacant_a_sites,
-)
+from ssbflow.studies.llto.reduction import vacant_a_sites
 from tests.reaction_entries import entries
 
 

@@ -19,6 +19,12 @@ import numpy as np
 from jobflow import job
 from pymatgen.core import Structure
 
+from ssbflow.analysis.defect_energies import (
+    insertion_energy_eV_per_li,
+    insertion_voltage_V,
+    mu_o_li_li2o_eV,
+    vacancy_formation_energy_eV,
+)
 from ssbflow.studies.llto.electronic import TI3_THRESHOLD_UB
 
 #: Radius (Å) within which the neighbours of a reduced Ti are listed.
@@ -87,8 +93,8 @@ def dft_summary(runs: dict[str, list[dict[str, Any]]], settings: dict[str, Any]
     e_li2o = li2o_run["energy_eV"] / n_fu_li2o
     e_half_o2 = o2_run["energy_eV"] / 2
     e_host, e_lith, e_vac = (cells[k]["energy_eV"] for k in ("host", "li", "o_vacancy"))
-    e_ins = e_lith - e_host - e_li
-    mu_o_li2o = e_li2o - 2 * e_li
+    e_ins = insertion_energy_eV_per_li(e_host, e_lith, e_li, 1)
+    mu_o_li2o = mu_o_li_li2o_eV(e_li, e_li2o)
     host_structure = Structure.from_dict(runs["host"][0]["structure"])
     return {
         **settings,
@@ -98,9 +104,11 @@ def dft_summary(runs: dict[str, list[dict[str, Any]]], settings: dict[str, Any]
         "ti3_lithiated": cells["li"]["n_ti3"],
         "ti3_o_vacancy": cells["o_vacancy"]["n_ti3"],
         "insertion_energy_eV_per_Li": e_ins,
-        "insertion_voltage_V": -e_ins,
-        "o_vacancy_formation_energy_vs_half_O2_eV": e_vac - e_host + e_half_o2,
-        "o_vacancy_formation_energy_li_li2o_eV": e_vac - e_host + mu_o_li2o,
+        "insertion_voltage_V": insertion_voltage_V(e_ins),
+        "o_vacancy_formation_energy_vs_half_O2_eV": vacancy_formation_energy_eV(
+            e_vac, e_host, e_half_o2),
+        "o_vacancy_formation_energy_li_li2o_eV": vacancy_formation_energy_eV(
+            e_vac, e_host, mu_o_li2o),
         "mu_o_li_li2o_eV": mu_o_li2o,
         "references_eV": {"Li (per atom, bcc)": e_li, "Li2O (per f.u.)": e_li2o,
                           "1/2 O2 (triplet)": e_half_o2},
