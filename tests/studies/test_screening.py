@@ -148,11 +148,38 @@ def test_shipped_examples_parse():
          "objectives: [{happiness: maximise}]", "unknown quantity"),
         ("metrics: [frontier_orbitals]\ncandidates: [{smiles: C}]\n"
          "objectives: [{adsorption_energy_eV: minimise}]", "needs metric"),
+        # all-zero weights used to pass and fail in the ranking job after every candidate
+        ("metrics: [frontier_orbitals]\ncandidates: [{smiles: C}]\nobjectives:\n"
+         "  - {quantity: gap_eV, direction: maximise, weight: 0}\n"
+         "  - {quantity: ip_eV, direction: maximise, weight: 0}", "objectives: every weight is 0"),
+        ("candidates: [3]", "candidate 1 needs exactly one"),  # was a TypeError
+        ("metrics: 3\ncandidates: [Au]", "metrics 3; expected a non-empty list"),
+        ("metrics: []\ncandidates: [Au]", "metrics \\[\\]; expected a non-empty list"),
+        ("candidates: [{smiles: C}]\nadsorption: {orientations: sideways}",
+         "orientations \\['sideways'\\]; expected a list of upright, flat"),
+        # 62 atoms pass the SMILES limit (200) but not the frontier-orbital one (60)
+        ("metrics: [frontier_orbitals]\ncandidates: [{smiles: " + "C" * 20 + ", name: eicosane}]",
+         "candidate 'eicosane' has 62 atoms; frontier_orbitals takes at most 60"),
     ],
 )
 def test_bad_screening_files(tmp_path, text, message):
     with pytest.raises(InputError, match=message):
         load_screen(_write(tmp_path, text))
+
+
+def test_bad_screening_file_messages_are_one_line(tmp_path):
+    with pytest.raises(InputError) as err:
+        load_screen(_write(tmp_path, "metrics: {a: 1}\ncandidates: [Au]"))
+    assert "\n" not in str(err.value)
+
+
+def test_one_orientation_as_a_plain_string_is_a_one_item_list(tmp_path):
+    spec = load_screen(_write(tmp_path, "candidates: [{smiles: C}]\nmetrics: [binding_mode]\n"
+                                        "adsorption: {orientations: upright}"))
+    assert spec.adsorption["orientations"] == ["upright"]  # was ['u', 'p', 'r', ...]
+    # the 62-atom eicosane is fine without frontier_orbitals
+    load_screen(_write(tmp_path, "metrics: [binding_mode]\ncandidates: [{smiles: " + "C" * 20
+                       + "}]"))
 
 
 def test_molecule_screen_relaxes_the_slab_once_and_ranks(tmp_path, monkeypatch):
