@@ -300,3 +300,18 @@ candidates:
     readers = [job for job, _ in flow.iterflow() if job.name.startswith("candidate")]
     for job in readers:  # each candidate job reads one of the two shared DFT jobs
         assert len({ref.uuid for ref in job.input_references} & frontier) == 1
+
+
+def test_the_widest_homo_lumo_gap_ranks_first():
+    """A larger gap is the more stable molecule (it ranked last before); energies stay most
+    negative first; a failed candidate is last without a rank."""
+    docs = [{"name": n, "metrics": {"frontier_orbitals": {"gap_eV": g}} if g else {},
+             "errors": {} if g else {"frontier_orbitals": "SCF did not converge"}}
+            for n, g in (("narrow", 5.1), ("wide", 9.8), ("failed", None), ("mid", 7.0))]
+    rows = ranking_rows(docs, "frontier_orbitals")
+    assert [(r["candidate"], r["rank"]) for r in rows] == [
+        ("wide", 1), ("mid", 2), ("narrow", 3), ("failed", "")]
+    energies = [{"name": n, "metrics": {"adsorption_energy_on_llzo": {"adsorption_energy_eV": e}},
+                 "errors": {}} for n, e in (("weak", -0.3), ("strong", -1.2))]
+    assert [r["candidate"] for r in ranking_rows(energies, "adsorption_energy_on_llzo")] == [
+        "strong", "weak"]

@@ -37,6 +37,9 @@ METRICS = {
     "binding_mode": ("anchor_La_distance_A", "Anchor–La distance (Å)"),
     "frontier_orbitals": ("gap_eV", "HOMO–LUMO gap (eV)"),
 }
+#: Metrics ranked largest value first (a wider HOMO–LUMO gap is the more stable molecule);
+#: the others smallest first (most negative energy, shortest anchor–La distance).
+LARGEST_FIRST = frozenset({"frontier_orbitals"})
 #: Metrics computed on a molecule (``molecule`` and ``smiles`` candidates); the others on
 #: phases (``formula`` and ``structure`` candidates).
 MOLECULE_METRICS = frozenset({"adsorption_energy_on_llzo", "binding_mode", "frontier_orbitals"})
@@ -99,7 +102,8 @@ class ScreeningResult(BaseModel):
     candidates: list[dict[str, Any]] = Field(description=(
         "One document per candidate: status, metrics, errors, seconds."))
     rankings: dict[str, list[dict[str, Any]]] = Field(description=(
-        "Metric -> ranked rows (most negative first; failed candidates last, no rank)."))
+        "Metric -> ranked rows (best first: the widest gap, else the smallest value; failed "
+        "candidates last, no rank)."))
     objectives: list[dict[str, Any]] = Field(default_factory=list, description=(
         "Objectives of the multi-objective ranking: quantity, direction, weight."))
     pareto: list[dict[str, Any]] = Field(default_factory=list, description=(
