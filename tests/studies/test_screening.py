@@ -315,3 +315,44 @@ def test_the_widest_homo_lumo_gap_ranks_first():
                  "errors": {}} for n, e in (("weak", -0.3), ("strong", -1.2))]
     assert [r["candidate"] for r in ranking_rows(energies, "adsorption_energy_on_llzo")] == [
         "strong", "weak"]
+
+
+def test_retry_failed_and_reuse_see_every_model_of_a_committee():
+    """--models A,B: the candidate jobs sit in one sub-flow per model ('candidate O
+    [SevenNet-0]'), the frontier DFT in a model-independent one. flow.jobs is not recursive:
+    the candidate names came out empty, so --retry-failed forgot nothing and 'reused' was 0."""
+    from jobflow import JobStore
+    from maggma.stores import MemoryStore
+
+    from ssbflow.studies.committee import study_flow
+    from ssbflow.studies.screening.spec import ScreenSpec
+    from ssbflow.studies.screening.study import (
+        candidate_job_names,
+        finished_candidates,
+        forget_failed,
+    )
+
+    spec = ScreenSpec(name="c", metrics=["frontier_orbitals"], candidates=[
+        {"name": "HCN", "kind": "smiles", "value": "C#N"},
+        {"name": "O", "kind": "smiles", "value": "O"}])
+    flow = study_flow(STUDY, STUDY.parse_options({"spec": spec, "models": "CHGNet,SevenNet-0"}))
+    names = candidate_job_names(flow)
+    assert sorted(names.values()) == ["HCN", "HCN", "O", "O"]
+    store = JobStore(MemoryStore())
+    store.connect()
+    outputs = {"candidate HCN": {"status": "ok"}, "candidate O": {"status": "failed"},
+               "frontier HCN": {"homo_eV": -9.0}, "frontier O": {"error": "no SCF"},
+               "ranking": {"screen": "c"}}
+    jobs = [job for job, _ in flow.iterflow()]
+    store.docs_store.update([{"uuid": j.uuid, "index": 1, "name": j.name,
+                              "output": outputs[j.name.split(" [")[0]]} for j in jobs],
+                            key="uuid")
+    assert finished_candidates(flow, store) == {"HCN", "O"}
+    assert forget_failed(flow, store) == ["O"]
+    left = {d["name"] for d in store.query({}, properties=["name"])}
+    # both models' failed O, its failed DFT and both rankings are gone
+    assert left == {"candidate HCN [CHGNet]", "candidate HCN [SevenNet-0]", "frontier HCN"}
+    assert finished_candidates(flow, store) == {"HCN"}
+    killed = next(j for j in jobs if j.name == "candidate HCN [SevenNet-0]")
+    store.docs_store.remove_docs({"uuid": killed.uuid})  # one model's job killed midway
+    assert finished_candidates(flow, store) == set()
