@@ -264,6 +264,8 @@ candidates:
         assert fo["homo_eV"] < fo["lumo_eV"] and fo["ip_eV"] > fo["ea_eV"] and fo["ip_eV"] > 0
         assert fo["oxidation_limit_V"] == pytest.approx(fo["ip_eV"] - 1.40)
         assert fo["method"]["basis"] == "def2-SVP" and "Trasatti" in fo["limits_conversion"]
+        assert fo["charge"] == 0 and fo["geometry"] == "ETKDGv3+MMFF94"
+        assert fo["geometry_converged"] is True
         # the lone pair of N (HCN) or O (water) points at a surface Li+ after relaxation
         mode = m["binding_mode"]
         assert mode["anchor_element"] == anchor == mode["placed_anchor"]

@@ -231,7 +231,8 @@ def frontier_job(candidate: dict[str, Any]) -> dict[str, Any]:
             "method_label": (f"{result['method']['code']} {result['method']['xc']}/"
                              f"{result['method']['basis']} (density fitting), vertical ΔSCF"),
             "geometry": (mol.properties or {}).get("conformer_method", "ssbflow.structures"
-                                                   ".molecules (standard bond lengths)")}
+                                                   ".molecules (standard bond lengths)"),
+            "geometry_converged": (mol.properties or {}).get("force_field_converged")}
 
 
 def _molecule_metrics(candidate: Candidate, spec: ScreenSpec, slab: dict[str, Any] | None,
