@@ -44,12 +44,16 @@ def pareto_front(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
 def weighted_score(values: np.ndarray, directions: Sequence[str],
                    weights: Sequence[float]) -> np.ndarray:
     """Weighted mean of min–max normalised objectives (1 = best in all, 0 = worst; NaN when
-    a value is missing). An objective with one distinct value contributes 1 to everyone."""
+    a value is missing). An objective with one distinct known value contributes 1 to every
+    candidate that has it."""
     v = _oriented(values, directions)
     w = np.asarray(weights, dtype=float)
     if w.shape != (v.shape[1],) or (w < 0).any() or w.sum() <= 0:
         raise ValueError("weights: expected one non-negative weight per objective, sum > 0")
-    low, high = np.nanmin(v, axis=0), np.nanmax(v, axis=0)
-    span = np.where(high > low, high - low, 1.0)
-    goodness = np.where(high > low, (high - v) / span, 1.0)
+    known = ~np.isnan(v)
+    low = np.min(np.where(known, v, np.inf), axis=0)  # no warning for an all-NaN column
+    high = np.max(np.where(known, v, -np.inf), axis=0)
+    spread = high > low
+    goodness = np.where(spread, (high - v) / np.where(spread, high - low, 1.0), 1.0)
+    goodness[~known] = np.nan  # a missing value is never scored
     return goodness @ w / w.sum()

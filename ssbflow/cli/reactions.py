@@ -218,7 +218,7 @@ def _stored_candidates(out: Path, db: Path | None, options, retry_failed: bool) 
     from ssbflow.runtime.store import get_job_store
     from ssbflow.runtime.studies import run_settings
     from ssbflow.studies.registry import get_study
-    from ssbflow.studies.screening.study import candidate_job_names, forget_failed
+    from ssbflow.studies.screening.study import finished_candidates, forget_failed
 
     study = get_study("screening")
     if not (out / FLOW_FILE).is_file() or run_settings(out) != study.settings(options):
@@ -229,9 +229,7 @@ def _stored_candidates(out: Path, db: Path | None, options, retry_failed: bool) 
     try:
         if retry_failed:
             forget_failed(flow, store)
-        names = candidate_job_names(flow)
-        stored = {names[d["uuid"]] for d in store.query({"uuid": {"$in": list(names)}},
-                                                        properties=["uuid"])}
+        stored = finished_candidates(flow, store)
     finally:
         store.close()
     return [c.name for c in options.spec.candidates if c.name in stored]
@@ -244,7 +242,9 @@ def screen_command(
     db: Annotated[Path | None, typer.Option(
         help="montydb store folder (default $SSBFLOW_DB or ./ssbflow-db).")] = None,
     retry_failed: Annotated[bool, typer.Option(
-        help="Compute again candidates stored with an error.")] = False,
+        help="Compute again the candidates stored with an error (without it a rerun reuses "
+             "them, error included; killed or unfinished candidates are always "
+             "computed).")] = False,
     mlip_model: MlipModelOpt = "CHGNet",
     models: ModelsOpt = None,
     committee: CommitteeOpt = False,
@@ -265,7 +265,8 @@ def screen_command(
     per metric and by a Pareto front over the file's objectives.
 
     Resumable: a second call with the same --out and --db computes only the candidates not
-    yet finished; a failing candidate is recorded with its error and the screen goes on.
+    yet finished (a killed one is computed again); a failing candidate is recorded with its
+    error and the screen goes on, and a rerun reuses that record unless --retry-failed.
     With --models/--committee the screen runs once per force field and says where the
     rankings change between them. With --submit PROFILE the jobs run on SLURM.
     """

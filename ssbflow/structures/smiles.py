@@ -3,8 +3,9 @@
 :func:`molecule_from_smiles` embeds ``n_conformers`` conformers with RDKit's ETKDGv3 (fixed
 random seed, so the same SMILES gives the same geometry), optimises each with MMFF94 (UFF
 when MMFF has no parameters for an atom) and returns the lowest-energy one as a pymatgen
-``Molecule`` with explicit hydrogens. The force-field geometry is a starting point; the
-screening metrics relax it further with their own method.
+``Molecule`` with explicit hydrogens, recording the force field used and whether its
+optimisation converged. The screening's frontier orbitals are vertical (single points at this
+force-field geometry); the adsorption metric relaxes the molecule on the slab with the MLIP.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from ssbflow.errors import InputError
 N_CONFORMERS = 5
 #: Random seed of the ETKDG embedding (reproducible geometries).
 EMBED_SEED = 20261205
+#: Force-field optimisation steps per conformer.
+FF_MAX_ITERS = 2000
 #: Largest molecule built (heavy + H atoms): a screening candidate, not a polymer.
 MAX_SMILES_ATOMS = 200
 
@@ -48,10 +51,15 @@ def lowest_conformer(smiles: str, n_conformers: int = N_CONFORMERS, label: str =
     conformers (UFF when MMFF lacks parameters); seeded (``seed``), so reproducible. When
     ETKDG embeds nothing (long flexible chains), it retries from random coordinates.
 
+    The lowest converged conformer is kept (the lowest of all when none converged); the
+    molecule's properties ``force_field`` (``MMFF94`` or ``UFF``) and
+    ``force_field_converged`` say how it was optimised.
+
     Raises
     ------
     InputError
-        Invalid SMILES, or RDKit cannot embed a 3D geometry.
+        Invalid SMILES, RDKit cannot embed a 3D geometry, or neither MMFF94 nor UFF has
+        parameters for every atom (UFF then returns energy 0 for an unoptimised geometry).
     """
     from rdkit import Chem
     from rdkit.Chem import AllChem
@@ -68,17 +76,31 @@ def lowest_conformer(smiles: str, n_conformers: int = N_CONFORMERS, label: str =
     if not conf_ids:
         raise InputError(f"{label}: RDKit could not embed a 3D geometry for {smiles!r}")
     if AllChem.MMFFHasAllMoleculeParams(mol):
-        results = AllChem.MMFFOptimizeMoleculeConfs(mol, maxIters=2000)
+        force_field = "MMFF94"
+        results = AllChem.MMFFOptimizeMoleculeConfs(mol, maxIters=FF_MAX_ITERS)
+    elif AllChem.UFFHasAllMoleculeParams(mol):
+        force_field = "UFF"
+        results = AllChem.UFFOptimizeMoleculeConfs(mol, maxIters=FF_MAX_ITERS)
     else:
-        results = AllChem.UFFOptimizeMoleculeConfs(mol, maxIters=2000)
-    energies = [energy for _, energy in results]
-    best = conf_ids[min(range(len(conf_ids)), key=energies.__getitem__)]
-    return Chem.Mol(mol, confId=best)
+        raise InputError(f"{label}: RDKit has neither MMFF94 nor UFF parameters for every "
+                         f"atom of {smiles!r}")
+    # results: (0 converged / 1 not converged / -1 setup failed, energy) per conformer
+    converged = [i for i, (flag, _) in enumerate(results) if flag == 0]
+    pool = converged or [i for i, (flag, _) in enumerate(results) if flag != -1]
+    if not pool:
+        raise InputError(f"{label}: the {force_field} set-up failed for {smiles!r}")
+    best = min(pool, key=lambda i: results[i][1])
+    out = Chem.Mol(mol, confId=conf_ids[best])
+    out.SetProp("force_field", force_field)
+    out.SetBoolProp("force_field_converged", bool(converged))
+    return out
 
 
 def molecule_from_smiles(smiles: str, n_conformers: int = N_CONFORMERS,
                          label: str = "SMILES") -> Molecule:
-    """Lowest-MMFF-energy conformer of ``smiles`` (ETKDGv3 + MMFF94) as a ``Molecule``.
+    """Lowest-MMFF-energy conformer of ``smiles`` (ETKDGv3 + MMFF94, UFF when MMFF lacks
+    parameters) as a ``Molecule``; its properties record the force field and whether it
+    converged (``force_field_converged``).
 
     Parameters
     ----------
@@ -96,5 +118,8 @@ def molecule_from_smiles(smiles: str, n_conformers: int = N_CONFORMERS,
     species = [atom.GetSymbol() for atom in mol.GetAtoms()]
     charge = sum(atom.GetFormalCharge() for atom in mol.GetAtoms())
     return Molecule(species, positions, charge=charge,
-                    properties={"smiles": smiles, "conformer_method": "ETKDGv3+MMFF94",
+                    properties={"smiles": smiles,
+                                "conformer_method": f"ETKDGv3+{mol.GetProp('force_field')}",
+                                "force_field_converged": mol.GetBoolProp(
+                                    "force_field_converged"),
                                 "n_conformers": n_conformers})

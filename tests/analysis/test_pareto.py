@@ -47,3 +47,15 @@ def test_redox_limits_use_the_absolute_li_potential():
     assert oxidation_limit_V(12.2) == pytest.approx(10.8)
     assert reduction_limit_V(-2.0) == pytest.approx(-3.4)
     assert not math.isnan(oxidation_limit_V(0.0))
+
+
+def test_a_missing_value_is_not_scored_even_where_the_others_are_all_equal():
+    """The second objective has one known value (7.0): it used to give the row that misses
+    it a goodness of 1, so that row had a score; a missing value gives NaN."""
+    values = np.array([[-1.0, 7.0], [-0.2, np.nan], [-0.6, 7.0]])
+    score = weighted_score(values, ["minimise", "maximise"], [1.0, 1.0])
+    assert score[0] == pytest.approx(1.0) and score[2] == pytest.approx(0.75)
+    assert math.isnan(score[1])
+    all_missing = weighted_score(np.array([[1.0, np.nan], [2.0, np.nan]]),
+                                 ["minimise", "minimise"], [1.0, 1.0])
+    assert np.isnan(all_missing).all()

@@ -105,6 +105,11 @@ def test_screen_committee_compares_rankings(capsys, tmp_path):
     assert (ranking["flag"] is None) == ranking["same_order"]
     own = json.loads((tmp_path / "out" / "models" / "SevenNet-0" / "results.json").read_text())
     assert own["settings"]["model"] == "SevenNet-0"
+    # rerun: every model's candidate jobs are found in the store (reused was [] before)
+    code, out, _ = _run(capsys, "screen", str(yaml_path), "--models", "CHGNet,SevenNet-0",
+                        "--out", str(tmp_path / "out"), "--db", str(tmp_path / "db"), "--json")
+    assert code == 0 and json.loads(out)["reused"] == ["Ag", "Zn"]
+    assert json.loads(out)["computed"] == []
 
 
 @pytest.mark.cp2k

@@ -41,3 +41,24 @@ def test_bad_smiles_is_one_line_error_naming_the_candidate(smiles):
     with pytest.raises(InputError, match="candidate 'broken'") as err:
         molecule_from_smiles(smiles, label="candidate 'broken'")
     assert "\n" not in str(err.value)
+
+
+def test_uff_fallback_is_recorded_and_a_molecule_without_parameters_is_refused():
+    """Dimethyl selenide has no MMFF94 parameters (UFF has); XeF2 has neither, and UFF then
+    'converges' at energy 0 without moving an atom: it used to pass silently."""
+    mol = molecule_from_smiles("C[Se]C")
+    assert mol.properties["conformer_method"] == "ETKDGv3+UFF"
+    assert mol.properties["force_field_converged"] is True
+    se_c = _bonds(mol, "C", "Se", 2.2)
+    assert len(se_c) == 2 and all(1.85 < d < 2.05 for d in se_c)  # C–Se ~1.95 Å
+    with pytest.raises(InputError, match=r"candidate 'xef2'.*neither MMFF94 nor UFF") as err:
+        molecule_from_smiles("F[Xe]F", label="candidate 'xef2'")
+    assert "\n" not in str(err.value)
+
+
+def test_a_conformer_that_did_not_converge_is_flagged(monkeypatch):
+    import ssbflow.structures.smiles as smiles_module
+
+    assert molecule_from_smiles("CCCCCC").properties["force_field_converged"] is True
+    monkeypatch.setattr(smiles_module, "FF_MAX_ITERS", 1)
+    assert molecule_from_smiles("CCCCCC").properties["force_field_converged"] is False

@@ -148,11 +148,38 @@ def test_shipped_examples_parse():
          "objectives: [{happiness: maximise}]", "unknown quantity"),
         ("metrics: [frontier_orbitals]\ncandidates: [{smiles: C}]\n"
          "objectives: [{adsorption_energy_eV: minimise}]", "needs metric"),
+        # all-zero weights used to pass and fail in the ranking job after every candidate
+        ("metrics: [frontier_orbitals]\ncandidates: [{smiles: C}]\nobjectives:\n"
+         "  - {quantity: gap_eV, direction: maximise, weight: 0}\n"
+         "  - {quantity: ip_eV, direction: maximise, weight: 0}", "objectives: every weight is 0"),
+        ("candidates: [3]", "candidate 1 needs exactly one"),  # was a TypeError
+        ("metrics: 3\ncandidates: [Au]", "metrics 3; expected a non-empty list"),
+        ("metrics: []\ncandidates: [Au]", "metrics \\[\\]; expected a non-empty list"),
+        ("candidates: [{smiles: C}]\nadsorption: {orientations: sideways}",
+         "orientations \\['sideways'\\]; expected a list of upright, flat"),
+        # 62 atoms pass the SMILES limit (200) but not the frontier-orbital one (60)
+        ("metrics: [frontier_orbitals]\ncandidates: [{smiles: " + "C" * 20 + ", name: eicosane}]",
+         "candidate 'eicosane' has 62 atoms; frontier_orbitals takes at most 60"),
     ],
 )
 def test_bad_screening_files(tmp_path, text, message):
     with pytest.raises(InputError, match=message):
         load_screen(_write(tmp_path, text))
+
+
+def test_bad_screening_file_messages_are_one_line(tmp_path):
+    with pytest.raises(InputError) as err:
+        load_screen(_write(tmp_path, "metrics: {a: 1}\ncandidates: [Au]"))
+    assert "\n" not in str(err.value)
+
+
+def test_one_orientation_as_a_plain_string_is_a_one_item_list(tmp_path):
+    spec = load_screen(_write(tmp_path, "candidates: [{smiles: C}]\nmetrics: [binding_mode]\n"
+                                        "adsorption: {orientations: upright}"))
+    assert spec.adsorption["orientations"] == ["upright"]  # was ['u', 'p', 'r', ...]
+    # the 62-atom eicosane is fine without frontier_orbitals
+    load_screen(_write(tmp_path, "metrics: [binding_mode]\ncandidates: [{smiles: " + "C" * 20
+                       + "}]"))
 
 
 def test_molecule_screen_relaxes_the_slab_once_and_ranks(tmp_path, monkeypatch):
@@ -237,6 +264,8 @@ candidates:
         assert fo["homo_eV"] < fo["lumo_eV"] and fo["ip_eV"] > fo["ea_eV"] and fo["ip_eV"] > 0
         assert fo["oxidation_limit_V"] == pytest.approx(fo["ip_eV"] - 1.40)
         assert fo["method"]["basis"] == "def2-SVP" and "Trasatti" in fo["limits_conversion"]
+        assert fo["charge"] == 0 and fo["geometry"] == "ETKDGv3+MMFF94"
+        assert fo["geometry_converged"] is True
         # the lone pair of N (HCN) or O (water) points at a surface Li+ after relaxation
         mode = m["binding_mode"]
         assert mode["anchor_element"] == anchor == mode["placed_anchor"]
@@ -273,3 +302,59 @@ candidates:
     readers = [job for job, _ in flow.iterflow() if job.name.startswith("candidate")]
     for job in readers:  # each candidate job reads one of the two shared DFT jobs
         assert len({ref.uuid for ref in job.input_references} & frontier) == 1
+
+
+def test_the_widest_homo_lumo_gap_ranks_first():
+    """A larger gap is the more stable molecule (it ranked last before); energies stay most
+    negative first; a failed candidate is last without a rank."""
+    docs = [{"name": n, "metrics": {"frontier_orbitals": {"gap_eV": g}} if g else {},
+             "errors": {} if g else {"frontier_orbitals": "SCF did not converge"}}
+            for n, g in (("narrow", 5.1), ("wide", 9.8), ("failed", None), ("mid", 7.0))]
+    rows = ranking_rows(docs, "frontier_orbitals")
+    assert [(r["candidate"], r["rank"]) for r in rows] == [
+        ("wide", 1), ("mid", 2), ("narrow", 3), ("failed", "")]
+    energies = [{"name": n, "metrics": {"adsorption_energy_on_llzo": {"adsorption_energy_eV": e}},
+                 "errors": {}} for n, e in (("weak", -0.3), ("strong", -1.2))]
+    assert [r["candidate"] for r in ranking_rows(energies, "adsorption_energy_on_llzo")] == [
+        "strong", "weak"]
+
+
+def test_retry_failed_and_reuse_see_every_model_of_a_committee():
+    """--models A,B: the candidate jobs sit in one sub-flow per model ('candidate O
+    [SevenNet-0]'), the frontier DFT in a model-independent one. flow.jobs is not recursive:
+    the candidate names came out empty, so --retry-failed forgot nothing and 'reused' was 0."""
+    from jobflow import JobStore
+    from maggma.stores import MemoryStore
+
+    from ssbflow.studies.committee import study_flow
+    from ssbflow.studies.screening.spec import ScreenSpec
+    from ssbflow.studies.screening.study import (
+        candidate_job_names,
+        finished_candidates,
+        forget_failed,
+    )
+
+    spec = ScreenSpec(name="c", metrics=["frontier_orbitals"], candidates=[
+        {"name": "HCN", "kind": "smiles", "value": "C#N"},
+        {"name": "O", "kind": "smiles", "value": "O"}])
+    flow = study_flow(STUDY, STUDY.parse_options({"spec": spec, "models": "CHGNet,SevenNet-0"}))
+    names = candidate_job_names(flow)
+    assert sorted(names.values()) == ["HCN", "HCN", "O", "O"]
+    store = JobStore(MemoryStore())
+    store.connect()
+    outputs = {"candidate HCN": {"status": "ok"}, "candidate O": {"status": "failed"},
+               "frontier HCN": {"homo_eV": -9.0}, "frontier O": {"error": "no SCF"},
+               "ranking": {"screen": "c"}}
+    jobs = [job for job, _ in flow.iterflow()]
+    store.docs_store.update([{"uuid": j.uuid, "index": 1, "name": j.name,
+                              "output": outputs[j.name.split(" [")[0]]} for j in jobs],
+                            key="uuid")
+    assert finished_candidates(flow, store) == {"HCN", "O"}
+    assert forget_failed(flow, store) == ["O"]
+    left = {d["name"] for d in store.query({}, properties=["name"])}
+    # both models' failed O, its failed DFT and both rankings are gone
+    assert left == {"candidate HCN [CHGNet]", "candidate HCN [SevenNet-0]", "frontier HCN"}
+    assert finished_candidates(flow, store) == {"HCN"}
+    killed = next(j for j in jobs if j.name == "candidate HCN [SevenNet-0]")
+    store.docs_store.remove_docs({"uuid": killed.uuid})  # one model's job killed midway
+    assert finished_candidates(flow, store) == set()

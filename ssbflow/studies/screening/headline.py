@@ -8,7 +8,8 @@ from ssbflow.studies.screening.spec import METRICS
 
 
 def headline(results: dict[str, Any]) -> dict[str, float | None]:
-    """Each candidate's value of each metric (eV; key: metric and candidate)."""
+    """Each candidate's value of each metric, keyed ``"<candidate>: <value key>"``; the unit
+    is the key's suffix (eV, eV/atom, Å)."""
     values: dict[str, float | None] = {}
     for metric, rows in (results.get("rankings") or {}).items():
         key = METRICS[metric][0] if metric in METRICS else metric
@@ -18,7 +19,8 @@ def headline(results: dict[str, Any]) -> dict[str, float | None]:
 
 
 def rankings(results: dict[str, Any]) -> dict[str, list[str]]:
-    """Each metric's ranking (most negative first), candidates with a value only."""
+    """Each metric's ranking (the order of the report's table, best first), candidates with
+    a value only."""
     out = {}
     for metric, rows in (results.get("rankings") or {}).items():
         key = METRICS[metric][0] if metric in METRICS else metric

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from ssbflow.io import write_json, write_table
-from ssbflow.studies.screening.spec import METRICS, ScreeningResult
+from ssbflow.studies.screening.spec import LARGEST_FIRST, METRICS, ScreeningResult
 
 
 def ranking_rows(documents: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
-    """Rows of the ranking by ``metric`` (most negative first; failed ones last)."""
+    """Rows of the ranking by ``metric``: largest first for the metrics of
+    :data:`~ssbflow.studies.screening.spec.LARGEST_FIRST` (HOMO–LUMO gap), else smallest
+    (most negative) first; failed ones last, without a rank."""
     value_key = METRICS[metric][0]
     rows = []
     for doc in documents:
@@ -32,8 +34,9 @@ def ranking_rows(documents: list[dict[str, Any]], metric: str) -> list[dict[str,
             "site": (m or {}).get("site", ""),
             "error": err,
         })
-    rows.sort(key=lambda r: (r[value_key] is None, r[value_key] if r[value_key] is not None
-                             else math.inf))
+    sign = -1.0 if metric in LARGEST_FIRST else 1.0
+    rows.sort(key=lambda r: (r[value_key] is None, sign * r[value_key]
+                             if r[value_key] is not None else math.inf))
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank if row[value_key] is not None else ""
     return rows

@@ -37,6 +37,9 @@ METRICS = {
     "binding_mode": ("anchor_La_distance_A", "Anchor–La distance (Å)"),
     "frontier_orbitals": ("gap_eV", "HOMO–LUMO gap (eV)"),
 }
+#: Metrics ranked largest value first (a wider HOMO–LUMO gap is the more stable molecule);
+#: the others smallest first (most negative energy, shortest anchor–La distance).
+LARGEST_FIRST = frozenset({"frontier_orbitals"})
 #: Metrics computed on a molecule (``molecule`` and ``smiles`` candidates); the others on
 #: phases (``formula`` and ``structure`` candidates).
 MOLECULE_METRICS = frozenset({"adsorption_energy_on_llzo", "binding_mode", "frontier_orbitals"})
@@ -99,7 +102,8 @@ class ScreeningResult(BaseModel):
     candidates: list[dict[str, Any]] = Field(description=(
         "One document per candidate: status, metrics, errors, seconds."))
     rankings: dict[str, list[dict[str, Any]]] = Field(description=(
-        "Metric -> ranked rows (most negative first; failed candidates last, no rank)."))
+        "Metric -> ranked rows (best first: the widest gap, else the smallest value; failed "
+        "candidates last, no rank)."))
     objectives: list[dict[str, Any]] = Field(default_factory=list, description=(
         "Objectives of the multi-objective ranking: quantity, direction, weight."))
     pareto: list[dict[str, Any]] = Field(default_factory=list, description=(
@@ -137,16 +141,19 @@ def load_screen(path: str | Path) -> ScreenSpec:
     metrics = raw.get("metrics", ["reaction_energy_with_li"])
     if isinstance(metrics, str):
         metrics = [metrics]
+    if not isinstance(metrics, list) or not metrics:
+        raise InputError(f"screening file {str(path)!r}: metrics {metrics!r}; expected a "
+                         f"non-empty list of {', '.join(METRICS)}")
     unknown = [m for m in metrics if m not in METRICS]
-    if unknown or not metrics:
-        raise InputError(f"screening file {str(path)!r}: unknown metric {unknown[:1] or metrics}; "
+    if unknown:
+        raise InputError(f"screening file {str(path)!r}: unknown metric {unknown[0]!r}; "
                          f"expected some of {', '.join(METRICS)}")
     candidates: list[Candidate] = []
     for i, item in enumerate(raw["candidates"]):
         if isinstance(item, str):
             item = {"formula": item}
-        kinds = [k for k in CANDIDATE_KINDS if k in (item or {})]
-        if not isinstance(item, dict) or len(kinds) != 1:
+        kinds = [k for k in CANDIDATE_KINDS if k in item] if isinstance(item, dict) else []
+        if len(kinds) != 1:
             raise InputError(f"screening file {str(path)!r}: candidate {i + 1} needs exactly "
                              f"one of {', '.join(CANDIDATE_KINDS)}")
         kind = kinds[0]
@@ -157,7 +164,9 @@ def load_screen(path: str | Path) -> ScreenSpec:
         if kind == "smiles":  # checked now: a bad SMILES stops the screen before any job
             from ssbflow.structures.smiles import parse_smiles
 
-            parse_smiles(value, label=f"screening file {str(path)!r}: candidate {name!r}")
+            rd_mol = parse_smiles(value, label=f"screening file {str(path)!r}: candidate "
+                                  f"{name!r}")
+            _check_frontier_size(rd_mol.GetNumAtoms(), metrics, name, path)
         candidates.append(Candidate(name=name, kind=kind, value=value))
     names = [c.name for c in candidates]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -179,11 +188,32 @@ def load_screen(path: str | Path) -> ScreenSpec:
         slab = Path(str(adsorption["slab"]))
         adsorption["slab"] = str(slab if slab.is_absolute() else (path.parent / slab).resolve())
     if "orientations" in adsorption:
-        adsorption["orientations"] = list(adsorption["orientations"])
+        adsorption["orientations"] = _orientations(adsorption["orientations"], path)
     return ScreenSpec(name=str(raw.get("name", path.stem)), engine=str(raw.get("engine", "mlip")),
                       metrics=list(metrics), candidates=candidates, source=str(path.resolve()),
                       options=options, adsorption=adsorption,
                       objectives=parse_objectives(raw.get("objectives"), metrics, path))
+
+
+def _check_frontier_size(n_atoms: int, metrics: list[str], name: str, path: Path) -> None:
+    """A molecule over the frontier-orbital limit is refused now, not inside its job."""
+    from ssbflow.engines.pyscf_molecule import MAX_ATOMS
+
+    if "frontier_orbitals" in metrics and n_atoms > MAX_ATOMS:
+        raise InputError(f"screening file {str(path)!r}: candidate {name!r} has {n_atoms} "
+                         f"atoms; frontier_orbitals takes at most {MAX_ATOMS}")
+
+
+def _orientations(value: Any, path: Path) -> list[str]:
+    """``orientations``: a list of names; one name alone is a one-item list."""
+    from ssbflow.methods.adsorption import ORIENTATIONS
+
+    value = [value] if isinstance(value, str) else value
+    if (not isinstance(value, list | tuple) or not value
+            or any(v not in ORIENTATIONS for v in value)):
+        raise InputError(f"screening file {str(path)!r}: adsorption orientations {value!r}; "
+                         f"expected a list of {', '.join(ORIENTATIONS)}")
+    return list(value)
 
 
 #: Objective quantity -> metric that computes it (the ranking's columns).
@@ -245,4 +275,6 @@ def parse_objectives(raw: Any, metrics: list[str], path: Path) -> list[dict[str,
             raise InputError(f"{where}: weight {weight!r} of {quantity!r}; expected a number "
                              ">= 0")
         out.append({"quantity": quantity, "direction": direction, "weight": float(weight)})
+    if not any(o["weight"] > 0 for o in out):
+        raise InputError(f"{where}: every weight is 0; give at least one objective a weight > 0")
     return out

@@ -231,7 +231,8 @@ def frontier_job(candidate: dict[str, Any]) -> dict[str, Any]:
             "method_label": (f"{result['method']['code']} {result['method']['xc']}/"
                              f"{result['method']['basis']} (density fitting), vertical ΔSCF"),
             "geometry": (mol.properties or {}).get("conformer_method", "ssbflow.structures"
-                                                   ".molecules (standard bond lengths)")}
+                                                   ".molecules (standard bond lengths)"),
+            "geometry_converged": (mol.properties or {}).get("force_field_converged")}
 
 
 def _molecule_metrics(candidate: Candidate, spec: ScreenSpec, slab: dict[str, Any] | None,
@@ -386,34 +387,66 @@ def make_screening_flow(options: ScreeningOptions, shared: dict[str, Any] | None
                 name=f"{STUDY_NAME} {spec.name}")
 
 
+def screen_jobs(flow: Flow) -> list[tuple[Any, str]]:
+    """Every job of a screening flow with its name less the committee's model suffix:
+    ``(job, "candidate X")`` for ``candidate X [SevenNet-0]``. A committee's jobs sit in one
+    sub-flow per model (named ``screening [model]``, its jobs tagged `` [model]``) and one
+    model-independent sub-flow (the ``frontier X`` jobs, untagged)."""
+    out: list[tuple[Any, str]] = []
+
+    def walk(item: Flow, suffix: str) -> None:
+        for sub in item.jobs:
+            if isinstance(sub, Flow):
+                tag = sub.name.removeprefix(f"{STUDY_NAME} ")
+                walk(sub, f" {tag}" if tag.startswith("[") and tag.endswith("]") else suffix)
+            else:
+                out.append((sub, sub.name.removesuffix(suffix) if suffix else sub.name))
+
+    walk(flow, "")
+    return out
+
+
 def candidate_job_names(flow: Flow) -> dict[str, str]:
-    """Job uuid -> candidate name of the candidate jobs of a screening flow."""
+    """Job uuid -> candidate name of the candidate jobs of a screening flow (each model's
+    candidate jobs of a committee)."""
     prefix = "candidate "
-    return {j.uuid: j.name[len(prefix):] for j in flow.jobs if j.name.startswith(prefix)}
+    return {j.uuid: name[len(prefix):] for j, name in screen_jobs(flow)
+            if name.startswith(prefix)}
+
+
+def finished_candidates(flow: Flow, store: Any) -> set[str]:
+    """Names of the candidates whose every candidate job (one per model) is in ``store``."""
+    names = candidate_job_names(flow)
+    stored = {d["uuid"] for d in store.query({"uuid": {"$in": list(names)}},
+                                             properties=["uuid"])}
+    missing = {name for uuid, name in names.items() if uuid not in stored}
+    return set(names.values()) - missing
 
 
 def forget_failed(flow: Flow, store: Any) -> list[str]:
     """Remove from ``store`` the failed candidates of ``flow`` (and the phases and frontier
-    orbitals they failed on, and the ranking), so that the next run computes them again;
+    orbitals they failed on, and every ranking), so that the next run computes them again;
     their names.
 
     Only the documents collection is touched: these jobs put nothing in the ``data`` store
     (and montydb raises on deleting from a collection never written).
     """
-    uuids = {j.name: j.uuid for j in flow.jobs}
+    jobs = screen_jobs(flow)
     names = candidate_job_names(flow)
-    forgotten = []
-    for doc in store.query({"uuid": {"$in": list(uuids.values())}},
+    forgotten: list[str] = []
+    for doc in store.query({"uuid": {"$in": [j.uuid for j, _ in jobs]}},
                            properties=["uuid", "name", "output"]):
         output = doc.get("output") or {}
         failed = (doc["uuid"] in names and output.get("status") != "ok") or (
             doc["name"].startswith(("relax ", "frontier ")) and "error" in output)
         if failed:
             store.docs_store.remove_docs({"uuid": doc["uuid"]})
-            if doc["uuid"] in names:
+            if doc["uuid"] in names and names[doc["uuid"]] not in forgotten:
                 forgotten.append(names[doc["uuid"]])
-    if forgotten:
-        store.docs_store.remove_docs({"uuid": uuids["ranking"]})
+    if forgotten:  # one ranking per model of a committee
+        for j, name in jobs:
+            if name == "ranking":
+                store.docs_store.remove_docs({"uuid": j.uuid})
     return forgotten
 
 
