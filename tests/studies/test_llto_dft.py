@@ -124,6 +124,7 @@ def test_summary_keeps_the_lower_start_counts_ti3_and_gives_dft_energies():
     assert dft["cells"]["li"]["reduced_ti"][0]["neighbours"]  # listed within 3.6 Å
     text = "\n".join(report_lines(dft))
     assert "U_eff(Ti 3d) = 4.2 eV" in text and "| li | 1 |" in text
+    assert "| delocalised 0, localised 1 |" in text
     # the claim rows read the DFT numbers
     rows = {r.claim: r for r in reduction_source_comparison(
         {"ti3_host": 0, "ti3_lithiated": 0, "ti3_o_vacancy": 0,
@@ -131,6 +132,9 @@ def test_summary_keeps_the_lower_start_counts_ti3_and_gives_dft_energies():
     ti3 = next(r for c, r in rows.items() if c.startswith("Li reduces Ti4+"))
     assert ti3.agrees is True and ti3.ssbflow_value == "1 (+Li) / 2 (−O)"
     assert "DFT+U" in ti3.why
+    # what the losing start gave is said, with its energy above the kept one
+    assert dft["cells"]["o_vacancy"]["n_ti3_by_start"] == {"delocalised": 2, "localised": 2}
+    assert "li: the delocalised start gives 0 Ti3+ at +0.200 eV" in ti3.why
     vac = next(r for c, r in rows.items() if c.startswith("Li metal makes O vacancies"))
     assert vac.ssbflow_value == pytest.approx(-4.0) and vac.agrees is True
     volt = next(r for c, r in rows.items() if c.startswith("Li metal reduces LLTO"))

@@ -63,6 +63,22 @@ def migration_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
     return rows
 
 
+def _other_starts(dft: dict[str, Any]) -> str:
+    """What the start that lost gave, per defect cell (Ti3+ count, energy above the kept)."""
+    parts = []
+    for label, cell in (dft.get("cells") or {}).items():
+        energies, counts = cell.get("energies_by_start_eV", {}), cell.get("n_ti3_by_start", {})
+        kept = cell.get("start_kept")
+        for start, energy in energies.items():
+            if start != kept and start in counts:
+                parts.append(f"{label}: the {start} start gives {counts[start]} Ti3+ at "
+                             f"{energy - energies[kept]:+.3f} eV")
+    if not parts:
+        return ""
+    return ("; " + "; ".join(parts) + " (single points at fixed geometry: no DFT relaxation "
+            "of either state)")
+
+
 def reduction_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
     """The llto-li claim rows (Ti3+, O vacancies, Li insertion) from its results document.
 
@@ -91,7 +107,7 @@ def reduction_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
                    f"{dft.get('u_ti_eV')} eV, Mulliken spin moments of the lower-energy start "
                    f"(localised/delocalised) on {dft.get('formula_host')}, counted above "
                    f"{TI3_THRESHOLD_UB} μB; agrees when a defect cell has more such Ti than "
-                   f"the host ({host}) ({SOURCE})")
+                   f"the host ({host}){_other_starts(dft)} ({SOURCE})")
         vac_why = (f"E_f = E(LLTO − O) − E(LLTO) + μ_O, μ_O = E(Li2O) − 2 E(Li), DFT+U on "
                    f"{dft.get('formula_host')} (vs ½ O2: "
                    f"{finite(dft.get('o_vacancy_formation_energy_vs_half_O2_eV'))} eV); "

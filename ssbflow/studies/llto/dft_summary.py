@@ -75,6 +75,9 @@ def cell_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "energies_by_start_eV": {r["start"]: r["energy_eV"] for r in runs},
         "margin_eV": margin,
         "n_ti3": len(reduced),
+        "n_ti3_by_start": {r["start"]: sum(abs(m) >= TI3_THRESHOLD_UB for el, m in
+                                           zip(r["symbols"], r["moments_uB"], strict=True)
+                                           if el == "Ti") for r in runs},
         "ti": rows,
         "largest_other_ti_moment_uB": max(others) if others else None,
         "reduced_ti": [{"index": r["index"], "moment_uB": r["moment_uB"],
@@ -210,14 +213,16 @@ def report_lines(dft: dict[str, Any]) -> list[str]:
              f"({dft['u_reference']}); cell {dft['formula_host']}"
              + (" (reduced cell of the fast preset)" if dft.get("reduced_cell") else "") + ".",
              "", "| cell | Ti3+ (|m| ≥ 0.5 μB) | moments ≥ 0.5 μB | largest other |m| | "
-             "start kept | margin (eV) |", "|---|---|---|---|---|---|"]
+             "start kept | margin (eV) | Ti3+ per start |", "|---|---|---|---|---|---|---|"]
     for label, cell in cells.items():
         big = ", ".join(f"Ti{r['index']} {r['moment_uB']:.2f}" for r in cell["reduced_ti"])
         other = cell["largest_other_ti_moment_uB"]
         margin = cell["margin_eV"]
         lines.append(f"| {label} | {cell['n_ti3']} | {big or '—'} | "
                      f"{'—' if other is None else f'{other:.2f}'} | {cell['start_kept']} | "
-                     f"{'—' if margin is None else f'{margin:.3f}'} |")
+                     f"{'—' if margin is None else f'{margin:.3f}'} | "
+                     + ", ".join(f"{k} {v}" for k, v in cell.get("n_ti3_by_start", {}).items())
+                     + " |")
     lines += ["", f"Li insertion (vs bcc Li): {dft['insertion_energy_eV_per_Li']:.3f} eV/Li, "
               f"{dft['insertion_voltage_V']:.3f} V vs Li/Li+.",
               f"O-vacancy formation: {dft['o_vacancy_formation_energy_vs_half_O2_eV']:.3f} eV "
