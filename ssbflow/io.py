@@ -21,6 +21,12 @@ from ssbflow.errors import InputError
 MOLECULE_BOX_PADDING_A = 15.0
 
 
+def as_structure(value: Structure | dict[str, Any]) -> Structure:
+    """A ``Structure`` from a job output: the store's decoder gives Structures back, a plain
+    ``as_dict()`` (a job's own output before storage, tests) is decoded here."""
+    return value if isinstance(value, Structure) else Structure.from_dict(value)
+
+
 def structure_format(path: str | Path) -> str:
     """The output format implied by a file name: ``cif``, ``poscar``, ``extxyz`` or ``xyz``."""
     name = Path(path).name

@@ -3,8 +3,11 @@ the CP2K physics of +U is checked in tests/engines/test_dft_plus_u.py)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from pymatgen.core import Structure
 
 from ssbflow.studies.llto.comparison import reduction_source_comparison
 from ssbflow.studies.llto.dft_summary import dft_summary, report_lines
@@ -109,6 +112,12 @@ def test_summary_keeps_the_lower_start_counts_ti3_and_gives_dft_energies():
         "Li2O": [_run("Li2O", "reference", -15.0, [0.0, 0.0], n_o=1)],
         "O2": [_run("O2", "reference", -10.0, [1.0, 1.0])],
     }
+    # as the job receives them from the store: structure dicts decoded to Structures (the
+    # first real run failed here, "list indices must be integers", on Structure.from_dict)
+    from monty.json import MontyDecoder, MontyEncoder
+
+    runs = MontyDecoder().process_decoded(json.loads(json.dumps(runs, cls=MontyEncoder)))
+    assert isinstance(runs["host"][0]["structure"], Structure)
     dft = dft_summary(runs, {"engine": "cp2k", "preset": "fast", "u_ti_eV": 4.2,
                              "u_reference": "ref", "reduced_cell": True})
     assert dft["cells"]["li"]["start_kept"] == "localised"

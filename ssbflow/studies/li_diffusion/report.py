@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pymatgen.core import Structure
 
-from ssbflow.io import write_json, write_structure, write_table
+from ssbflow.io import as_structure, write_json, write_structure, write_table
 from ssbflow.studies.comparison import add_source_comparison
 from ssbflow.studies.li_diffusion.comparison import (
     COMPARED_STUDIES,
@@ -41,9 +40,7 @@ def _arrhenius_fit(doc: dict[str, Any]) -> Any:
     return ArrheniusFit(**values)
 
 
-def _structure(value: Structure | dict[str, Any]) -> Structure:
-    """The store's decoder gives back Structures; a plain dict is decoded here."""
-    return value if isinstance(value, Structure) else Structure.from_dict(value)
+
 
 
 def _verdict(not_diffusive: list[str]) -> str:
@@ -96,9 +93,9 @@ def write_diffusion_report(
     out = Path(out)
     (out / "structures").mkdir(parents=True, exist_ok=True)
     for label, pair in res.structures.items():
-        write_structure(_structure(pair["initial"]), out / "structures" / f"{label}.cif")
+        write_structure(as_structure(pair["initial"]), out / "structures" / f"{label}.cif")
         if pair.get("relaxed"):
-            write_structure(_structure(pair["relaxed"]),
+            write_structure(as_structure(pair["relaxed"]),
                             out / "structures" / f"{label}_relaxed.extxyz")
     labels = [row["system"] for row in res.systems]
     for label in labels:

@@ -25,6 +25,7 @@ from ssbflow.analysis.defect_energies import (
     mu_o_li_li2o_eV,
     vacancy_formation_energy_eV,
 )
+from ssbflow.io import as_structure
 from ssbflow.studies.llto.electronic import TI3_THRESHOLD_UB
 
 #: Radius (Å) within which the neighbours of a reduced Ti are listed.
@@ -67,7 +68,7 @@ def cell_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     run, margin = kept_run(runs)
     rows = ti_rows(run)
     reduced = [r for r in rows if abs(r["moment_uB"]) >= TI3_THRESHOLD_UB]
-    structure = Structure.from_dict(run["structure"])
+    structure = as_structure(run["structure"])
     others = [abs(r["moment_uB"]) for r in rows if abs(r["moment_uB"]) < TI3_THRESHOLD_UB]
     return {
         "energy_eV": run["energy_eV"],
@@ -98,7 +99,7 @@ def dft_summary(runs: dict[str, list[dict[str, Any]]], settings: dict[str, Any]
     e_host, e_lith, e_vac = (cells[k]["energy_eV"] for k in ("host", "li", "o_vacancy"))
     e_ins = insertion_energy_eV_per_li(e_host, e_lith, e_li, 1)
     mu_o_li2o = mu_o_li_li2o_eV(e_li, e_li2o)
-    host_structure = Structure.from_dict(runs["host"][0]["structure"])
+    host_structure = as_structure(runs["host"][0]["structure"])
     return {
         **settings,
         "formula_host": host_structure.composition.formula.replace(" ", ""),

@@ -52,6 +52,7 @@ from jobflow import Response, job
 from pymatgen.core import Lattice, Structure
 
 from ssbflow.errors import InputError
+from ssbflow.io import as_structure
 from ssbflow.structures.polaron import BREATHING_DEFAULT_A, breathing_distortion
 
 #: U_eff = U − J on Ti 3d (eV). Morgan & Watson, Surf. Sci. 601, 5034 (2007): 4.2 eV
@@ -287,17 +288,13 @@ def make_dft_stage(cells: dict[str, Any], li: Any, li2o: Any, engine: str, prese
 def starts_job(structure: Structure | dict, host: Structure | dict, label: str
                ) -> dict[str, Structure]:
     """The initial guesses of one relaxed cell (see :func:`starts`)."""
-    return starts(label, _as_structure(structure), _as_structure(host))
-
-
-def _as_structure(value: Structure | dict) -> Structure:
-    return value if isinstance(value, Structure) else Structure.from_dict(value)
+    return starts(label, as_structure(structure), as_structure(host))
 
 
 @job
 def reference_job(structure: Structure | dict) -> Structure:
     """The Γ-point reference supercell of a relaxed phase (see :func:`reference_cell`)."""
-    cell = reference_cell(_as_structure(structure))
+    cell = reference_cell(as_structure(structure))
     if "magmom" in cell.site_properties:
         cell.remove_site_property("magmom")
     return cell

@@ -42,7 +42,7 @@ from ssbflow.analysis.defect_energies import (
     vacancy_formation_energy_eV,
 )
 from ssbflow.errors import InputError
-from ssbflow.io import write_json, write_table
+from ssbflow.io import as_structure, write_json, write_table
 from ssbflow.structures import limits
 from ssbflow.studies.base import Study
 from ssbflow.studies.committee import ModelOptions, without_committee_defaults
@@ -229,8 +229,7 @@ def reduction_result_job(host: dict, lithiated: dict, vacancy: dict, li: dict, l
     """Insertion energy and voltage, O-vacancy formation energy, Ti3+ counts (and the DFT+U
     stage's summary when there is one; its files go to the ``data`` store)."""
     def structure(doc: dict) -> Structure:
-        s = doc["structure"]
-        return s if isinstance(s, Structure) else Structure.from_dict(s)
+        return as_structure(doc["structure"])
 
     host_s, lith_s, vac_s = structure(host), structure(lithiated), structure(vacancy)
     li_s, li2o_s = structure(li), structure(li2o)

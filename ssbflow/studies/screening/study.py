@@ -27,6 +27,7 @@ from pydantic import Field, field_validator
 from pymatgen.core import Composition, Structure
 
 from ssbflow.errors import InputError, SsbflowError
+from ssbflow.io import as_structure
 from ssbflow.studies.base import Study
 from ssbflow.studies.committee import ModelOptions
 from ssbflow.studies.screening.headline import headline, rankings
@@ -199,7 +200,7 @@ def _adsorption_energy_on_llzo(candidate: Candidate, spec: ScreenSpec,
     kwargs.setdefault("anchor", default_anchor(mol))
     result = adsorption.mlip_adsorption_energy(
         mol, engine=spec.engine, relax_slab=False,
-        slab=relaxed if isinstance(relaxed, Structure) else Structure.from_dict(relaxed),
+        slab=as_structure(relaxed),
         **kwargs)
     structure_ab = result["structure_ab"]
     if isinstance(structure_ab, dict):
