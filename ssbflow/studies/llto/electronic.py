@@ -33,9 +33,11 @@ geometry reaches the same state (0.972 μB on the same Ti, others < 0.06 μB) an
 the electron (38 OT steps from scratch with FULL_ALL, 568 s CPU, 2553 s wall at load 6–10).
 The O vacancy (localised start, the two Ti next to it seeded, 3.67 Å apart): two Ti3+,
 0.956 and 0.999 μB (Hirshfeld 0.82, 0.84), every other Ti < 0.1 μB (largest 0.099),
-E = −1001.535449 Ha (46 OT steps, 640 s CPU, 2854 s wall at load 6–10). Host and the
-Li/Li2O references were not run end to end this session (no DFT voltage or E_f(V_O) yet;
-triplet O2 in its 10 Å box: −31.774939 Ha, 17 s CPU). As in the rutile test
+E = −1001.535449 Ha (46 OT steps, 640 s CPU, 2854 s wall at load 6–10). Session 7, end to
+end with the delocalised start at the force-field geometry (75 min, one CP2K thread): +Li
+delocalised −1025.139231 Ha, 72 meV below the polaron, electron over four Ti (0.45, 0.42,
+0.25, 0.25 μB); −O delocalised −1001.541586 Ha, 167 meV below, 0.86 and 0.70 μB on two Ti;
+2.76 V vs Li/Li+, E_f(V_O) −0.689 eV at Li/Li2O, +4.194 eV vs ½ O2 (README). As in the rutile test
 (tests/engines/test_dft_plus_u.py) the lattice distortion is what lets U hold the electron
 on one Ti. The Li cell's PDOS shows no isolated gap state: the extra α d weight of that Ti
 (α − β occupied d = 0.93) is spread over the top of the O 2p band (largest share 0.13 in
