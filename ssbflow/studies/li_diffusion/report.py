@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ssbflow.analysis.diffusion import DiffusionResult
 from ssbflow.io import as_structure, write_json, write_structure, write_table
 from ssbflow.studies.comparison import add_source_comparison
 from ssbflow.studies.li_diffusion.comparison import (
@@ -20,13 +21,6 @@ from ssbflow.studies.li_diffusion.comparison import (
     source_comparison,
 )
 from ssbflow.studies.li_diffusion.jobs import DiffusionStudyResult, run_key
-
-
-def _diffusion_result(doc: dict[str, Any]) -> Any:
-    """A :class:`~ssbflow.analysis.diffusion.DiffusionResult` back from its stored dict."""
-    from ssbflow.analysis.diffusion import DiffusionResult
-
-    return DiffusionResult.from_dict(doc)
 
 
 def _arrhenius_fit(doc: dict[str, Any]) -> Any:
@@ -38,9 +32,6 @@ def _arrhenius_fit(doc: dict[str, Any]) -> Any:
     values["temperatures_K"] = tuple(doc["temperatures_K"])
     values["values"] = tuple(doc["values"])
     return ArrheniusFit(**values)
-
-
-
 
 
 def _verdict(not_diffusive: list[str]) -> str:
@@ -99,7 +90,8 @@ def write_diffusion_report(
                             out / "structures" / f"{label}_relaxed.extxyz")
     labels = [row["system"] for row in res.systems]
     for label in labels:
-        curves = {f"{r['T_K']:.0f} K": _diffusion_result(res.msd_curves[run_key(label, r["T_K"])])
+        curves = {f"{r['T_K']:.0f} K":
+                  DiffusionResult.from_dict(res.msd_curves[run_key(label, r["T_K"])])
                   for r in res.diffusion if r["system"] == label}
         plot_msd(curves, out / f"msd_{label}.png")
     if res.arrhenius_fits:
