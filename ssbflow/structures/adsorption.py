@@ -16,6 +16,8 @@ from ssbflow.structures.catalog import BuildOptions, CatalogEntry
 
 #: Closest allowed distance (Å) between a molecule atom and any slab atom.
 CLASH_A = 1.6
+#: Clearance (Å) at which a frame is taken without trying the next ones (an H···O contact).
+COMFORT_A = 2.2
 #: Closest allowed distance (Å) between a molecule atom and a periodic image of the molecule.
 MIN_IMAGE_DISTANCE_A = 2.0
 #: Least clear vacuum (Å) between the top of the molecule and the next periodic slab.
@@ -147,6 +149,19 @@ def _rot_z(angle_deg: float) -> np.ndarray:
     return np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
 
 
+def _tilted(axis: np.ndarray, tilt_deg: float, azimuth_deg: float) -> np.ndarray:
+    """``axis`` turned by ``tilt_deg`` away from itself, towards the perpendicular at
+    ``azimuth_deg`` about it."""
+    u = axis / np.linalg.norm(axis)
+    p = np.cross(u, [1.0, 0.0, 0.0])
+    if np.linalg.norm(p) < 1e-6:
+        p = np.cross(u, [0.0, 1.0, 0.0])
+    p /= np.linalg.norm(p)
+    q = np.cross(u, p)
+    a, t = np.radians(azimuth_deg), np.radians(tilt_deg)
+    return np.cos(t) * u + np.sin(t) * (np.cos(a) * p + np.sin(a) * q)
+
+
 def _oriented(molecule: Molecule, anchor: int, orientation: str) -> list[np.ndarray]:
     """Candidate molecule frames (coordinates relative to the anchor), best first."""
     xyz = molecule.cart_coords - molecule.cart_coords[anchor]
@@ -160,7 +175,14 @@ def _oriented(molecule: Molecule, anchor: int, orientation: str) -> list[np.ndar
         bonded = others[d < 1.8]
         if len(bonded) == 1:  # terminal atom (nitrile N, carbonyl O): end-on along the bond
             axes.append(xyz[bonded[0]])
+        elif len(bonded) > 1:  # inner atom (ether O): its lone pairs down, bonds up
+            axes.append(np.mean(xyz[bonded] / np.linalg.norm(xyz[bonded], axis=1)[:, None],
+                                axis=0))
         axes.append(xyz[others].mean(axis=0))  # otherwise: body straight up
+        # then the same axes tilted by 30 and 60 degrees: the straight frames of the chain
+        # ethers of the shipped screen (DME, diglyme, TTE) all clashed with the slab
+        axes += [_tilted(axis, tilt, azimuth) for axis in list(axes)
+                 for tilt in (30.0, 60.0) for azimuth in (0.0, 90.0, 180.0, 270.0)]
         for axis in axes:
             frames.append(xyz @ _rotation(axis, np.array([0.0, 0.0, 1.0])).T)
     else:  # flat: thinnest principal direction along z, anchor the lowest atom
@@ -266,8 +288,8 @@ def adsorb(
             clearance = float(d.min())
             if best is None or clearance > best[0] + 1e-6:
                 best = (clearance, cart)
-        if best is not None and best[0] >= CLASH_A:
-            break  # preferred frame works
+        if best is not None and best[0] >= min(COMFORT_A, float(height)):
+            break  # this frame (the most preferred one that fits) is clear of the slab
     if best is None:
         raise ValueError(
             f"molecule {molecule.formula} is larger than the slab's in-plane cell "

@@ -122,6 +122,24 @@ def test_anchor_height_above_chosen_site(slab):
     assert axis[2] / np.linalg.norm(axis) == pytest.approx(1.0, abs=1e-6)
 
 
+@pytest.mark.parametrize("smiles", ["COCCOC", "COCCOCCOC"])  # DME, diglyme
+def test_chain_ether_binds_through_inner_oxygen(slab, smiles):
+    # the shipped screen's chain ethers found no clash-free upright frame before the
+    # lone-pair axis and the tilted frames: an inner O binds with both C neighbours above it
+    from ssbflow.structures.smiles import molecule_from_smiles
+
+    site = adsorption.surface_sites(slab, "La")[0]
+    s = adsorption.adsorb(slab, molecule_from_smiles(smiles), anchor="O", site=site)
+    ads, slab_mask = split(s)
+    o = next(i for i in np.flatnonzero(ads) if s[i].specie.symbol == "O")
+    assert s.get_distance(o, site) == pytest.approx(2.6, abs=1e-6)
+    neighbours = [i for i in np.flatnonzero(ads) if i != o and s.get_distance(o, i) < 1.6]
+    assert len(neighbours) == 2
+    assert all(s.cart_coords[i, 2] > s.cart_coords[o, 2] for i in neighbours)
+    d = s.distance_matrix[np.ix_(np.flatnonzero(ads), np.flatnonzero(slab_mask))]
+    assert d.min() >= adsorption.COMFORT_A
+
+
 def test_flat_orientation_lies_parallel(slab):
     mol = molecules.succinonitrile("trans")  # planar heavy-atom skeleton
     flat = adsorption.adsorb(slab, mol, orientation="flat", height=2.8)
