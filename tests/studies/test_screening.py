@@ -270,6 +270,7 @@ candidates:
         mode = m["binding_mode"]
         assert mode["anchor_element"] == anchor == mode["placed_anchor"]
         assert 1.7 < mode["anchor_La_distance_A"] < 2.6
+        assert mode["n_contacts"] >= 1 and mode["contacts"].startswith(anchor)
     pareto = results["pareto"]
     assert {r["candidate"] for r in pareto} == {"HCN", "O"}
     assert any(r["on_front"] for r in pareto)

@@ -51,7 +51,7 @@ def _columns(metric: str) -> list[str]:
                 "ea_eV", "oxidation_limit_V", "reduction_limit_V", "method_label", "error"]
     if metric == "binding_mode":
         return ["rank", "candidate", "formula", "anchor_element", "anchor_La_distance_A",
-                "placed_anchor", "error"]
+                "placed_anchor", "n_contacts", "contacts", "error"]
     return ["rank", "candidate", "formula", "adsorption_energy_eV", "site", "error"]
 
 
