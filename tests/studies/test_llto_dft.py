@@ -12,7 +12,9 @@ from pymatgen.core import Structure
 from ssbflow.studies.llto.comparison import reduction_source_comparison
 from ssbflow.studies.llto.dft_summary import dft_summary, report_lines
 from ssbflow.studies.llto.electronic import (
+    BREATHING_SCAN_A,
     REDUCED_SUPERCELL,
+    localised_key,
     o2_in_box,
     reduced_llto_cell,
     reference_cell,
@@ -40,14 +42,14 @@ def test_reduced_cell_is_a_neutral_llto_member_with_empty_a_sites(cells):
 def test_localised_starts_put_the_moment_next_to_the_added_electrons(cells):
     host, lith, vac = cells
     li_start = starts("li", lith, host)
-    magmom = li_start["localised"].site_properties["magmom"]
+    magmom = li_start[localised_key(BREATHING_SCAN_A[0])].site_properties["magmom"]
     chosen = [i for i, m in enumerate(magmom) if m]
     assert len(chosen) == 1 and lith[chosen[0]].specie.symbol == "Ti"
     ti_distances = [lith.get_distance(len(lith) - 1, i) for i, s in enumerate(lith)
                     if s.specie.symbol == "Ti"]
     assert lith.get_distance(len(lith) - 1, chosen[0]) == pytest.approx(min(ti_distances))
     assert "magmom" not in li_start["delocalised"].site_properties
-    vac_start = starts("o_vacancy", vac, host)["localised"]
+    vac_start = starts("o_vacancy", vac, host)[localised_key(BREATHING_SCAN_A[0])]
     pair = [i for i, m in enumerate(vac_start.site_properties["magmom"]) if m]
     # the two Ti that shared the removed O, ~a/2 = 1.94 Å from it, opposite each other
     assert len(pair) == 2
@@ -62,22 +64,33 @@ def test_localised_start_is_the_seeded_polaron_and_delocalised_the_force_field_c
 
     host, lith, vac = cells
     for label, cell, n_ti, n_o in (("li", lith, 1, 6), ("o_vacancy", vac, 2, 8)):
-        pair = starts(label, cell, host)
-        local, deloc = pair["localised"], pair["delocalised"]
+        found = starts(label, cell, host, (0.05, 0.1))
+        assert list(found) == ["delocalised", localised_key(0.05), localised_key(0.1)]
+        deloc = found["delocalised"]
         assert np.allclose(deloc.cart_coords, cell.cart_coords)  # the force-field geometry
-        seeded = [i for i, m in enumerate(local.site_properties["magmom"]) if m]
-        assert len(seeded) == n_ti
-        d_frac = local.frac_coords - cell.frac_coords
-        shift = np.linalg.norm(cell.lattice.get_cartesian_coords(d_frac - np.round(d_frac)),
-                               axis=1)
-        moved = set(np.flatnonzero(shift > 1e-9))
-        octahedra = [{i for i, _ in coordinating_anions(cell, t)} for t in seeded]
-        # only the O of the seeded Ti octahedra (five each next to the vacancy), by 0.1 Å;
-        # the two Ti across the vacancy also share the O opposite it through the 2-Ti-wide
-        # cell, which is pushed both ways and stays
-        shared = set.intersection(*octahedra) if n_ti > 1 else set()
-        assert moved == set.union(*octahedra) - shared
-        assert len(moved) == n_o and np.allclose(shift[sorted(moved)], 0.1, atol=1e-9)
+        for amplitude in (0.05, 0.1):
+            local = found[localised_key(amplitude)]
+            assert local.properties["breathing_A"] == amplitude
+            seeded = [i for i, m in enumerate(local.site_properties["magmom"]) if m]
+            assert len(seeded) == n_ti
+            d_frac = local.frac_coords - cell.frac_coords
+            shift = np.linalg.norm(
+                cell.lattice.get_cartesian_coords(d_frac - np.round(d_frac)), axis=1)
+            moved = set(np.flatnonzero(shift > 1e-9))
+            octahedra = [{i for i, _ in coordinating_anions(cell, t)} for t in seeded]
+            # only the O of the seeded Ti octahedra (five each next to the vacancy), by the
+            # amplitude; the two Ti across the vacancy also share the O opposite it through
+            # the 2-Ti-wide cell, which is pushed both ways and stays
+            shared = set.intersection(*octahedra) if n_ti > 1 else set()
+            assert moved == set.union(*octahedra) - shared
+            assert len(moved) == n_o
+            assert np.allclose(shift[sorted(moved)], amplitude, atol=1e-9)
+        # the amplitude survives the store (the DFT job reads it from the structure)
+        from monty.json import MontyDecoder, MontyEncoder
+
+        back = MontyDecoder().process_decoded(json.loads(json.dumps(
+            found[localised_key(0.05)], cls=MontyEncoder)))
+        assert back.properties["breathing_A"] == 0.05
 
 
 def test_reference_cells_are_large_enough_for_the_gamma_point():
@@ -143,11 +156,46 @@ def test_summary_keeps_the_lower_start_counts_ti3_and_gives_dft_energies():
     assert "DFT+U" in ti3.why
     # what the losing start gave is said, with its energy above the kept one
     assert dft["cells"]["o_vacancy"]["n_ti3_by_start"] == {"delocalised": 2, "localised": 2}
-    assert "li: the delocalised start gives 0 Ti3+ at +0.200 eV" in ti3.why
+    assert "li: the best delocalised start gives 0 Ti3+ at +0.200 eV" in ti3.why
     vac = next(r for c, r in rows.items() if c.startswith("Li metal makes O vacancies"))
     assert vac.ssbflow_value == pytest.approx(-4.0) and vac.agrees is True
     volt = next(r for c, r in rows.items() if c.startswith("Li metal reduces LLTO"))
     assert volt.ssbflow_value == pytest.approx(0.2) and "DFT+U" in volt.why  # not the MLIP 0.1
+
+
+def test_breathing_scan_keeps_the_lowest_localised_start_and_finds_the_parabola_vertex():
+    from ssbflow.studies.llto.dft_summary import breathing_scan, cell_summary
+
+    def run(start, amplitude, energy, moment):
+        r = _run("li", start, energy, [moment, 0.02])
+        r["breathing_A"] = amplitude
+        return r
+
+    # E(d) = 50 (d − 0.045)² − 102.3 eV: the vertex lies between the scanned amplitudes
+    def e(d):
+        return 50 * (d - 0.045) ** 2 - 102.3
+
+    runs = [run("delocalised", None, -102.2, 0.3),
+            *(run(localised_key(d), d, e(d), 0.95) for d in (0.05, 0.03, 0.07))]
+    scan = breathing_scan(runs)
+    assert [p["breathing_A"] for p in scan["points"]] == [0.03, 0.05, 0.07]
+    assert scan["vertex_A"] == pytest.approx(0.045)
+    assert scan["vertex_energy_eV"] == pytest.approx(-102.3)
+    cell = cell_summary(runs)
+    assert cell["start_kept"] == localised_key(0.05)
+    # margin: the delocalised start above the best localised one, not the next amplitude
+    assert cell["margin_eV"] == pytest.approx(-102.2 - e(0.05))
+    text = "\n".join(report_lines({"engine": "cp2k", "preset": "fast", "u_ti_eV": 4.2,
+                                    "u_reference": "ref", "formula_host": "X",
+                                    "cells": {"li": cell},
+                                    "insertion_energy_eV_per_Li": -1.0,
+                                    "insertion_voltage_V": 1.0, "mu_o_li_li2o_eV": -1.0,
+                                    "o_vacancy_formation_energy_vs_half_O2_eV": 1.0,
+                                    "o_vacancy_formation_energy_li_li2o_eV": -1.0}))
+    assert "parabola minimum at 0.045 Å" in text and "0.030 Å: -0.089 eV (1 Ti3+)" in text
+    # the vertex outside the scan (energy still falling at the edge) is not reported
+    falling = [run(localised_key(d), d, -100 - d, 0.9) for d in (0.03, 0.05, 0.07)]
+    assert breathing_scan(falling)["vertex_A"] is None
 
 
 def test_electronic_option_default_keeps_the_stored_options_and_the_flow():
@@ -167,11 +215,20 @@ def test_electronic_stage_adds_the_dft_jobs(engine):
     stored = study.settings(options)
     assert stored["electronic"] == engine and stored["u_ti"] == 3.5
     names = [j.name for j in study.make_flow(options).jobs]
-    # 5 force-field relaxations + 3 on the reduced cell, 3 start builders, 5 DFT+U runs,
-    # 2 reference cells + 3 reference runs, the summary and the result
-    assert len(names) == 6 + 3 + 3 + 5 + 5 + 1
-    assert {"dft+u li localised", "dft+u li delocalised", "dft+u o_vacancy localised",
-            "dft+u host delocalised", "dft reference O2", "dft+u summary"} <= set(names)
+    # 5 force-field relaxations + 3 on the reduced cell, 3 start builders, 9 DFT+U runs
+    # (host; each defect delocalised + 3 breathing amplitudes), 2 reference cells + 3
+    # reference runs, the summary and the result
+    assert len(names) == 6 + 3 + 3 + 9 + 5 + 1
+    assert {f"dft+u li {localised_key(0.05)}", "dft+u li delocalised",
+            f"dft+u o_vacancy {localised_key(0.07)}", "dft+u host delocalised",
+            "dft reference O2", "dft+u summary"} <= set(names)
+    # the other amplitudes restart from the first localised run's wavefunction (CP2K)
+    jobs = {j.name: j for j in study.make_flow(options).jobs}
+    first = jobs[f"dft+u li {localised_key(BREATHING_SCAN_A[0])}"]
+    later = jobs[f"dft+u li {localised_key(BREATHING_SCAN_A[1])}"]
+    assert first.function_args[-1] is None
+    prev = later.function_args[-1]
+    assert (prev is None) if engine == "vasp" else (prev.uuid == first.uuid)
     production = study.parse_options({"electronic": engine, "preset": "production"})
     assert "relax reduced llto" not in [j.name for j in study.make_flow(production).jobs]
 
@@ -264,3 +321,40 @@ def test_vasp_moments_come_from_the_outcar_and_a_missing_site_table_is_refused(t
     shutil.copy(outcar, tmp_path / "OUTCAR")
     with pytest.raises(InputError, match="LORBIT"):
         _moments_and_charges("vasp", tmp_path, task)
+
+
+@pytest.mark.cp2k
+def test_a_later_amplitude_restarts_from_the_first_runs_wavefunction(tmp_path, cp2k_exe,
+                                                                     monkeypatch):
+    """The localised starts after the first read its wavefunction (``prev_dir``): the same
+    state at a nearby geometry converges in fewer SCF steps to the energy of a cold start.
+    Triplet O2 at 1.21 Å, then stretched to 1.23 Å (the cheapest open shell)."""
+    import re
+    from pathlib import Path
+
+    from jobflow import Flow, run_locally
+
+    from ssbflow.studies.llto.electronic import dft_maker, dft_plus_u_job
+
+    monkeypatch.setenv("SSBFLOW_CP2K_THREADS", "1")
+    first = dft_plus_u_job(dft_maker("cp2k", "fast", 0.0, 3, pdos=False), o2_in_box(6.0),
+                           "O2", "reference", "cp2k")
+    stretched = o2_in_box(6.0, bond_A=1.23)
+    warm = dft_plus_u_job(dft_maker("cp2k", "fast", 0.0, 3, pdos=False), stretched,
+                          "O2", "reference", "cp2k", first.output["dir_name"])
+    cold = dft_plus_u_job(dft_maker("cp2k", "fast", 0.0, 3, pdos=False), stretched,
+                          "O2", "reference", "cp2k")
+    done = run_locally(Flow([first, warm, cold]), root_dir=tmp_path, ensure_success=True,
+                       log=False, create_folders=True)
+    out = {name: done[j.uuid][1].output for name, j in
+           (("first", first), ("warm", warm), ("cold", cold))}
+
+    def scf_steps(run):
+        text = (Path(run["dir_name"]) / "cp2k.out").read_text()
+        return sum(int(n) for n in re.findall(r"SCF run converged in\s+(\d+) steps", text))
+
+    assert Path(out["warm"]["dir_name"]) != Path(out["first"]["dir_name"])
+    assert (Path(out["warm"]["dir_name"]) / "CP2K-RESTART.wfn").exists()
+    assert out["warm"]["energy_eV"] == pytest.approx(out["cold"]["energy_eV"], abs=2e-3)
+    assert scf_steps(out["warm"]) < scf_steps(out["cold"])
+    assert sum(out["warm"]["moments_uB"]) == pytest.approx(2.0, abs=0.05)

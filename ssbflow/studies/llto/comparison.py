@@ -69,14 +69,18 @@ def _other_starts(dft: dict[str, Any]) -> str:
     for label, cell in (dft.get("cells") or {}).items():
         energies, counts = cell.get("energies_by_start_eV", {}), cell.get("n_ti3_by_start", {})
         kept = cell.get("start_kept")
-        for start, energy in energies.items():
-            if start != kept and start in counts:
-                parts.append(f"{label}: the {start} start gives {counts[start]} Ti3+ at "
-                             f"{energy - energies[kept]:+.3f} eV")
+        if kept not in energies:
+            continue
+        others = [(e, st) for st, e in energies.items()
+                  if st.split()[0] != kept.split()[0] and st in counts]
+        if others:
+            energy, start = min(others)
+            parts.append(f"{label}: the best {start} start gives {counts[start]} Ti3+ at "
+                         f"{energy - energies[kept]:+.3f} eV")
     if not parts:
         return ""
-    return ("; " + "; ".join(parts) + " (single points at fixed geometry: no DFT relaxation "
-            "of either state)")
+    return ("; " + "; ".join(parts) + " (single points; the localised starts scan the "
+            "polaron's breathing amplitude, no full DFT relaxation)")
 
 
 def reduction_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:

@@ -32,11 +32,48 @@ from ssbflow.studies.llto.electronic import TI3_THRESHOLD_UB
 NEIGHBOUR_RADIUS_A = 3.6
 
 
+def _family(run: dict[str, Any]) -> str:
+    """``localised`` or ``delocalised`` (or ``reference``): the start without its amplitude."""
+    return run["start"].split()[0]
+
+
 def kept_run(runs: list[dict[str, Any]]) -> tuple[dict[str, Any], float | None]:
-    """The run of lowest energy and its margin (eV) below the other start (``None``: one run)."""
+    """The run of lowest energy and its margin (eV) below the best run of the other kind of
+    start (localised vs delocalised; ``None``: only one kind)."""
     ordered = sorted(runs, key=lambda r: r["energy_eV"])
-    margin = ordered[1]["energy_eV"] - ordered[0]["energy_eV"] if len(ordered) > 1 else None
+    others = [r for r in ordered if _family(r) != _family(ordered[0])]
+    margin = others[0]["energy_eV"] - ordered[0]["energy_eV"] if others else None
     return ordered[0], margin
+
+
+def breathing_scan(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """E(amplitude) of the localised starts: ``points`` (amplitude Å, energy eV, Ti3+ count,
+    largest |m| μB), and with three or more points the vertex of the parabola through the
+    lowest three (``vertex_A``, ``vertex_energy_eV``; ``None`` unless it is a minimum
+    inside the scanned range), which says whether the scan brackets the relaxed polaron."""
+    local = sorted((r for r in runs if _family(r) == "localised"
+                    and r.get("breathing_A") is not None), key=lambda r: r["breathing_A"])
+    if not local:
+        return None
+    points = [{"breathing_A": r["breathing_A"], "energy_eV": r["energy_eV"],
+               "n_ti3": _n_ti3(r), "largest_ti_moment_uB": max(
+                   (abs(m) for el, m in zip(r["symbols"], r["moments_uB"], strict=True)
+                    if el == "Ti"), default=0.0)} for r in local]
+    vertex = vertex_energy = None
+    if len(points) >= 3:
+        best = sorted(points, key=lambda p: p["energy_eV"])[:3]
+        x = np.array([p["breathing_A"] for p in best])
+        y = np.array([p["energy_eV"] for p in best])
+        a, b, c = np.polyfit(x, y, 2)
+        if a > 0 and x.min() <= -b / (2 * a) <= x.max():
+            vertex = float(-b / (2 * a))
+            vertex_energy = float(c - b * b / (4 * a))
+    return {"points": points, "vertex_A": vertex, "vertex_energy_eV": vertex_energy}
+
+
+def _n_ti3(run: dict[str, Any]) -> int:
+    return sum(abs(m) >= TI3_THRESHOLD_UB
+               for el, m in zip(run["symbols"], run["moments_uB"], strict=True) if el == "Ti")
 
 
 def ti_rows(run: dict[str, Any]) -> list[dict[str, Any]]:
@@ -76,9 +113,8 @@ def cell_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "energies_by_start_eV": {r["start"]: r["energy_eV"] for r in runs},
         "margin_eV": margin,
         "n_ti3": len(reduced),
-        "n_ti3_by_start": {r["start"]: sum(abs(m) >= TI3_THRESHOLD_UB for el, m in
-                                           zip(r["symbols"], r["moments_uB"], strict=True)
-                                           if el == "Ti") for r in runs},
+        "n_ti3_by_start": {r["start"]: _n_ti3(r) for r in runs},
+        "breathing_scan": breathing_scan(runs),
         "ti": rows,
         "largest_other_ti_moment_uB": max(others) if others else None,
         "reduced_ti": [{"index": r["index"], "moment_uB": r["moment_uB"],
@@ -224,6 +260,19 @@ def report_lines(dft: dict[str, Any]) -> list[str]:
                      f"{'—' if margin is None else f'{margin:.3f}'} | "
                      + ", ".join(f"{k} {v}" for k, v in cell.get("n_ti3_by_start", {}).items())
                      + " |")
+    for label, cell in cells.items():
+        scan = cell.get("breathing_scan")
+        if not scan:
+            continue
+        ref = cell["energies_by_start_eV"].get("delocalised")
+        pts = ", ".join(f"{p['breathing_A']:.3f} Å: "
+                        + (f"{p['energy_eV'] - ref:+.3f} eV" if ref is not None
+                           else f"{p['energy_eV']:.3f} eV")
+                        + f" ({p['n_ti3']} Ti3+)" for p in scan["points"])
+        vertex = ("" if scan["vertex_A"] is None
+                  else f"; parabola minimum at {scan['vertex_A']:.3f} Å")
+        lines.append(f"- {label}: localised start vs the breathing amplitude of its O "
+                     f"(relative to the delocalised start): {pts}{vertex}")
     lines += ["", f"Li insertion (vs bcc Li): {dft['insertion_energy_eV_per_Li']:.3f} eV/Li, "
               f"{dft['insertion_voltage_V']:.3f} V vs Li/Li+.",
               f"O-vacancy formation: {dft['o_vacancy_formation_energy_vs_half_O2_eV']:.3f} eV "

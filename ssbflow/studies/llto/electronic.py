@@ -1,11 +1,12 @@
 """Spin-polarised DFT+U stage of ``llto-li`` (``--electronic cp2k|vasp``): is Ti reduced?
 
 After the force-field prerelaxation, single points (UKS, U_eff on Ti 3d) of the host, the
-host + one Li and the host − one O, each from two starts: the seeded polaron ("localised":
-1 μB on the Ti nearest the added electrons, i.e. the Ti nearest the Li or the two Ti next to
-the vacancy, with their O pushed out 0.1 Å) and the force-field geometry with no initial
-moment ("delocalised"). The lower energy is kept and which start won is recorded; both are
-single points, so the localised energy carries the strain of the 0.1 Å distortion.
+host + one Li and the host − one O: from the force-field geometry with no initial moment
+("delocalised") and from the seeded polaron ("localised": 1 μB on the Ti nearest the added
+electrons, i.e. the Ti nearest the Li or the two Ti next to the vacancy, with their O pushed
+out) at three breathing amplitudes, :data:`BREATHING_SCAN_A` — a line relaxation of the
+polaron along the mode that holds it, not a full DFT relaxation. The lowest energy is kept,
+with the start that gave it and the scan E(amplitude).
 References at the same level: bcc Li (smeared) and Li2O (supercells ≥ 9 Å, Γ point) and
 triplet O2 in a 10 Å box, so the insertion voltage and the O-vacancy formation energy (vs
 ½ O2 and vs Li/Li2O) are DFT numbers.
@@ -46,6 +47,7 @@ one MO, 0.34 eV below the α HOMO; gap to the LUMO 1.7 eV, SZV basis).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +57,19 @@ from pymatgen.core import Lattice, Structure
 
 from ssbflow.errors import InputError
 from ssbflow.io import as_structure
-from ssbflow.structures.polaron import BREATHING_DEFAULT_A, breathing_distortion
+from ssbflow.structures.polaron import breathing_distortion
 
 #: U_eff = U − J on Ti 3d (eV). Morgan & Watson, Surf. Sci. 601, 5034 (2007): 4.2 eV
 #: reproduces the Ti3+ gap state of reduced rutile/anatase (PBE+U); 3–4 eV is the usual
 #: range for Ti in titanates.
 U_TI_EV_DEFAULT = 4.2
+
+#: Breathing amplitudes (Å) of the localised starts, the first computed from scratch and the
+#: others from its wavefunction. Ti3+ is 0.065 Å larger than Ti4+ (Shannon radii 0.670 and
+#: 0.605 Å); on the fast cell + Li the polaron energy is lowest near 0.05 Å and the 0.1 Å of
+#: the rutile test costs 0.27 eV of strain (llto-li --electronic cp2k, session 8: 0.05 Å
+#: −1025.146337 Ha, 0.07 Å −1025.144674, 0.10 Å −1025.136603, 0.15 Å −1025.106562).
+BREATHING_SCAN_A = (0.05, 0.03, 0.07)
 
 #: |m| (μB) from which a Ti counts as Ti3+ (d1; Ti4+ is d0); the one threshold of llto-li.
 TI3_THRESHOLD_UB = 0.5
@@ -150,24 +159,35 @@ def seeded_ti(label: str, structure: Structure, host: Structure) -> list[int]:
     raise InputError(f"label {label!r}: expected host, li or o_vacancy")
 
 
-def starts(label: str, structure: Structure, host: Structure,
-           breathing_A: float = BREATHING_DEFAULT_A) -> dict[str, Structure]:
-    """The initial guesses of one cell: ``{"delocalised": ..., "localised": ...}`` (the host
-    has only the delocalised one).
+def localised_key(breathing_A: float) -> str:
+    """Name of the localised start with the O pushed out ``breathing_A`` Å."""
+    return f"localised {breathing_A:.3f} A"
 
-    ``delocalised``: the force-field geometry, no initial moment. ``localised``: the seeded
-    polaron, i.e. the O around each seeded Ti (:func:`seeded_ti`) pushed out by
-    ``breathing_A`` (:func:`~ssbflow.structures.polaron.breathing_distortion`) and 1 μB on
-    those Ti. The two differ in geometry as well as spin, so the lower energy says whether
-    the seeded polaron (strain included: single points, no DFT relaxation) beats the
-    electron spread over the undistorted cell. (A delocalised start at the distorted
-    geometry reached the localised state, 3e-5 eV apart: it told nothing new.)
+
+def starts(label: str, structure: Structure, host: Structure,
+           breathing_A: Sequence[float] = BREATHING_SCAN_A) -> dict[str, Structure]:
+    """The initial guesses of one cell: ``{"delocalised": ..., localised_key(d): ...}`` (the
+    host has only the delocalised one), localised starts in the order of ``breathing_A``.
+
+    ``delocalised``: the force-field geometry, no initial moment. Each localised start: the
+    seeded polaron, i.e. the O around each seeded Ti (:func:`seeded_ti`) pushed out by one
+    amplitude of ``breathing_A`` (:func:`~ssbflow.structures.polaron.breathing_distortion`)
+    and 1 μB on those Ti; ``structure.properties["breathing_A"]`` says which. The localised
+    energy along the breathing amplitude is a line relaxation of the polaron (the mode that
+    holds it), so the lowest of them against the delocalised one says whether the electron
+    localises. (A delocalised start at a distorted geometry reached the localised state,
+    3e-5 eV apart: it told nothing new.)
     """
     chosen = seeded_ti(label, structure, host)
+    out = {"delocalised": plain(structure)}
     if not chosen:
-        return {"delocalised": plain(structure)}
-    distorted = breathing_distortion(structure, chosen, breathing_A) if breathing_A else structure
-    return {"delocalised": plain(structure), "localised": with_moments(distorted, chosen)}
+        return out
+    for amplitude in breathing_A:
+        distorted = (breathing_distortion(structure, chosen, amplitude) if amplitude
+                     else structure.copy())
+        distorted.properties["breathing_A"] = float(amplitude)
+        out[localised_key(amplitude)] = with_moments(distorted, chosen)
+    return out
 
 
 def excess_electrons(label: str) -> int:
@@ -224,12 +244,13 @@ KEPT_FILES = {"cp2k": {"spin_density": "*SPIN_DENSITY*.cube", "pdos": "projected
 
 @job(data="files")
 def dft_plus_u_job(maker: Any, structure: Structure, label: str, start: str,
-                   engine: str = "cp2k") -> Response:
-    """Run ``maker``'s DFT+U single point here; output energy, per-atom moments and charges
-    and the packed spin-density cube and PDOS files (``data`` store)."""
+                   engine: str = "cp2k", prev_dir: str | None = None) -> Response:
+    """Run ``maker``'s DFT+U single point here; output energy, per-atom moments and charges,
+    the run folder (``dir_name``) and the packed spin-density cube and PDOS files (``data``
+    store). ``prev_dir``: a run of the same atoms whose wavefunction starts this one."""
     from ssbflow.methods.electronic import pack_file
 
-    response = maker.make.original(maker, structure)
+    response = maker.make.original(maker, structure, prev_dir)
     if not isinstance(response, Response):
         response = Response(output=response)
     task = response.output
@@ -240,6 +261,8 @@ def dft_plus_u_job(maker: Any, structure: Structure, label: str, start: str,
             files[f"{role}_{k}"] = pack_file(path)
     magmom = structure.site_properties.get("magmom")
     output = {"label": label, "start": start, "energy_eV": float(task.output.energy),
+              "breathing_A": structure.properties.get("breathing_A"),
+              "dir_name": str(folder),
               "initial_moments_on": ([i for i, m in enumerate(magmom) if m] if magmom else []),
               "structure": structure.as_dict(), "files": files,
               **_moments_and_charges(engine, folder, task)}
@@ -248,8 +271,10 @@ def dft_plus_u_job(maker: Any, structure: Structure, label: str, start: str,
 
 
 def make_dft_stage(cells: dict[str, Any], li: Any, li2o: Any, engine: str, preset: str,
-                   u_ti_eV: float) -> tuple[list, dict[str, Any]]:
-    """The DFT+U jobs: ``cells`` maps host/li/o_vacancy to MLIP outputs (``{"structure"}``).
+                   u_ti_eV: float, breathing_A: Sequence[float] = BREATHING_SCAN_A
+                   ) -> tuple[list, dict[str, Any]]:
+    """The DFT+U jobs: ``cells`` maps host/li/o_vacancy to MLIP outputs (``{"structure"}``);
+    ``breathing_A``: the amplitudes of the localised starts (:func:`starts`).
 
     Returns
     -------
@@ -258,15 +283,23 @@ def make_dft_stage(cells: dict[str, Any], li: Any, li2o: Any, engine: str, prese
     """
     jobs, runs = [], {}
     for label in ("host", "li", "o_vacancy"):
-        plan = starts_job(cells[label]["structure"], cells["host"]["structure"], label)
+        plan = starts_job(cells[label]["structure"], cells["host"]["structure"], label,
+                          list(breathing_A))
         plan.name = f"dft+u starts {label}"
         jobs.append(plan)
         mult = excess_electrons(label) + 1
         runs[label] = []
-        for start in (["delocalised"] if label == "host" else ["delocalised", "localised"]):
+        first = None
+        for start in (["delocalised"] if label == "host"
+                      else ["delocalised", *map(localised_key, breathing_A)]):
+            # the localised starts after the first one restart from its wavefunction: the
+            # same state at a nearby geometry (6 OT steps instead of 34 on the fast cell + Li)
+            prev = first.output["dir_name"] if first is not None and engine == "cp2k" else None
             run = dft_plus_u_job(dft_maker(engine, preset, u_ti_eV, mult), plan.output[start],
-                                 label, start, engine)
+                                 label, start, engine, prev)
             run.name = f"dft+u {label} {start}"
+            if start != "delocalised" and first is None:
+                first = run
             jobs.append(run)
             runs[label].append(run.output)
     for label, doc, mult in (("Li", li, 1), ("Li2O", li2o, 1)):
@@ -287,10 +320,10 @@ def make_dft_stage(cells: dict[str, Any], li: Any, li2o: Any, engine: str, prese
 
 
 @job
-def starts_job(structure: Structure | dict, host: Structure | dict, label: str
-               ) -> dict[str, Structure]:
+def starts_job(structure: Structure | dict, host: Structure | dict, label: str,
+               breathing_A: Sequence[float] = BREATHING_SCAN_A) -> dict[str, Structure]:
     """The initial guesses of one relaxed cell (see :func:`starts`)."""
-    return starts(label, as_structure(structure), as_structure(host))
+    return starts(label, as_structure(structure), as_structure(host), breathing_A)
 
 
 @job

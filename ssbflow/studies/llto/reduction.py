@@ -263,6 +263,7 @@ def _dft_stage(options: LltoLiOptions, cells: dict[str, Any], li: Any, li2o: Any
     on the study's cells) and the summary job; returns (jobs, summary output)."""
     from ssbflow.studies.llto.dft_summary import dft_summary_job
     from ssbflow.studies.llto.electronic import (
+        BREATHING_SCAN_A,
         REDUCED_SUPERCELL,
         make_dft_stage,
         reduced_llto_cell,
@@ -286,9 +287,10 @@ def _dft_stage(options: LltoLiOptions, cells: dict[str, Any], li: Any, li2o: Any
                 "u_reference": "U_eff on Ti 3d, Morgan & Watson, Surf. Sci. 601, 5034 (2007)",
                 "ti3_threshold_uB": TI3_THRESHOLD_UB,
                 "starts": "localised (1 μB on the Ti nearest the Li / the two Ti next to the "
-                          "vacancy, the O around those Ti pushed out 0.1 Å) and delocalised "
-                          "(force-field geometry, no initial moment); single points, lower "
-                          "energy kept"}
+                          "vacancy, the O around those Ti pushed out by each breathing "
+                          "amplitude) and delocalised (force-field geometry, no initial "
+                          "moment); single points, lowest energy kept",
+                "breathing_scan_A": list(BREATHING_SCAN_A)}
     summary = dft_summary_job(runs, settings)
     summary.name = "dft+u summary"
     return [*jobs, *stage_jobs, summary], summary.output
