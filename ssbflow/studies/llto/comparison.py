@@ -19,6 +19,11 @@ SOURCE = "Li–LLTO composite anode study (science.md, study 2)"
 EA_BULK_EV = 0.3
 EA_DFT_100_EV = 0.42
 
+#: Measured onset of Li insertion / Ti4+ reduction in Li0.29La0.57TiO3 (V vs Li/Li+): LLTO
+#: turns into a mixed conductor below ca. 1.7 V (GITT; Ring, Nenning, Fleig, J. Electrochem.
+#: Soc. 170, 050530 (2023), doi:10.1149/1945-7111/acd480).
+REDUCTION_ONSET_EXP_V = 1.7
+
 #: Activation-energy tolerance (eV): the spread of measured LLTO bulk Ea (0.3–0.4 eV).
 EA_TOL_EV = 0.1
 
@@ -141,7 +146,11 @@ def reduction_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
                  source_value="> 0 (spontaneous)", ssbflow_value=voltage,
                  agrees=None if voltage is None else bool(voltage > 0),
                  why=f"V = −E_ins/e for one Li in an empty A site vs bcc Li "
-                     f"({voltage_level}); agrees when V > 0 ({SOURCE})"),
+                     f"({voltage_level}); agrees when V > 0 ({SOURCE}); measured onset of "
+                     f"Li insertion into LLTO: below ca. {REDUCTION_ONSET_EXP_V} V (Ring, "
+                     f"Nenning, Fleig, J. Electrochem. Soc. 170, 050530 (2023)): a single "
+                     f"Li in a small cell is the dilute limit, and PBE+U voltages of Ti4+/Ti3+ "
+                     f"grow with U"),
         ClaimRow(claim="Li self-diffusion coefficient in the Li–LLTO composite (cm²/s)",
                  source_value=4.5e-11,
                  why=f"not computed: the package models no Li–LLTO composite ({SOURCE})"),
