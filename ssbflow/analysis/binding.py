@@ -45,13 +45,13 @@ def binding_mode(structure_ab: Structure, n_atoms_slab: int,
 
 def contacts(structure_ab: Structure, n_atoms_slab: int, cutoff_A: float = CONTACT_A
              ) -> list[tuple[str, str, float]]:
-    """(molecule element, slab metal, distance in Å) for every molecule atom other than H
-    and C that lies within ``cutoff_A`` of a metal atom of the slab (its nearest one),
-    shortest first."""
-    metals = [k for k in range(n_atoms_slab)
-              if Element(structure_ab[k].specie.symbol).is_metal]
+    """(molecule element, slab metal, distance in Å) for every molecule atom other than H,
+    C and metals (a salt's Li is not a binding atom) that lies within ``cutoff_A`` of a
+    metal atom of the slab (its nearest one), shortest first."""
+    metals = [k for k in range(n_atoms_slab) if _is_metal(structure_ab[k].specie.symbol)]
     hetero = [k for k in range(n_atoms_slab, len(structure_ab))
-              if structure_ab[k].specie.symbol not in ("H", "C")]
+              if structure_ab[k].specie.symbol not in ("H", "C")
+              and not _is_metal(structure_ab[k].specie.symbol)]
     if not metals or not hetero:
         return []
     d = structure_ab.lattice.get_all_distances(structure_ab.frac_coords[hetero],
@@ -63,3 +63,10 @@ def contacts(structure_ab: Structure, n_atoms_slab: int, cutoff_A: float = CONTA
             out.append((structure_ab[k].specie.symbol,
                         structure_ab[metals[j]].specie.symbol, float(row[j])))
     return sorted(out, key=lambda c: c[2])
+
+
+def _is_metal(symbol: str) -> bool:
+    try:
+        return bool(Element(symbol).is_metal)
+    except ValueError:  # a dummy species ("X"): not an atom that binds
+        return False

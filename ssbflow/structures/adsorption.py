@@ -162,14 +162,21 @@ def _tilted(axis: np.ndarray, tilt_deg: float, azimuth_deg: float) -> np.ndarray
     return np.cos(t) * u + np.sin(t) * (np.cos(a) * p + np.sin(a) * q)
 
 
-def _oriented(molecule: Molecule, anchor: int, orientation: str) -> list[np.ndarray]:
-    """Candidate molecule frames (coordinates relative to the anchor), best first."""
+#: Shortest axis (Å, or length of a mean of unit vectors) taken as a direction: below it the
+#: bonds or the body around the anchor cancel (an anchor between two opposite bonds).
+_MIN_AXIS = 0.3
+
+
+def _oriented(molecule: Molecule, anchor: int, orientation: str
+              ) -> list[tuple[float, np.ndarray]]:
+    """Candidate molecule frames (coordinates relative to the anchor), best first, each with
+    its tilt (degrees) away from the preferred upright axis (0 for the flat frames)."""
     xyz = molecule.cart_coords - molecule.cart_coords[anchor]
     others = np.delete(np.arange(len(molecule)), anchor)
-    frames = []
+    frames: list[tuple[float, np.ndarray]] = []
     if orientation == "upright":
         if len(others) == 0:
-            return [xyz]
+            return [(0.0, xyz)]
         axes = []
         d = np.linalg.norm(xyz[others], axis=1)
         bonded = others[d < 1.8]
@@ -179,20 +186,23 @@ def _oriented(molecule: Molecule, anchor: int, orientation: str) -> list[np.ndar
             axes.append(np.mean(xyz[bonded] / np.linalg.norm(xyz[bonded], axis=1)[:, None],
                                 axis=0))
         axes.append(xyz[others].mean(axis=0))  # otherwise: body straight up
+        axes = [a for a in axes if np.linalg.norm(a) >= _MIN_AXIS]
+        if not axes:  # nothing defines "up" (e.g. the C of CO2): keep the input frame
+            return [(0.0, xyz)]
         # then the same axes tilted by 30 and 60 degrees: the straight frames of the chain
         # ethers of the shipped screen (DME, diglyme, TTE) all clashed with the slab
-        axes += [_tilted(axis, tilt, azimuth) for axis in list(axes)
-                 for tilt in (30.0, 60.0) for azimuth in (0.0, 90.0, 180.0, 270.0)]
-        for axis in axes:
-            frames.append(xyz @ _rotation(axis, np.array([0.0, 0.0, 1.0])).T)
+        tilted = [(tilt, _tilted(axis, tilt, azimuth)) for axis in axes
+                  for tilt in (30.0, 60.0) for azimuth in (0.0, 90.0, 180.0, 270.0)]
+        for tilt, axis in [(0.0, a) for a in axes] + tilted:
+            frames.append((tilt, xyz @ _rotation(axis, np.array([0.0, 0.0, 1.0])).T))
     else:  # flat: thinnest principal direction along z, anchor the lowest atom
         centred = xyz - xyz.mean(axis=0)
         _, _, vt = np.linalg.svd(centred)
         normal = vt[2]
         for sign in (1.0, -1.0):
             frame = xyz @ _rotation(sign * normal, np.array([0.0, 0.0, 1.0])).T
-            frames.append(frame)
-        frames.sort(key=lambda f: -f[:, 2].min())  # anchor lowest (others above) first
+            frames.append((0.0, frame))
+        frames.sort(key=lambda f: -f[1][:, 2].min())  # anchor lowest (others above) first
     return frames
 
 
@@ -237,9 +247,13 @@ def adsorb(
         Vertical distance (Å) of the anchor above the site atom (> 0).
     orientation
         ``"upright"``: the molecule points away from the surface (terminal anchors bind
-        end-on, the anchor->neighbour bond along +z; else anchor->centroid along +z);
-        ``"flat"``: the molecule's mean plane parallel to the surface. The rotation about
-        the normal with the largest clearance from the slab is used.
+        end-on, the anchor->neighbour bond along +z; an inner anchor such as an ether O
+        with the mean of its bond directions along +z, i.e. its lone pairs down; then
+        anchor->centroid along +z; when all of these clash, the same axes tilted by 30° and
+        60°, recorded as the ``tilt_deg`` property); ``"flat"``: the molecule's mean plane
+        parallel to the surface. The rotation about the normal with the largest clearance
+        from the slab is used, from the first frame clear by :data:`COMFORT_A` Å (or by
+        ``height``, if lower).
     species
         Element of the default site.
 
@@ -275,9 +289,9 @@ def adsorb(
     target = slab.cart_coords[site] + np.array([0.0, 0.0, float(height)])
     slab_frac = slab.frac_coords
 
-    best: tuple[float, np.ndarray] | None = None
+    best: tuple[float, np.ndarray, float] | None = None
     too_big = np.inf
-    for frame in _oriented(molecule, i_anchor, orientation):
+    for tilt, frame in _oriented(molecule, i_anchor, orientation):
         for angle in _ROTATIONS_DEG:
             cart = frame @ _rot_z(angle).T + target
             image_d = _min_image_distance(lattice, cart)
@@ -287,7 +301,7 @@ def adsorb(
             d = lattice.get_all_distances(lattice.get_fractional_coords(cart), slab_frac)
             clearance = float(d.min())
             if best is None or clearance > best[0] + 1e-6:
-                best = (clearance, cart)
+                best = (clearance, cart, tilt)
         if best is not None and best[0] >= min(COMFORT_A, float(height)):
             break  # this frame (the most preferred one that fits) is clear of the slab
     if best is None:
@@ -296,7 +310,10 @@ def adsorb(
             f"({lattice.a:.1f} x {lattice.b:.1f} Å): images {too_big:.2f} Å apart; "
             "use a larger in-plane supercell"
         )
-    clearance, cart = best
+    clearance, cart, tilt = best
+    if not np.isfinite(cart).all():
+        raise ValueError(f"molecule {molecule.formula}: no direction defines its placement "
+                         f"about anchor {i_anchor}")
     z_slab = slab.cart_coords[_slab_mask(slab), 2]
     gap = lattice.c - (cart[:, 2].max() - z_slab.min())
     if gap < MIN_GAP_ABOVE_A:
@@ -330,7 +347,7 @@ def adsorb(
     result.properties.update(
         adsorbate=molecule.composition.formula.replace(" ", ""), anchor=i_anchor,
         site=int(site), height_A=float(height), orientation=orientation,
-        clearance_A=clearance,
+        tilt_deg=float(tilt), clearance_A=clearance,
     )
     return result
 

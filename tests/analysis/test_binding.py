@@ -9,13 +9,16 @@ from ssbflow.analysis.binding import CONTACT_A, binding_mode, contacts
 
 
 def _slab_and_molecule() -> Structure:
-    # slab: La at the origin, Li 4 Å away, O (not a metal); molecule: O 2.55 Å above La,
-    # F 1.95 Å above Li, H 1.0 Å above the F... and a C 2.2 Å above La's neighbour (C is
-    # never a contact), an N 3.5 Å from every metal (too far)
+    # slab: La at the origin, Li 4 Å away, O (not a metal) 4 Å away along y; molecule: O
+    # 2.55 Å above La, F 1.95 Å above Li, H 1.0 Å above the F (2.95 Å from Li) and a C and
+    # an H 2.2 Å from Li (C and H never count), an O 1.5 Å above the slab O (an anion
+    # pair, not a contact), an N 3.5 Å from every metal (too far) and a Li (a salt's
+    # cation, not a binding atom) 2.0 Å above the slab Li's neighbour position
     coords = [[0, 0, 0], [4, 0, 0], [0, 4, 0],
-              [0, 0, 2.55], [4, 0, 1.95], [4, 0, 2.95], [0, 4, 2.2], [8, 8, 3.5]]
-    return Structure(Lattice.cubic(16.0), ["La", "Li", "O", "O", "F", "H", "C", "N"], coords,
-                     coords_are_cartesian=True)
+              [0, 0, 2.55], [4, 0, 1.95], [4, 0, 2.95], [6.2, 0, 0], [4, -2.2, 0],
+              [0, 4, 1.5], [8, 8, 3.5], [4, 2.0, 0]]
+    species = ["La", "Li", "O", "O", "F", "H", "C", "H", "O", "N", "Li"]
+    return Structure(Lattice.cubic(16.0), species, coords, coords_are_cartesian=True)
 
 
 def test_contacts_count_heteroatoms_near_metals_only():

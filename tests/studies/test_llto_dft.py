@@ -196,6 +196,14 @@ def test_breathing_scan_keeps_the_lowest_localised_start_and_finds_the_parabola_
     # the vertex outside the scan (energy still falling at the edge) is not reported
     falling = [run(localised_key(d), d, -100 - d, 0.9) for d in (0.03, 0.05, 0.07)]
     assert breathing_scan(falling)["vertex_A"] is None
+    # a point whose electron spread (no Ti3+) is another state: left out of the parabola
+    spread = [*runs[1:], run(localised_key(0.01), 0.01, -103.0, 0.3)]
+    assert breathing_scan(spread)["vertex_A"] == pytest.approx(0.045)
+    assert len(breathing_scan(spread)["points"]) == 4
+    # a run that failed or never ran (None) is skipped; a cell without any run is refused
+    assert breathing_scan([*runs, None])["vertex_A"] == pytest.approx(0.045)
+    with pytest.raises(ValueError, match="no finished run for li"):
+        dft_summary({"li": [None]}, {})
 
 
 def test_electronic_option_default_keeps_the_stored_options_and_the_flow():
@@ -354,7 +362,6 @@ def test_a_later_amplitude_restarts_from_the_first_runs_wavefunction(tmp_path, c
         return sum(int(n) for n in re.findall(r"SCF run converged in\s+(\d+) steps", text))
 
     assert Path(out["warm"]["dir_name"]) != Path(out["first"]["dir_name"])
-    assert (Path(out["warm"]["dir_name"]) / "CP2K-RESTART.wfn").exists()
     assert out["warm"]["energy_eV"] == pytest.approx(out["cold"]["energy_eV"], abs=2e-3)
     assert scf_steps(out["warm"]) < scf_steps(out["cold"])
     assert sum(out["warm"]["moments_uB"]) == pytest.approx(2.0, abs=0.05)

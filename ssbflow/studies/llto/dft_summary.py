@@ -1,6 +1,7 @@
 """Numbers and files of the ``llto-li`` DFT+U stage (:mod:`ssbflow.studies.llto.electronic`).
 
-Per cell the start of lower energy is kept. Ti3+ = Ti with |m| >= 0.5 μB (Mulliken spin
+Per cell the run of lowest energy is kept (the delocalised start or one breathing amplitude of
+the localised one). Ti3+ = Ti with |m| >= 0.5 μB (Mulliken spin
 moment). DFT-level quantities (same definitions as the force-field ones in
 :mod:`ssbflow.studies.llto.reduction`):
 
@@ -51,7 +52,7 @@ def breathing_scan(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
     largest |m| μB), and with three or more points the vertex of the parabola through the
     lowest three (``vertex_A``, ``vertex_energy_eV``; ``None`` unless it is a minimum
     inside the scanned range), which says whether the scan brackets the relaxed polaron."""
-    local = sorted((r for r in runs if _family(r) == "localised"
+    local = sorted((r for r in runs if r is not None and _family(r) == "localised"
                     and r.get("breathing_A") is not None), key=lambda r: r["breathing_A"])
     if not local:
         return None
@@ -60,8 +61,10 @@ def breathing_scan(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
                    (abs(m) for el, m in zip(r["symbols"], r["moments_uB"], strict=True)
                     if el == "Ti"), default=0.0)} for r in local]
     vertex = vertex_energy = None
-    if len(points) >= 3:
-        best = sorted(points, key=lambda p: p["energy_eV"])[:3]
+    # the parabola only through points of one state: those that kept the polaron
+    polaron = [p for p in points if p["n_ti3"] > 0]
+    if len(polaron) >= 3:
+        best = sorted(polaron, key=lambda p: p["energy_eV"])[:3]
         x = np.array([p["breathing_A"] for p in best])
         y = np.array([p["energy_eV"] for p in best])
         a, b, c = np.polyfit(x, y, 2)
@@ -125,7 +128,12 @@ def cell_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def dft_summary(runs: dict[str, list[dict[str, Any]]], settings: dict[str, Any]
                 ) -> dict[str, Any]:
-    """The DFT+U section of the llto-li results from every run's output."""
+    """The DFT+U section of the llto-li results from every run's output (``None`` for a run
+    that failed or never ran, e.g. the later amplitudes after a failed first one)."""
+    runs = {label: [r for r in found if r is not None] for label, found in runs.items()}
+    missing = [label for label, found in runs.items() if not found]
+    if missing:
+        raise ValueError(f"DFT+U summary: no finished run for {', '.join(missing)}")
     cells = {label: cell_summary(runs[label]) for label in ("host", "li", "o_vacancy")}
     li_run, li2o_run, o2_run = runs["Li"][0], runs["Li2O"][0], runs["O2"][0]
     e_li = li_run["energy_eV"] / len(li_run["symbols"])
@@ -162,7 +170,7 @@ def dft_summary_job(runs: dict[str, list[dict[str, Any]]], settings: dict[str, A
     summary = dft_summary(runs, settings)
     files = {}
     for label in ("host", "li", "o_vacancy"):
-        run, _ = kept_run(runs[label])
+        run, _ = kept_run([r for r in runs[label] if r is not None])
         files[label] = run.get("files", {})
     return {**summary, "files": files}
 

@@ -184,9 +184,11 @@ def starts(label: str, structure: Structure, host: Structure,
         return out
     for amplitude in breathing_A:
         distorted = (breathing_distortion(structure, chosen, amplitude) if amplitude
-                     else structure.copy())
-        distorted.properties["breathing_A"] = float(amplitude)
-        out[localised_key(amplitude)] = with_moments(distorted, chosen)
+                     else structure)
+        local = with_moments(distorted, chosen)
+        # a new dict: Structure.copy() shares a non-empty properties dict with its source
+        local.properties = {**local.properties, "breathing_A": float(amplitude)}
+        out[localised_key(amplitude)] = local
     return out
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from jobflow import Flow, job
+from jobflow import Flow, OnMissing, job
 from pydantic import (
     BaseModel,
     Field,
@@ -292,6 +292,9 @@ def _dft_stage(options: LltoLiOptions, cells: dict[str, Any], li: Any, li2o: Any
                           "moment); single points, lowest energy kept",
                 "breathing_scan_A": list(BREATHING_SCAN_A)}
     summary = dft_summary_job(runs, settings)
+    # a failed run reaches the summary as None (the later amplitudes after a failed first
+    # one under a manager that goes on, e.g. jobflow-remote): the others still count
+    summary.config.on_missing_references = OnMissing.NONE
     summary.name = "dft+u summary"
     return [*jobs, *stage_jobs, summary], summary.output
 
