@@ -38,7 +38,14 @@ E = −1001.535449 Ha (46 OT steps, 640 s CPU, 2854 s wall at load 6–10). Sess
 end with the delocalised start at the force-field geometry (75 min, one CP2K thread): +Li
 delocalised −1025.139231 Ha, 72 meV below the polaron, electron over four Ti (0.45, 0.42,
 0.25, 0.25 μB); −O delocalised −1001.541586 Ha, 167 meV below, 0.86 and 0.70 μB on two Ti;
-2.76 V vs Li/Li+, E_f(V_O) −0.689 eV at Li/Li2O, +4.194 eV vs ½ O2 (README). As in the rutile test
+2.76 V vs Li/Li+, E_f(V_O) −0.689 eV at Li/Li2O, +4.194 eV vs ½ O2 (README). Session 8,
+the breathing amplitude scanned on those force-field cells (each point from the 0.1 Å
+wavefunction, 2–3 min): +Li 0.03 / 0.05 / 0.07 / 0.10 / 0.15 Å at −1025.145290 /
+−1025.146337 / −1025.144674 / −1025.136603 / −1025.106562 Ha, one Ti 0.88 / 0.92 / 0.95 /
+0.97 / 1.00 μB (largest other 0.12 / 0.09 / 0.07 / 0.06 / 0.04): the 0.05 Å polaron lies
+193 meV below the spread electron (parabola vertex 0.048 Å); −O 0.03 / 0.05 Å at
+−1001.546174 / −1001.547293 Ha, two Ti 0.91 + 0.88 / 0.94 + 0.93 μB, 155 meV below the
+delocalised start (largest other 0.20 / 0.16 μB). Hence the scan. As in the rutile test
 (tests/engines/test_dft_plus_u.py) the lattice distortion is what lets U hold the electron
 on one Ti. The Li cell's PDOS shows no isolated gap state: the extra α d weight of that Ti
 (α − β occupied d = 0.93) is spread over the top of the O 2p band (largest share 0.13 in
