@@ -113,8 +113,9 @@ def reduction_source_comparison(results: dict[str, Any]) -> list[ClaimRow]:
     if dft:
         e_vac = finite(dft.get("o_vacancy_formation_energy_li_li2o_eV"))
         ti3_why = (f"spin-polarised {dft.get('engine')} DFT+U, U_eff(Ti 3d) = "
-                   f"{dft.get('u_ti_eV')} eV, Mulliken spin moments of the lower-energy start "
-                   f"(localised/delocalised) on {dft.get('formula_host')}, counted above "
+                   f"{dft.get('u_ti_eV')} eV, Mulliken spin moments of the lowest-energy run "
+                   f"(delocalised start or a breathing amplitude of the localised one) on "
+                   f"{dft.get('formula_host')}, counted above "
                    f"{TI3_THRESHOLD_UB} μB; agrees when a defect cell has more such Ti than "
                    f"the host ({host}){_other_starts(dft)} ({SOURCE})")
         vac_why = (f"E_f = E(LLTO − O) − E(LLTO) + μ_O, μ_O = E(Li2O) − 2 E(Li), DFT+U on "
