@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ssbflow.studies.comparison import ClaimRow, finite, within
-from ssbflow.studies.llto.electronic import TI3_THRESHOLD_UB
+from ssbflow.studies.llto.electronic import TI3_THRESHOLD_UB, start_family
 
 SOURCE = "Li–LLTO composite anode study (science.md, study 2)"
 
@@ -77,7 +77,7 @@ def _other_starts(dft: dict[str, Any]) -> str:
         if kept not in energies:
             continue
         others = [(e, st) for st, e in energies.items()
-                  if st.split()[0] != kept.split()[0] and st in counts]
+                  if start_family(st) != start_family(kept) and st in counts]
         if others:
             energy, start = min(others)
             parts.append(f"{label}: the best {start} start gives {counts[start]} Ti3+ at "

@@ -27,15 +27,14 @@ from ssbflow.analysis.defect_energies import (
     vacancy_formation_energy_eV,
 )
 from ssbflow.io import as_structure
-from ssbflow.studies.llto.electronic import TI3_THRESHOLD_UB
+from ssbflow.studies.llto.electronic import TI3_THRESHOLD_UB, start_family
 
 #: Radius (Å) within which the neighbours of a reduced Ti are listed.
 NEIGHBOUR_RADIUS_A = 3.6
 
 
 def _family(run: dict[str, Any]) -> str:
-    """``localised`` or ``delocalised`` (or ``reference``): the start without its amplitude."""
-    return run["start"].split()[0]
+    return start_family(run["start"])
 
 
 def kept_run(runs: list[dict[str, Any]]) -> tuple[dict[str, Any], float | None]:
@@ -126,14 +125,22 @@ def cell_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def dft_summary(runs: dict[str, list[dict[str, Any]]], settings: dict[str, Any]
-                ) -> dict[str, Any]:
-    """The DFT+U section of the llto-li results from every run's output (``None`` for a run
-    that failed or never ran, e.g. the later amplitudes after a failed first one)."""
+def finished_runs(runs: dict[str, list[dict[str, Any] | None]]
+                  ) -> dict[str, list[dict[str, Any]]]:
+    """``runs`` without the ``None`` of failed or never-run jobs; a cell left without any run
+    is refused."""
     runs = {label: [r for r in found if r is not None] for label, found in runs.items()}
     missing = [label for label, found in runs.items() if not found]
     if missing:
         raise ValueError(f"DFT+U summary: no finished run for {', '.join(missing)}")
+    return runs
+
+
+def dft_summary(runs: dict[str, list[dict[str, Any]]], settings: dict[str, Any]
+                ) -> dict[str, Any]:
+    """The DFT+U section of the llto-li results from every run's output (``None`` for a run
+    that failed or never ran, e.g. the later amplitudes after a failed first one)."""
+    runs = finished_runs(runs)
     cells = {label: cell_summary(runs[label]) for label in ("host", "li", "o_vacancy")}
     li_run, li2o_run, o2_run = runs["Li"][0], runs["Li2O"][0], runs["O2"][0]
     e_li = li_run["energy_eV"] / len(li_run["symbols"])
@@ -167,10 +174,11 @@ def dft_summary(runs: dict[str, list[dict[str, Any]]], settings: dict[str, Any]
 def dft_summary_job(runs: dict[str, list[dict[str, Any]]], settings: dict[str, Any]
                     ) -> dict[str, Any]:
     """:func:`dft_summary` plus the files of the kept runs (``{cell: {role: packed}}``)."""
+    runs = finished_runs(runs)
     summary = dft_summary(runs, settings)
     files = {}
     for label in ("host", "li", "o_vacancy"):
-        run, _ = kept_run([r for r in runs[label] if r is not None])
+        run, _ = kept_run(runs[label])
         files[label] = run.get("files", {})
     return {**summary, "files": files}
 

@@ -171,6 +171,11 @@ def localised_key(breathing_A: float) -> str:
     return f"localised {breathing_A:.3f} A"
 
 
+def start_family(start: str) -> str:
+    """``localised``, ``delocalised`` or ``reference``: a start's name without its amplitude."""
+    return start.split()[0]
+
+
 def starts(label: str, structure: Structure, host: Structure,
            breathing_A: Sequence[float] = BREATHING_SCAN_A) -> dict[str, Structure]:
     """The initial guesses of one cell: ``{"delocalised": ..., localised_key(d): ...}`` (the
