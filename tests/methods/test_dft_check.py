@@ -14,6 +14,7 @@ from pymatgen.entries.computed_entries import ComputedStructureEntry
 
 from ssbflow.errors import InputError, SsbflowError
 from ssbflow.methods.dft_check import (
+    POINT_FILE,
     DftCheckSettings,
     band_dft_check,
     cli_dft_check,
@@ -193,6 +194,20 @@ def test_band_check_barrier_from_real_single_points(tmp_path, cp2k_exe) -> None:
     assert check["mlip_barrier_eV"] == pytest.approx(0.4)
     assert check["dft_minus_mlip_eV"] == pytest.approx(check["barrier_eV"] - 0.4)
     assert {p.name for p in tmp_path.iterdir()} == {"initial", "highest", "final"}
+    # the highest image and the final state start from the initial state's wavefunction
+    assert check["guess"] == {"initial": "atomic", "highest": "seeded", "final": "seeded"}
+
+    # a rerun in the same folder (the job is resumable) reads the finished points back ...
+    (tmp_path / "final" / POINT_FILE).unlink()  # ... and the final point was "killed"
+    again = band_dft_check(band, mlip, tmp_path, settings, moving_index=1)
+    assert again["guess"]["final"] == "resumed"  # from the wavefunction CP2K left
+    assert again["dft_energies_eV"]["initial"] == e["initial"]  # read back, not rerun
+    assert again["dft_energies_eV"]["highest"] == e["highest"]
+    assert again["dft_energies_eV"]["final"] == pytest.approx(e["final"], abs=1e-4)
+    # another geometry in the same folder is computed, not read back
+    moved = band_dft_check([_h3_he(1.7, 0.75), *band[1:]], mlip, tmp_path, settings,
+                           moving_index=1)
+    assert moved["dft_energies_eV"]["initial"] != e["initial"]
 
 
 def test_fast_preset_says_what_its_numbers_are_good_for() -> None:

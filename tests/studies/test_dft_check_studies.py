@@ -45,6 +45,11 @@ def test_ncm_checks_every_band() -> None:
     spec = get_study("ncm-pvdf")
     names = _all_names(spec.make_flow(spec.parse_options({"check_dft": True})))
     assert {"dft check bare", "dft check pvdf", "dft check dpvdf"} <= set(names)
+    one = _all_names(spec.make_flow(spec.parse_options({"check_dft": True,
+                                                         "dft_bands": ["dpvdf"]})))
+    assert [n for n in one if n.startswith("dft check")] == ["dft check dpvdf"]
+    with pytest.raises(ValueError, match="dft_bands: PVDF not known"):
+        spec.parse_options({"check_dft": True, "dft_bands": ["PVDF"]})
 
 
 def test_inn_li_report_shows_the_dft_check(tmp_path) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from jobflow import Flow, job
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ssbflow.io import json_ready
 from ssbflow.methods.neb import neb_job
@@ -68,6 +68,18 @@ class NcmPvdfOptions(ModelOptions):
     check_dft: bool = Field(False, description=(
         "CP2K single points (fast preset) of the endpoints and the highest image of each band "
         "on a cluster cut around the moving Li: the DFT barrier along the MLIP path."))
+    # one band's check costs ~1 h of one core on the 31-atom cut (UKS, fast preset)
+    dft_bands: tuple[str, ...] = Field(tuple(SYSTEMS.values()), min_length=1, description=(
+        "Bands that get the DFT check with check_dft (bare, pvdf, dpvdf; default all)."))
+
+    @field_validator("dft_bands")
+    @classmethod
+    def _known_bands(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [v for v in value if v not in SYSTEMS.values()]
+        if unknown:
+            raise ValueError(f"dft_bands: {', '.join(unknown)} not known; expected some of "
+                             f"{', '.join(SYSTEMS.values())}")
+        return value
 
 
 def _calc(mlip_model: str) -> Any:
@@ -187,7 +199,7 @@ def make_flow(options: NcmPvdfOptions) -> Flow:
         neb.name = f"neb {tag}"
         nebs[tag] = neb.output["result"]
         jobs.append(neb)
-        if options.check_dft:
+        if options.check_dft and tag in options.dft_bands:
             from ssbflow.methods.dft_check import band_dft_check_job
 
             check = band_dft_check_job(neb.output, moving_index=bare.output["moving_index"])
