@@ -152,8 +152,13 @@ def option_parameters(study: Study) -> tuple[list[inspect.Parameter], set[str]]:
     return params, json_names
 
 
+#: Help of ``--workers`` (``ssbflow run`` and ``ssbflow resume``).
+WORKERS_HELP = ("Jobs run side by side, each in its own process with cores/WORKERS threads "
+                "(default $SSBFLOW_WORKERS or 1).")
+
+
 def common_parameters(study_name: str) -> list[inspect.Parameter]:
-    """``--out``, ``--db``, ``--json`` and ``--quiet``."""
+    """``--out``, ``--db``, ``--json``, ``--quiet`` and ``--workers``."""
     kw = inspect.Parameter.KEYWORD_ONLY
     return [
         inspect.Parameter("out", kw, default=Path(f"ssbflow-runs/{study_name}"), annotation=(
@@ -165,6 +170,8 @@ def common_parameters(study_name: str) -> list[inspect.Parameter]:
             "--json", help="Print results.json.")]),
         inspect.Parameter("quiet", kw, default=False, annotation=Annotated[bool, typer.Option(
             help="No progress bar.")]),
+        inspect.Parameter("workers", kw, default=None, annotation=Annotated[
+            int | None, typer.Option(min=1, help=WORKERS_HELP)]),
     ]
 
 

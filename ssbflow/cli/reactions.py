@@ -13,6 +13,7 @@ import typer
 from pymatgen.core import Composition
 
 from ssbflow.cli._groups import CliGroups
+from ssbflow.cli.options import WORKERS_HELP
 from ssbflow.errors import InputError
 
 #: The force-field options of ``reaction`` and ``screen`` (those of ``run`` come from
@@ -250,6 +251,7 @@ def screen_command(
     committee: CommitteeOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the ranking as JSON.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    workers: Annotated[int | None, typer.Option(min=1, help=WORKERS_HELP)] = None,
     submit: Annotated[str | None, typer.Option(
         "--submit", help="Cluster profile: every job (each candidate) its own SLURM job "
         "through jobflow-remote; again with the same --out: rerun what failed.")] = None,
@@ -283,7 +285,7 @@ def screen_command(
         return
     reused = _stored_candidates(out, db, options, retry_failed)
     with contextlib.redirect_stdout(sys.stderr):  # engines print; stdout is for the results
-        results = run_study("screening", out, db=db, quiet=quiet or as_json,
+        results = run_study("screening", out, db=db, quiet=quiet or as_json, workers=workers,
                             **options.model_dump(exclude_unset=False))
     computed = [c.name for c in options.spec.candidates if c.name not in reused]
     if as_json:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from ssbflow.cli._groups import CliGroups
-from ssbflow.cli.options import common_parameters, study_function
+from ssbflow.cli.options import WORKERS_HELP, common_parameters, study_function
 from ssbflow.studies.base import Study
 from ssbflow.studies.registry import get_study, study_names
 
@@ -41,11 +41,12 @@ def run_command(study: Study):
     """The ``ssbflow run STUDY`` function of ``study``."""
 
     def body(options: dict[str, Any], out: Path, db: Path | None, as_json: bool,
-             quiet: bool) -> None:
+             quiet: bool, workers: int | None) -> None:
         from ssbflow.runtime.studies import run_study
 
         with contextlib.redirect_stdout(sys.stderr):  # engines print; stdout is for results
-            doc = run_study(study.name, out, db=db, quiet=quiet or as_json, **options)
+            doc = run_study(study.name, out, db=db, quiet=quiet or as_json, workers=workers,
+                            **options)
         print_results(study, doc, as_json)
 
     command = study_function(study, body, common_parameters(study.name))
@@ -60,12 +61,13 @@ def resume_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print results.json.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    workers: Annotated[int | None, typer.Option(min=1, help=WORKERS_HELP)] = None,
 ) -> None:
     """Continue an interrupted or failed run of any study: finished jobs come from the store."""
     from ssbflow.runtime.studies import resume_study, run_settings
 
     with contextlib.redirect_stdout(sys.stderr):  # engines print; stdout is for results
-        doc = resume_study(run_dir, db=db, quiet=quiet or as_json)
+        doc = resume_study(run_dir, db=db, quiet=quiet or as_json, workers=workers)
     print_results(get_study(run_settings(run_dir)["study"]), doc, as_json)
 
 

@@ -7,6 +7,7 @@ finished job from the store and runs only the rest (see :mod:`ssbflow.runtime.ru
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from jobflow import Flow, Job
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ssbflow.errors import InputError
 from ssbflow.io import write_json
 from ssbflow.runtime.runner import (
     RunSummary,
@@ -26,6 +28,22 @@ from ssbflow.runtime.runner import (
 from ssbflow.runtime.store import check_store, describe_store, get_job_store, read_output
 
 TIMINGS_FILE = "timings.json"
+#: Environment variable of the default ``--workers``.
+WORKERS_ENV = "SSBFLOW_WORKERS"
+
+
+def default_workers() -> int:
+    """``$SSBFLOW_WORKERS`` or 1.
+
+    Raises
+    ------
+    InputError
+        The variable is not a whole number >= 1.
+    """
+    text = os.environ.get(WORKERS_ENV, "1")
+    if not text.strip().isdigit() or int(text) < 1:
+        raise InputError(f"${WORKERS_ENV}={text!r}: expected a whole number >= 1")
+    return int(text)
 
 
 def _merge_timings(out: Path, seconds: dict[str, float]) -> dict[str, float]:
@@ -42,6 +60,7 @@ def execute_study(
     out: str | Path,
     db: str | Path | None = None,
     quiet: bool = False,
+    workers: int | None = None,
 ) -> tuple[Any, dict[str, float], RunSummary]:
     """Run (or resume) a study and return its final output.
 
@@ -53,6 +72,8 @@ def execute_study(
     db : montydb folder (default ``$SSBFLOW_DB`` or ``./ssbflow-db``); ``$SSBFLOW_MONGO_URI``
         selects MongoDB instead.
     quiet : no progress bar.
+    workers : jobs side by side (default ``$SSBFLOW_WORKERS`` or 1; see
+        :func:`ssbflow.runtime.runner.run_flow`).
 
     Returns
     -------
@@ -98,7 +119,8 @@ def execute_study(
                 # finished jobs for the report of the resumed run
                 _merge_timings(out, {job.name: summary.seconds[job.name]})
 
-        run_flow(flow, store, out, on_job_start=started, on_job_end=ended, summary=summary)
+        run_flow(flow, store, out, on_job_start=started, on_job_end=ended, summary=summary,
+                 workers=workers or default_workers())
         progress.update(task, description="done" if summary.ok else "failed")
     timings = _merge_timings(out, summary.seconds)
     raise_for_failures(summary)

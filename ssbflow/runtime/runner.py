@@ -123,7 +123,10 @@ def read_run_json(path: Path, cls: type[json.JSONDecoder] | None = None) -> Any:
 
 def _finished(store: JobStore, job: Job) -> bool:
     """True when the store holds the job's final output (following replacements)."""
-    docs = list(store.query({"uuid": job.uuid}, properties=["index", "output"]))
+    # a replacement shares its uuid with the job it replaces, at a higher index: only its
+    # own index or later counts (the replaced job's document is not the replacement's)
+    docs = list(store.query({"uuid": job.uuid, "index": {"$gte": job.index}},
+                            properties=["index", "output"]))
     if not docs:
         return False
     latest = max(docs, key=lambda d: d["index"])
@@ -141,6 +144,17 @@ def _holds_reference(obj: Any) -> bool:
     return False
 
 
+@dataclass(eq=False)
+class _Node:
+    """A job waiting to run, and the dynamic jobs it added (it is done when they are)."""
+
+    job: Job
+    parents: set[str]
+    owner: _Node | None = None
+    ran: bool = False
+    open_extras: int = 0
+
+
 def run_flow(
     flow: Flow | Job,
     store: JobStore,
@@ -149,6 +163,7 @@ def run_flow(
     on_job_end: Callable[[Job, bool], None] | None = None,
     stop_on_error: bool = True,
     summary: RunSummary | None = None,
+    workers: int = 1,
 ) -> RunSummary:
     """Run ``flow`` in ``run_dir``, reusing every job output already in ``store``.
 
@@ -161,66 +176,179 @@ def run_flow(
     store : the job store; jobs found there are not run again.
     run_dir : directory for the job folders.
     on_job_start, on_job_end : progress callbacks (``on_job_end(job, reused)``).
-    stop_on_error : stop at the first failing job (its children could not run anyway).
+    stop_on_error : launch nothing new after the first failing job (its children could
+        not run anyway); jobs already running finish.
     summary : filled in place as jobs end (callbacks may read it); a new one by default.
+    workers : jobs run at once. 1: one after the other in this process, in the flow's
+        order. More: independent jobs side by side in worker processes
+        (:mod:`ssbflow.runtime.workers`, each with ``cores // workers`` threads); the store
+        is written by this process only.
 
     Returns
     -------
     RunSummary
     """
+    if workers < 1:
+        raise InputError(f"--workers must be >= 1, got {workers}")
     run_dir = Path(run_dir).absolute()
     jobs_dir = run_dir / "jobs"
     jobs_dir.mkdir(parents=True, exist_ok=True)
     store.connect()
     summary = RunSummary() if summary is None else summary
     failed_uuids: set[str] = set()
+    done_uuids: set[str] = set()
+    pending: list[_Node] = [_Node(job, set(parents))
+                            for job, parents in get_flow(flow).iterflow()]
+    running: dict[Any, tuple[_Node, float]] = {}
+    pool = None
+    if workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-    def run_one(job: Job, parents: list[str]) -> bool:
-        if on_job_start:
-            on_job_start(job)
-        if _finished(store, job):
-            summary.reused.append(job.name)
-            if on_job_end:
-                on_job_end(job, True)
-            return True
-        if failed_uuids.intersection(parents):
-            failed_uuids.add(job.uuid)
-            return False
+        from ssbflow.runtime.workers import init_worker, worker_threads
+
+        # spawn: torch and OpenMP runtimes already loaded here do not survive a fork
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=init_worker,
+                                   initargs=(worker_threads(workers),))
+
+    def finish(node: _Node) -> None:
+        done_uuids.add(node.job.uuid)
+        owner = node.owner
+        if owner is not None:
+            owner.open_extras -= 1
+            if owner.ran and owner.open_extras == 0:
+                finish(owner)
+
+    def job_folder(job: Job) -> Path:
         safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", job.name)  # engines dislike blanks
         job_dir = jobs_dir / f"{safe_name}-{job.uuid[:8]}-{job.index}"
         if job_dir.exists() and not job.metadata.get(RESUMABLE):
             shutil.rmtree(job_dir)  # left by a killed or failed attempt: start clean
         job_dir.mkdir(parents=True, exist_ok=True)  # a resumable job continues in its folder
+        return job_dir
+
+    def ended(node: _Node, seconds: float, error: str | None, extras: list[Any]) -> None:
+        job = node.job
+        if error is not None:
+            failed_uuids.add(job.uuid)
+            summary.failed[job.name] = error
+            return
+        summary.seconds[job.name] = round(seconds, 2)
+        summary.ran.append(job.name)
+        if on_job_end:
+            on_job_end(job, False)
+        node.ran = True
+        new = [_Node(j, set(p), owner=node) for extra in extras if extra is not None
+               for j, p in get_flow(extra).iterflow()]
+        node.open_extras = len(new)
+        pending[:0] = new  # dynamic jobs next, as jobflow runs them
+        if not new:
+            finish(node)
+
+    def run_here(node: _Node) -> None:
+        job_dir = job_folder(node.job)
         cwd = Path.cwd()
         start = time.perf_counter()
         try:
             os.chdir(job_dir)
-            response = job.run(store=store, job_dir=job_dir)
+            response = node.job.run(store=store, job_dir=job_dir)
         except Exception as exc:  # any job error is recorded and reported
-            failed_uuids.add(job.uuid)
-            summary.failed[job.name] = f"{type(exc).__name__}: {exc}"
-            return False
+            ended(node, 0.0, f"{type(exc).__name__}: {exc}", [])
+            return
         finally:
             os.chdir(cwd)
-        summary.seconds[job.name] = round(time.perf_counter() - start, 2)
-        summary.ran.append(job.name)
-        if on_job_end:
-            on_job_end(job, False)
-        for extra in (response.replace, response.detour, response.addition):
-            if extra is not None and not run_all(get_flow(extra)):
-                return False
-        return True
+        ended(node, time.perf_counter() - start, None,
+              [response.replace, response.detour, response.addition])
 
-    def run_all(subflow: Flow) -> bool:
-        ok = True
-        for job, parents in subflow.iterflow():
-            ok = run_one(job, parents) and ok
-            if not ok and stop_on_error:
-                return False
-        return ok
+    def launch(node: _Node) -> None:
+        from ssbflow.runtime.workers import run_job_in_worker
 
-    run_all(get_flow(flow))
+        job = node.job
+        try:
+            resolved = job.resolve_args(store=store, inplace=False)
+        except Exception as exc:  # a missing parent output, as job.run would raise it
+            ended(node, 0.0, f"{type(exc).__name__}: {exc}", [])
+            return
+        job_json = json.dumps(resolved.as_dict(), cls=MontyEncoder)
+        future = pool.submit(run_job_in_worker, job_json, str(job_folder(job)),
+                             list(store.additional_stores))
+        running[future] = (node, time.perf_counter())
+
+    def collect(future: Any) -> None:
+        from ssbflow.runtime.workers import store_worker_result
+
+        node, start = running.pop(future)
+        try:
+            result = json.loads(future.result())  # documents stay as the store holds them
+        except Exception as exc:  # the worker process died (killed, out of memory)
+            ended(node, 0.0, f"{type(exc).__name__}: {exc}", [])
+            return
+        if "error" in result:
+            ended(node, 0.0, result["error"], [])
+            return
+        store_worker_result(store, result)
+        extras = MontyDecoder().process_decoded(result["response"])
+        ended(node, time.perf_counter() - start, None,
+              [extras["replace"], extras["detour"], extras["addition"]])
+
+    # side by side, the job heading the longest chain of jobs still to come starts first
+    # (llto-li: a localised DFT+U run before a delocalised one, as two restarts follow it)
+    depth = downstream_depth(flow) if workers > 1 else {}
+
+    def next_ready() -> _Node | None:
+        ready = [n for n in pending if n.parents <= done_uuids or n.parents & failed_uuids]
+        if not ready:
+            return None
+        node = max(ready, key=lambda n: depth.get(n.job.uuid, 0) if n.owner is None
+                   else len(depth) + 1)  # dynamic jobs first, as jobflow runs them
+        pending.remove(node)
+        return node
+
+    try:
+        while pending or running:
+            stopped = stop_on_error and summary.failed
+            node = None if stopped or len(running) >= workers else next_ready()
+            if node is not None:
+                if on_job_start:
+                    on_job_start(node.job)
+                if _finished(store, node.job):
+                    summary.reused.append(node.job.name)
+                    if on_job_end:
+                        on_job_end(node.job, True)
+                    finish(node)
+                elif node.parents & failed_uuids:
+                    failed_uuids.add(node.job.uuid)
+                elif pool is None:
+                    run_here(node)
+                else:
+                    launch(node)
+                continue
+            if not running:
+                if not stopped:  # every job of a flow has its parents in it: a bug
+                    raise SsbflowError("jobs left that cannot start: "
+                                       + ", ".join(n.job.name for n in pending))
+                break  # stopped after a failure
+            from concurrent.futures import FIRST_COMPLETED, wait
+
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in finished:
+                collect(future)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return summary
+
+
+def downstream_depth(flow: Flow | Job) -> dict[str, int]:
+    """Per job uuid: the number of jobs on the longest chain that starts with it."""
+    import networkx as nx
+
+    graph = get_flow(flow).graph
+    depth: dict[str, int] = {}
+    for uuid in reversed(list(nx.topological_sort(graph))):
+        depth[uuid] = 1 + max((depth[v] for v in graph.successors(uuid)), default=0)
+    return depth
 
 
 def count_jobs(flow: Flow | Job) -> int:

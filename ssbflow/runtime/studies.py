@@ -18,6 +18,7 @@ def run_study(
     out: str | Path,
     db: str | Path | None = None,
     quiet: bool = False,
+    workers: int | None = None,
     **options: Any,
 ) -> dict:
     """Run (or resume) study ``name`` in ``out`` and write its report folder.
@@ -29,6 +30,8 @@ def run_study(
     db : montydb folder (default ``$SSBFLOW_DB`` or ``./ssbflow-db``);
         ``$SSBFLOW_MONGO_URI`` selects MongoDB instead.
     quiet : no progress bar.
+    workers : jobs side by side (:func:`ssbflow.runtime.runner.run_flow`; default
+        ``$SSBFLOW_WORKERS`` or 1).
     **options : the study's options (its pydantic model's fields).
 
     Returns
@@ -43,7 +46,7 @@ def run_study(
     settings = study.settings(opts)
     out = Path(out).absolute()
     output, timings, _ = execute_study(
-        lambda: study_flow(study, opts), settings, out, db=db, quiet=quiet
+        lambda: study_flow(study, opts), settings, out, db=db, quiet=quiet, workers=workers
     )
     return write_study_report(study, opts, output, out, timings)
 
@@ -59,10 +62,11 @@ def run_settings(run_dir: str | Path) -> dict[str, Any]:
     return settings["settings"]
 
 
-def resume_study(run_dir: str | Path, db: str | Path | None = None, quiet: bool = False) -> dict:
+def resume_study(run_dir: str | Path, db: str | Path | None = None, quiet: bool = False,
+                 workers: int | None = None) -> dict:
     """Continue the run in ``run_dir``: finished jobs come from the store, the rest run."""
     settings = dict(run_settings(run_dir))
     name = settings.pop("study", None)
     if name is None:
         raise InputError(f"{str(run_dir)!r}: its {RUN_FILE} names no study")
-    return run_study(name, run_dir, db=db, quiet=quiet, **settings)
+    return run_study(name, run_dir, db=db, quiet=quiet, workers=workers, **settings)

@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from jobflow import job
+from jobflow import Response, job
 
 
 def _mark(log_dir: str, name: str) -> None:
@@ -42,3 +42,25 @@ def slow_then_double(log_dir: str, x: float) -> float:
     while (Path(log_dir) / "hold").exists():
         time.sleep(0.1)
     return 2 * x
+
+
+@job
+def timed_sleep(log_dir: str, name: str, seconds: float) -> dict:
+    """Sleep ``seconds``; returns when (time.time) and in which process it ran."""
+    _mark(log_dir, name)
+    start = time.time()
+    time.sleep(seconds)
+    return {"name": name, "pid": os.getpid(), "start": start, "end": time.time(),
+            "threads": os.environ.get("OMP_NUM_THREADS"), "cwd": os.getcwd()}
+
+
+@job(data="values")
+def big_output(n: int) -> dict:
+    """An output whose ``values`` go to the ``data`` store."""
+    return {"values": list(range(n)), "n": n}
+
+
+@job
+def replaced_by_add(log_dir: str, a: float) -> Response:
+    """Replaced by ``add(a, 10)``: its output is the replacement's."""
+    return Response(replace=add(log_dir, a, 10.0))

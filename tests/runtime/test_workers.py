@@ -1,0 +1,83 @@
+"""``run_flow(..., workers=2)``: independent jobs side by side in worker processes, the store
+written by the parent only, dynamic responses followed, failures reported as in one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jobflow import Flow
+
+from ssbflow.runtime.runner import prepare_run, run_flow
+from ssbflow.runtime.store import get_job_store, read_output
+from ssbflow.runtime.workers import worker_threads
+from tests.runtime import counting_jobs as cj
+
+
+def _flow(log_dir: str) -> Flow:
+    a = cj.timed_sleep(log_dir, "a", 1.5)
+    b = cj.timed_sleep(log_dir, "b", 1.5)
+    big = cj.big_output(5000)
+    replaced = cj.replaced_by_add(log_dir, 1.0)
+    last = cj.add(log_dir, replaced.output, big.output["n"])
+    return Flow([a, b, big, replaced, last],
+                output={"a": a.output, "b": b.output, "big": big.output, "last": last.output})
+
+
+def test_two_workers_overlap_and_fill_the_store(tmp_path) -> None:
+    log = tmp_path / "log"
+    log.mkdir()
+    run_dir, store = tmp_path / "run", get_job_store(tmp_path / "db")
+    flow = prepare_run(run_dir, lambda: _flow(str(log)), {"study": "workers"})
+    summary = run_flow(flow, store, run_dir, workers=2)
+    assert summary.ok, summary.failed
+    store.connect()
+    out = read_output(store, flow.output)
+    a, b = out["a"], out["b"]
+    assert a["pid"] != b["pid"]  # two processes ...
+    assert a["start"] < b["end"] and b["start"] < a["end"]  # ... at the same time
+    assert a["threads"] == str(worker_threads(2))
+    assert Path(a["cwd"]).parent == run_dir / "jobs"  # each in its own folder
+    assert out["big"]["values"] == list(range(5000))  # the data store blob came back
+    assert out["last"] == (1.0 + 10.0) + 5000  # replace followed before the child ran
+    again = run_flow(prepare_run(run_dir, lambda: _flow(str(log)), {"study": "workers"}),
+                     store, run_dir, workers=2)
+    assert again.ran == [] and len(again.reused) == len(summary.ran) - 1  # replacement inside
+
+
+def test_a_failing_worker_job_is_reported_and_stops_its_children(tmp_path) -> None:
+    log = tmp_path / "log"
+    log.mkdir()
+    (log / "fail").touch()
+    first = cj.add(str(log), 1.0, 2.0)
+    second = cj.square_unless_flag(str(log), first.output)
+    third = cj.add(str(log), second.output, 1.0)
+    store = get_job_store(tmp_path / "db")
+    summary = run_flow(Flow([first, second, third]), store, tmp_path / "run", workers=2)
+    assert summary.failed == {"square_unless_flag": "RuntimeError: injected failure"}
+    assert summary.ran == ["add"]  # the third never started
+
+
+def test_one_process_follows_the_replacement_too(tmp_path) -> None:
+    log = tmp_path / "log"
+    log.mkdir()
+    flow = _flow(str(log))
+    store = get_job_store(tmp_path / "db")
+    assert run_flow(flow, store, tmp_path / "run").ok
+    store.connect()
+    assert read_output(store, flow.output)["last"] == 11.0 + 5000
+
+
+def test_workers_setting_is_checked(monkeypatch, tmp_path) -> None:
+    import pytest
+
+    from ssbflow.errors import InputError
+    from ssbflow.runtime.execute import default_workers
+
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("SSBFLOW_WORKERS", bad)
+        with pytest.raises(InputError, match="SSBFLOW_WORKERS"):
+            default_workers()
+    monkeypatch.setenv("SSBFLOW_WORKERS", "3")
+    assert default_workers() == 3
+    with pytest.raises(InputError, match="--workers must be >= 1"):
+        run_flow(Flow([]), get_job_store(tmp_path / "db"), tmp_path / "run", workers=0)
