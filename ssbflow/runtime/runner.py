@@ -334,9 +334,14 @@ def run_flow(
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for future in finished:
                 collect(future)
-    finally:
+    except BaseException:  # interrupted (Ctrl-C) or a bug: no job left running behind us
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            from ssbflow.runtime.workers import stop_workers
+
+            stop_workers(pool)
+        raise
+    if pool is not None:
+        pool.shutdown(wait=True)
     return summary
 
 

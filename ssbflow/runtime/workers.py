@@ -14,8 +14,11 @@ job (``ssbflow run llto-li``: measured in the README).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import sys
 import traceback
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,8 @@ from jobflow import Job, JobStore
 from maggma.stores import MemoryStore
 from monty.json import MontyDecoder, MontyEncoder
 
+#: prctl option: the signal a process gets when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
 #: Thread settings a worker fills in when the environment leaves them unset.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "SSBFLOW_CP2K_THREADS", "MKL_NUM_THREADS",
                     "OPENBLAS_NUM_THREADS")
@@ -35,9 +40,35 @@ def worker_threads(workers: int, cores: int | None = None) -> int:
 
 
 def init_worker(threads: int) -> None:
-    """Pool initializer: thread counts for libraries imported later in this process."""
+    """Pool initializer: thread counts for libraries imported later in this process, and
+    no orphans: the worker leads a process group with the engines it starts (CP2K under
+    custodian), and that group is killed when the worker is told to stop (SIGTERM) or its
+    parent dies, even by SIGKILL (Linux ``PR_SET_PDEATHSIG``). Without this a killed run
+    left its worker's CP2K running, and the resumed run started a second one in the same
+    folder (seen here)."""
     for name in THREAD_VARIABLES:
         os.environ.setdefault(name, str(threads))
+    os.setpgrp()
+    signal.signal(signal.SIGTERM, _kill_own_group)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            _kill_own_group()
+
+
+def _kill_own_group(*_: object) -> None:
+    os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def stop_workers(pool: Any) -> None:
+    """Kill every worker of ``pool`` with the engines it started (after an interrupt)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _memory_store(store_names: list[str]) -> JobStore:

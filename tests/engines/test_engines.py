@@ -245,3 +245,18 @@ def test_cp2k_slab_dipole_correction_gives_flat_vacuum_levels_with_the_dipole_st
     assert np.ptp(below) < 0.05 and np.ptp(above) < 0.05
     step_eV = below.mean() - above.mean()
     assert 1.8 < step_eV < 4.5
+
+
+def test_cp2k_threads_are_decided_where_the_job_runs(monkeypatch) -> None:
+    """A flow built with the default engine carries no thread count: each job reads
+    $SSBFLOW_CP2K_THREADS when it starts (a --workers process sets its share there)."""
+    from ssbflow.engines.cp2k.engine import cp2k_command
+
+    monkeypatch.delenv("SSBFLOW_CP2K_CMD", raising=False)
+    engine = get_engine("cp2k", preset="fast")
+    maker = engine.static_maker()
+    assert engine.threads is None and maker.cp2k_threads is None
+    monkeypatch.setenv("SSBFLOW_CP2K_THREADS", "1")
+    assert cp2k_command(maker.cp2k_threads).startswith("env OMP_NUM_THREADS=1 ")
+    monkeypatch.setenv("SSBFLOW_CP2K_THREADS", "3")
+    assert cp2k_command(maker.cp2k_threads).startswith("env OMP_NUM_THREADS=3 ")

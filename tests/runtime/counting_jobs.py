@@ -7,6 +7,7 @@ flow is loaded again.
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -64,3 +65,16 @@ def big_output(n: int) -> dict:
 def replaced_by_add(log_dir: str, a: float) -> Response:
     """Replaced by ``add(a, 10)``: its output is the replacement's."""
     return Response(replace=add(log_dir, a, 10.0))
+
+
+@job
+def child_sleep(log_dir: str, name: str) -> int:
+    """Start a child process (as engines start CP2K) and wait while ``hold`` exists."""
+    _mark(log_dir, name)
+    proc = subprocess.Popen(["sleep", "300"])
+    Path(log_dir, f"{name}.pids").write_text(f"{os.getpid()} {proc.pid}")
+    while (Path(log_dir) / "hold").exists():
+        time.sleep(0.1)
+    proc.kill()
+    proc.wait()
+    return proc.pid

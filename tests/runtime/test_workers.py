@@ -81,3 +81,58 @@ def test_workers_setting_is_checked(monkeypatch, tmp_path) -> None:
     assert default_workers() == 3
     with pytest.raises(InputError, match="--workers must be >= 1"):
         run_flow(Flow([]), get_job_store(tmp_path / "db"), tmp_path / "run", workers=0)
+
+
+KILLABLE = """
+import sys
+from jobflow import Flow
+from ssbflow.runtime.runner import prepare_run, run_flow
+from ssbflow.runtime.store import get_job_store
+from tests.runtime import counting_jobs as cj
+
+log, run_dir, db = sys.argv[1:4]
+make = lambda: Flow([cj.child_sleep(log, "a"), cj.child_sleep(log, "b")])
+flow = prepare_run(run_dir, make, {"study": "kill"})
+assert run_flow(flow, get_job_store(db), run_dir, workers=2).ok
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has exited
+
+
+def test_sigkill_of_the_parent_kills_the_workers_and_their_engines(tmp_path) -> None:
+    """A SIGKILLed `ssbflow run --workers 2` leaves no worker and no engine process behind
+    (they would go on writing into the folders a resumed run uses); the rerun finishes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    log = tmp_path / "log"
+    log.mkdir()
+    (log / "hold").touch()
+    args = [sys.executable, "-c", KILLABLE, str(log), str(tmp_path / "run"), str(tmp_path / "db")]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    parent = subprocess.Popen(args, cwd=root, env=env)
+    deadline = time.time() + 120
+    while not all((log / f"{n}.pids").exists() for n in "ab") and time.time() < deadline:
+        time.sleep(0.2)
+    pids = [int(p) for n in "ab" for p in (log / f"{n}.pids").read_text().split()]
+    assert all(_alive(p) for p in pids)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.time() + 15
+    while any(_alive(p) for p in pids) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in pids), "a worker or its child outlived the run"
+
+    (log / "hold").unlink()
+    again = subprocess.run(args, cwd=root, env=env, timeout=180)
+    assert again.returncode == 0

@@ -191,7 +191,9 @@ class Cp2kEngine(Engine):
     Parameters
     ----------
     threads
-        OpenMP threads of ``cp2k.psmp`` (``$SSBFLOW_CP2K_THREADS``, default: all cores).
+        OpenMP threads of ``cp2k.psmp``; ``None``: decided where each job runs
+        (``$SSBFLOW_CP2K_THREADS``, else all cores; a ``--workers`` process sets it to its
+        share), not when the flow is built.
     cp2k_cmd
         Full command; ``None``: ``$SSBFLOW_CP2K_CMD`` where the job runs, else
         ``<cp2k.psmp>`` with ``OMP_NUM_THREADS`` (see :func:`cp2k_command`).
@@ -205,10 +207,6 @@ class Cp2kEngine(Engine):
     cp2k_cmd: str | None = None
     basis_overrides: dict[str, str] = field(default_factory=dict)
     dispersion: bool | None = None
-
-    def __post_init__(self) -> None:
-        if self.threads is None:
-            self.threads = default_threads()
 
     def check_available(self) -> None:
         """Raise a one-line error when CP2K or its data files are missing here."""
@@ -313,7 +311,8 @@ class Cp2kEngine(Engine):
             "preset": self.preset,
             "cp2k_version": _cp2k_version(exe) if exe else None,
             "cp2k_cmd": (self.cp2k_cmd or os.environ.get("SSBFLOW_CP2K_CMD")
-                         or f"env OMP_NUM_THREADS={self.threads} {exe or CP2K_EXECUTABLES[0]}"),
+                         or f"env OMP_NUM_THREADS={self.threads or default_threads()} "
+                            f"{exe or CP2K_EXECUTABLES[0]}"),
             "data_dir": data_dir,
             "atomate2_version": package_version("atomate2"),
             **CP2K_PRESETS[self.preset].as_dict(),
