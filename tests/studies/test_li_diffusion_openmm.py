@@ -20,6 +20,12 @@ def test_mlip_settings_are_unchanged() -> None:
     assert set(study.settings(study.parse_options({}))) == MLIP_SETTINGS
     openmm = study.settings(study.parse_options({"engine": "openmm"}))
     assert openmm["engine"] == "openmm" and "production_ns" in openmm
+    # a dry box stores no solvent settings (openmm runs made before the option resume)
+    assert "solvent_per_li" not in openmm and "solvent_smiles" not in openmm
+    wet = study.settings(study.parse_options({"engine": "openmm", "solvent_per_li": 2}))
+    assert wet["solvent_per_li"] == 2 and wet["solvent_smiles"] == "CN(C)C=O"
+    with pytest.raises(InputError, match="--solvent-smiles"):
+        study.parse_options({"engine": "openmm", "solvent_smiles": "C1CC"})
     with pytest.raises(InputError, match="--engine"):
         study.parse_options({"engine": "gromacs"})
 
@@ -28,20 +34,23 @@ def test_openmm_engine_runs_both_polymers_through_the_study_analysis(tmp_path) -
     doc = run_study("polymer-li-diffusion", tmp_path / "run", db=tmp_path / "db", quiet=True,
                     engine="openmm", n_chains=8, n_units=2, n_li=4, temperatures_K=(450.0,),
                     production_ns=0.004, npt_ps=4.0, anneal_ps=4.0, cool_ps=4.0,
-                    frame_ps=0.2, sites_ps=0.4, cutoff_nm=0.55,
+                    frame_ps=0.2, sites_ps=0.4, cutoff_nm=0.55, solvent_per_li=1.0,
                     cache_dir=str(tmp_path / "cache"))
     assert doc["engine"]["engine"] == "openmm"
     assert doc["engine"]["platform"] in ("CUDA", "OpenCL", "CPU")
     systems = {row["system"]: row for row in doc["systems"]}
-    # PVDF n=2: C4H6F4 (14 atoms) x 8; dPVDF n=2: C4H4F2 (10 atoms) x 8; 4 LiFSI (40 atoms)
-    assert systems["pvdf"]["n_atoms"] == 152 and systems["dpvdf"]["n_atoms"] == 120
+    # PVDF n=2: C4H6F4 (14 atoms) x 8; dPVDF n=2: C4H4F2 (10 atoms) x 8; 4 LiFSI (40 atoms);
+    # 4 DMF (C3H7NO, 12 atoms) of residual solvent, one per Li+
+    assert systems["pvdf"]["n_atoms"] == 200 and systems["dpvdf"]["n_atoms"] == 168
+    assert systems["pvdf"]["n_solvent"] == 4
     assert {(r["system"], r["T_K"]) for r in doc["diffusion"]} == {("pvdf", 450.0),
                                                                     ("dpvdf", 450.0)}
     assert all(r["D_cm2_s"] > 0 and abs(r["md_ps"] - 4.0) < 1e-9 for r in doc["diffusion"])
     assert doc["source_comparison"]  # the NCM811 study's rows, from these numbers
     # Li+ shells from the sites saved every 0.4 ps (10 frames of 4 ps per box)
     coord = {(r["system"], r["pair"]): r for r in doc["coordination"]}
-    assert {p for _, p in coord} == {"Li–F(polymer)", "Li–F(FSI)", "Li–O(FSI)", "Li–N(FSI)"}
+    assert {p for _, p in coord} == {"Li–F(polymer)", "Li–F(FSI)", "Li–O(FSI)", "Li–N(FSI)",
+                                     "Li–O(solvent)", "Li–N(solvent)"}
     assert all(r["n_frames"] == 10 and r["n_centres"] == 4 for r in coord.values())
     assert all(sum(r["cn_first_shell"] or 0.0 for (s, _), r in coord.items() if s == kind) > 1
                for kind in ("pvdf", "dpvdf"))

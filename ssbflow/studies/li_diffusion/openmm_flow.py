@@ -27,6 +27,16 @@ LABELS = {"[Li+]": "Li", FSI: "FSI"}
 POLYMER_DENSITY_G_CM3 = 1.78
 #: Label of the chains' atoms in the coordination tables (F(polymer)).
 POLYMER_LABEL = "polymer"
+#: Label of the residual solvent's molecules (O(solvent) in the coordination tables).
+SOLVENT_LABEL = "solvent"
+
+
+def box_components(kind: str, options: PolymerDiffusionOptions) -> list[tuple[str, int]]:
+    """(SMILES, count) of one polymer box: chains, Li+, FSI-, and the residual solvent."""
+    comps = [(polymer_smiles(kind, options.n_units), options.n_chains),
+             ("[Li+]", options.n_li), (FSI, options.n_li)]
+    n_solvent = round(options.solvent_per_li * options.n_li)
+    return comps + ([(options.solvent_smiles, n_solvent)] if n_solvent else [])
 
 
 def polymer_smiles(kind: str, n_units: int) -> str:
@@ -38,18 +48,21 @@ def polymer_smiles(kind: str, n_units: int) -> str:
 
 @job(data="frames")  # the trajectory goes to the data store, as the MD job's own frames
 def as_diffusion_run(md: dict[str, Any], system: str, n_chains: int,
-                     n_units: int) -> dict[str, Any]:
+                     n_units: int, solvent_smiles: str | None = None) -> dict[str, Any]:
     """The OpenMM run's output as the MLIP analysis reads it, its row of the cell table, and
-    the Li+ coordination of its saved sites (``None`` when none were saved)."""
+    the Li+ coordination of its saved sites (``None`` when none were saved); molecules of
+    ``solvent_smiles`` are labelled ``solvent``."""
     from ssbflow.analysis.coordination import site_coordination
     from ssbflow.engines.openmm.box import density_g_cm3
 
     frames = md["frames"]
-    symbols = [LABELS.get(label, "chain") for label in md["labels"]]
+    labels = {**LABELS, **({solvent_smiles: SOLVENT_LABEL} if solvent_smiles else {})}
+    symbols = [labels.get(label, "chain") for label in md["labels"]]
     proto = md["protocol"]
     steps = round(proto["production_ps"] * 1000.0 / proto["timestep_fs"])
     row = {"system": system, "n_atoms": md["n_atoms"], "n_chains": n_chains,
-           "n_units": n_units, "n_Li": symbols.count("Li"), "volume_A3": md["volume_A3"],
+           "n_units": n_units, "n_Li": symbols.count("Li"),
+           "n_solvent": symbols.count(SOLVENT_LABEL), "volume_A3": md["volume_A3"],
            "cell_a_A": md["volume_A3"] ** (1.0 / 3.0),
            "density_g_cm3": float(density_g_cm3(md["total_mass_amu"], md["volume_A3"])),
            "ns_per_day": md["ns_per_day"].get("production")}
@@ -67,7 +80,7 @@ def as_diffusion_run(md: dict[str, Any], system: str, n_chains: int,
     if sites and sites.get("positions_A"):
         coord = site_coordination(
             np.asarray(sites["positions_A"]), sites["atomic_numbers"],
-            [LABELS.get(s, POLYMER_LABEL) for s in sites["labels"]],
+            [labels.get(s, POLYMER_LABEL) for s in sites["labels"]],
             np.asarray(sites["box_A"]), anion_labels=("FSI",))
     return {"md": converted, "system_row": row, "coordination": coord}
 
@@ -82,8 +95,8 @@ def make_openmm_polymer_flow(options: PolymerDiffusionOptions, study: str, title
     runs: list[dict[str, Any]] = []
     systems: list = []
     for kind in ("pvdf", "dpvdf"):
-        comps = [(polymer_smiles(kind, options.n_units), options.n_chains),
-                 ("[Li+]", options.n_li), (FSI, options.n_li)]
+        comps = box_components(kind, options)
+        solvent = options.solvent_smiles if len(comps) > 3 else None
         for i, temp in enumerate(options.temperatures_K):
             protocol = MdProtocol(
                 temperature_K=temp, production_ps=options.production_ns * 1000.0,
@@ -95,7 +108,8 @@ def make_openmm_polymer_flow(options: PolymerDiffusionOptions, study: str, title
                                     pack_density_g_cm3=options.pack_density_g_cm3,
                                     cache_dir=options.cache_dir,
                                     liquid_density_g_cm3=POLYMER_DENSITY_G_CM3).make(comps)
-            shaped = as_diffusion_run(flow.output, kind, options.n_chains, options.n_units)
+            shaped = as_diffusion_run(flow.output, kind, options.n_chains, options.n_units,
+                                      solvent)
             shaped.name = f"shape {kind} {temp:.0f} K"
             jobs += [flow, shaped]
             runs.append({"system": kind, "T_K": float(temp), "md": shaped.output["md"],

@@ -110,6 +110,21 @@ class PolymerDiffusionOptions(DiffusionOptions):
     pack_density_g_cm3: float = Field(0.9, gt=0, le=2.0,
                                       description="openmm: packmol density of the loose box.")
     cache_dir: str | None = Field(None, description="openmm: force-field cache folder.")
+    # PVDF films are cast from DMF and keep some: Li+ then moves with DMF, not through the
+    # polymer's F (Vallana et al., ACS Appl. Energy Mater. 7, 2024, doi 10.1021/acsaem.3c03046:
+    # [DMF]/[Li+] ~ 2-3 needed for transport); in the dry GAFF2 box every Li+ sat on 3.5 FSI O
+    solvent_per_li: float = Field(0.0, ge=0, le=20, description=(
+        "openmm: residual solvent molecules per Li+ (0: dry polymer)."))
+    solvent_smiles: str = Field("CN(C)C=O", min_length=1, description=(
+        "openmm: SMILES of the residual solvent (default DMF)."))
+
+    @field_validator("solvent_smiles")
+    @classmethod
+    def _solvent(cls, value: str) -> str:
+        from ssbflow.structures.smiles import parse_smiles
+
+        parse_smiles(value, "--solvent-smiles")  # a bad SMILES must not start a run
+        return value
 
     @field_validator("engine")
     @classmethod
@@ -122,7 +137,11 @@ class PolymerDiffusionOptions(DiffusionOptions):
 #: Options only the openmm engine reads; left out of an mlip run's stored settings, so those
 #: stay what they were before the engine choice existed (old runs resume).
 OPENMM_ONLY = ("engine", "production_ns", "npt_ps", "anneal_K", "anneal_ps", "cool_ps",
-               "frame_ps", "sites_ps", "cutoff_nm", "pack_density_g_cm3", "cache_dir")
+               "frame_ps", "sites_ps", "cutoff_nm", "pack_density_g_cm3", "cache_dir",
+               "solvent_per_li", "solvent_smiles")
+#: Options left out of the stored settings while at their default (runs made before they
+#: existed resume).
+OMITTED_AT_DEFAULT = {"solvent_per_li": 0.0, "solvent_smiles": "CN(C)C=O"}
 
 
 class LlzoDiffusionOptions(DiffusionOptions):

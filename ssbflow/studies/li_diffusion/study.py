@@ -20,6 +20,7 @@ from ssbflow.studies.base import Study
 from ssbflow.studies.li_diffusion.headline import headline, rankings
 from ssbflow.studies.li_diffusion.jobs import diffusion_analysis_job, pre_relax_job
 from ssbflow.studies.li_diffusion.options import (
+    OMITTED_AT_DEFAULT,
     OPENMM_ONLY,
     DiffusionOptions,
     LlzoDiffusionOptions,
@@ -108,6 +109,9 @@ class _PolymerStudy(Study):
         doc = super().settings(options)
         if doc.get("engine", "mlip") == "mlip":
             for name in OPENMM_ONLY:
+                doc.pop(name, None)
+        if doc.get("solvent_per_li", 0.0) == 0.0:  # dry: the solvent is not part of the run
+            for name in OMITTED_AT_DEFAULT:
                 doc.pop(name, None)
         return doc
 
