@@ -266,7 +266,9 @@ def run_flow(
 
         job = node.job
         try:
-            resolved = job.resolve_args(store=store, inplace=False)
+            # the worker has no store: its inputs are resolved here, from the real one
+            resolved = (job.resolve_args(store=store, inplace=False)
+                        if job.config.resolve_references else job)
         except Exception as exc:  # a missing parent output, as job.run would raise it
             ended(node, 0.0, f"{type(exc).__name__}: {exc}", [])
             return
