@@ -152,6 +152,16 @@ def read_total_energy_eV(cp2k_out: str | Path) -> float:
     return float(found[-1]) * HARTREE_EV
 
 
+def input_fingerprint(cp2k_input_text: str) -> str:
+    """The lines of a CP2K input, sorted: equal for two writings of the same input.
+
+    The order of the ``&KIND`` sections follows a set of element symbols, which changes
+    with Python's string hashing from one process to the next (seen: a finished NCM811 point
+    recomputed after a resume because Co and Li had swapped places).
+    """
+    return "\n".join(sorted(line.strip() for line in cp2k_input_text.splitlines()))
+
+
 def cp2k_single_point(structure: Structure, run_dir: str | Path,
                       settings: DftCheckSettings | None = None) -> dict[str, Any]:
     """CP2K single point (energy only) of ``structure`` in ``run_dir``.
@@ -186,7 +196,7 @@ def cp2k_single_point(structure: Structure, run_dir: str | Path,
     if prints is not None:
         prints.subsections.pop("STRESS_TENSOR", None)
         prints.subsections.pop("FORCES", None)
-    text = cp2k_input.get_str()
+    text = input_fingerprint(cp2k_input.get_str())
     done = run_dir / POINT_FILE
     if done.exists():
         saved = json.loads(done.read_text())

@@ -19,6 +19,7 @@ from ssbflow.methods.dft_check import (
     band_dft_check,
     cli_dft_check,
     gamma_supercell,
+    input_fingerprint,
     read_total_energy_eV,
     reduced_cell,
 )
@@ -212,3 +213,28 @@ def test_band_check_barrier_from_real_single_points(tmp_path, cp2k_exe) -> None:
 def test_fast_preset_says_what_its_numbers_are_good_for() -> None:
     assert "not converged" in DftCheckSettings().record()["note"]
     assert DftCheckSettings(preset="production").record()["note"] == ""
+
+
+_WRITE_INPUT = """
+from pymatgen.core import Lattice, Structure
+from ssbflow.engines.cp2k import sets
+s = Structure(Lattice.cubic(8), ["Li", "Ni", "O", "Co", "Mn"],
+              [[0, 0, 0], [.3, .3, .3], [.5, .5, .5], [.7, .7, .1], [.1, .6, .3]])
+print(sets.make_generator("static", "fast").get_input_set(s).cp2k_input.get_str())
+"""
+
+
+def test_a_resumed_point_recognises_its_input_across_processes() -> None:
+    """The same input written by two processes (other string hashing) has other &KIND
+    orders but one fingerprint; another input has another."""
+    import os
+    import subprocess
+    import sys
+
+    texts = [subprocess.run([sys.executable, "-c", _WRITE_INPUT], capture_output=True,
+                            text=True, check=True,
+                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+             for seed in ("1", "2")]
+    assert texts[0] != texts[1]  # the KIND sections moved
+    assert input_fingerprint(texts[0]) == input_fingerprint(texts[1])
+    assert input_fingerprint(texts[0]) != input_fingerprint(texts[0].replace("ENERGY", "X"))
