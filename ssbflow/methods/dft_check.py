@@ -360,8 +360,9 @@ def band_dft_check(band: list[Structure], mlip_energies_eV: list[float], run_roo
     dict
         ``barrier_eV`` (DFT, E(highest) − E(initial) along the MLIP path),
         ``mlip_barrier_eV`` (same images), ``dft_minus_mlip_eV``, the same for the
-        reaction energy, ``highest_image``, ``cell`` (full or reduced, with atom counts),
-        ``wall_s`` and the DFT settings.
+        reaction energy (``None`` when the final state's SCF failed: ``errors`` says why;
+        the barrier does not need it), ``highest_image``, ``cell`` (full or reduced, with
+        atom counts), ``wall_s`` and the DFT settings.
     """
     settings = settings or DftCheckSettings()
     if len(band) < 3 or len(band) != len(mlip_energies_eV):
@@ -385,17 +386,32 @@ def band_dft_check(band: list[Structure], mlip_energies_eV: list[float], run_roo
                 "moving_index": moving, "kept_indices": kept}
     # each point from atomic guesses: seeding the highest image with the initial state's
     # wavefunction took 250+ OT steps on the 31-atom NCM811 cut against 181 from scratch
-    points = {label: cp2k_single_point(image, Path(run_root) / label, settings)
-              for label, image in zip(picks, images, strict=True)}
+    points: dict[str, dict[str, Any]] = {}
+    for label, image in zip(picks, images, strict=True):
+        start = time.perf_counter()
+        try:
+            points[label] = cp2k_single_point(image, Path(run_root) / label, settings)
+        except SsbflowError as err:
+            if label != "final":  # the barrier needs the other two
+                raise
+            # the barrier stands without the final state; only the reaction energy is lost
+            from ssbflow.engines.cp2k.outputs import scf_step_count
+
+            points[label] = {"energy_eV": None, "error": str(err), "guess": None,
+                             "wall_s": round(time.perf_counter() - start, 1),
+                             "scf_steps": scf_step_count(Path(run_root) / label, "cp2k.out")}
     e = {label: p["energy_eV"] for label, p in points.items()}
     barrier = e["highest"] - e["initial"]
     mlip_img = float(mlip[top] - mlip[0])
+    mlip_reaction = float(mlip[-1] - mlip[0])
+    reaction = None if e["final"] is None else e["final"] - e["initial"]
     out = {
         "barrier_eV": barrier, "mlip_barrier_eV": mlip_img,
         "dft_minus_mlip_eV": barrier - mlip_img,
-        "reaction_energy_eV": e["final"] - e["initial"],
-        "mlip_reaction_energy_eV": float(mlip[-1] - mlip[0]),
-        "dft_minus_mlip_reaction_eV": (e["final"] - e["initial"]) - float(mlip[-1] - mlip[0]),
+        "reaction_energy_eV": reaction,
+        "mlip_reaction_energy_eV": mlip_reaction,
+        "dft_minus_mlip_reaction_eV": None if reaction is None else reaction - mlip_reaction,
+        "errors": {label: p["error"] for label, p in points.items() if "error" in p},
         "highest_image": top, "dft_energies_eV": e, "cell": cell,
         # CP2K's own time of the three points (a point read back after a kill keeps its own)
         "wall_s": round(sum(p["wall_s"] for p in points.values()), 1),

@@ -7,6 +7,8 @@ spectator He that the reduced cell drops).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pymatgen.core import Lattice, Structure
@@ -238,3 +240,30 @@ def test_a_resumed_point_recognises_its_input_across_processes() -> None:
     assert texts[0] != texts[1]  # the KIND sections moved
     assert input_fingerprint(texts[0]) == input_fingerprint(texts[1])
     assert input_fingerprint(texts[0]) != input_fingerprint(texts[0].replace("ENERGY", "X"))
+
+
+def test_band_barrier_stands_when_the_final_state_does_not_converge(tmp_path,
+                                                                    monkeypatch) -> None:
+    """Stand-in single points (an SCF that does not converge cannot be ordered from CP2K's
+    settings here): a failed final state loses the reaction energy only, a failed highest
+    image stops the check."""
+    import ssbflow.methods.dft_check as dft_check
+
+    band = [_h3_he(a, b) for a, b in ((1.6, 0.75), (0.93, 0.93), (0.75, 1.6))]
+    energies = {"initial": -10.0, "highest": -9.7}
+
+    def stand_in(structure, run_dir, settings=None):
+        label = Path(run_dir).name
+        if label not in energies:
+            raise SsbflowError(f"{run_dir}/cp2k.out: the CP2K SCF did not converge")
+        return {"energy_eV": energies[label], "n_atoms": len(structure), "wall_s": 1.0,
+                "scf_steps": 5, "guess": "atomic", "reused": False}
+
+    monkeypatch.setattr(dft_check, "cp2k_single_point", stand_in)
+    check = band_dft_check(band, [-1.0, -0.5, -1.0], tmp_path, moving_index=1)
+    assert check["barrier_eV"] == pytest.approx(0.3)
+    assert check["reaction_energy_eV"] is None and check["dft_minus_mlip_reaction_eV"] is None
+    assert "did not converge" in check["errors"]["final"]
+    energies.pop("highest")
+    with pytest.raises(SsbflowError, match="did not converge"):
+        band_dft_check(band, [-1.0, -0.5, -1.0], tmp_path, moving_index=1)

@@ -46,12 +46,15 @@ def slow_then_double(log_dir: str, x: float) -> float:
 
 
 @job
-def timed_sleep(log_dir: str, name: str, seconds: float) -> dict:
-    """Sleep ``seconds``; returns when (time.time) and in which process it ran."""
+def meet(log_dir: str, name: str, other: str, timeout_s: float = 120.0) -> dict:
+    """Say "started", then wait for ``other`` to start too: ``met`` is True only when both
+    jobs ran at the same time (one after the other, the first one times out)."""
     _mark(log_dir, name)
-    start = time.time()
-    time.sleep(seconds)
-    return {"name": name, "pid": os.getpid(), "start": start, "end": time.time(),
+    Path(log_dir, f"started_{name}").touch()
+    deadline = time.time() + timeout_s
+    while not Path(log_dir, f"started_{other}").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    return {"name": name, "pid": os.getpid(), "met": Path(log_dir, f"started_{other}").exists(),
             "threads": os.environ.get("OMP_NUM_THREADS"), "cwd": os.getcwd()}
 
 
