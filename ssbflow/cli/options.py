@@ -153,7 +153,7 @@ def option_parameters(study: Study) -> tuple[list[inspect.Parameter], set[str]]:
 
 
 #: Help of ``--workers`` (``ssbflow run`` and ``ssbflow resume``).
-WORKERS_HELP = ("Jobs run side by side, each in its own process with cores/WORKERS threads "
+WORKERS_HELP = ("Jobs run side by side, each in its own process with 1/WORKERS of the threads "
                 "(default $SSBFLOW_WORKERS or 1).")
 
 

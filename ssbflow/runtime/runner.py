@@ -181,7 +181,7 @@ def run_flow(
     summary : filled in place as jobs end (callbacks may read it); a new one by default.
     workers : jobs run at once. 1: one after the other in this process, in the flow's
         order. More: independent jobs side by side in worker processes
-        (:mod:`ssbflow.runtime.workers`, each with ``cores // workers`` threads); the store
+        (:mod:`ssbflow.runtime.workers`, each with its share of the threads); the store
         is written by this process only.
 
     Returns

@@ -138,3 +138,13 @@ def test_sigkill_of_the_parent_kills_the_workers_and_their_engines(tmp_path) -> 
     (log / "hold").unlink()
     again = subprocess.run(args, cwd=root, env=env, timeout=180)
     assert again.returncode == 0
+
+
+def test_workers_share_the_runs_threads(monkeypatch) -> None:
+    import os
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    assert worker_threads(2) == 2 and worker_threads(8) == 1
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert worker_threads(2) == max(1, (os.cpu_count() or 1) // 2)
+    assert worker_threads(3, cores=12) == 4
