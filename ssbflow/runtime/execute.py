@@ -87,6 +87,7 @@ def execute_study(
         A job failed (its message names the job).
     """
     out = Path(out).absolute()
+    workers = workers or default_workers()  # a bad $SSBFLOW_WORKERS fails before any write
     check_store(db)  # an unreachable MongoDB fails here, before anything is written
     flow = prepare_run(out, make_flow, settings)
     store = get_job_store(db)
@@ -120,7 +121,7 @@ def execute_study(
                 _merge_timings(out, {job.name: summary.seconds[job.name]})
 
         run_flow(flow, store, out, on_job_start=started, on_job_end=ended, summary=summary,
-                 workers=workers or default_workers())
+                 workers=workers)
         progress.update(task, description="done" if summary.ok else "failed")
     timings = _merge_timings(out, summary.seconds)
     raise_for_failures(summary)

@@ -22,6 +22,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,7 +204,6 @@ def run_flow(
     pool = None
     if workers > 1:
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
 
         from ssbflow.runtime.workers import init_worker, worker_threads
 
@@ -331,8 +331,6 @@ def run_flow(
                     raise SsbflowError("jobs left that cannot start: "
                                        + ", ".join(n.job.name for n in pending))
                 break  # stopped after a failure
-            from concurrent.futures import FIRST_COMPLETED, wait
-
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for future in finished:
                 collect(future)

@@ -79,6 +79,11 @@ def test_workers_setting_is_checked(monkeypatch, tmp_path) -> None:
         monkeypatch.setenv("SSBFLOW_WORKERS", bad)
         with pytest.raises(InputError, match="SSBFLOW_WORKERS"):
             default_workers()
+    from ssbflow.runtime.execute import execute_study
+
+    with pytest.raises(InputError, match="SSBFLOW_WORKERS"):  # refused before any write
+        execute_study(lambda: Flow([]), {"study": "x"}, tmp_path / "out", db=tmp_path / "db")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "db").exists()
     monkeypatch.setenv("SSBFLOW_WORKERS", "3")
     assert default_workers() == 3
     with pytest.raises(InputError, match="--workers must be >= 1"):

@@ -96,7 +96,6 @@ def make_openmm_polymer_flow(options: PolymerDiffusionOptions, study: str, title
     systems: list = []
     for kind in ("pvdf", "dpvdf"):
         comps = box_components(kind, options)
-        solvent = options.solvent_smiles if len(comps) > 3 else None
         for i, temp in enumerate(options.temperatures_K):
             protocol = MdProtocol(
                 temperature_K=temp, production_ps=options.production_ns * 1000.0,
@@ -109,7 +108,7 @@ def make_openmm_polymer_flow(options: PolymerDiffusionOptions, study: str, title
                                     cache_dir=options.cache_dir,
                                     liquid_density_g_cm3=POLYMER_DENSITY_G_CM3).make(comps)
             shaped = as_diffusion_run(flow.output, kind, options.n_chains, options.n_units,
-                                      solvent)
+                                      options.solvent_smiles)
             shaped.name = f"shape {kind} {temp:.0f} K"
             jobs += [flow, shaped]
             runs.append({"system": kind, "T_K": float(temp), "md": shaped.output["md"],

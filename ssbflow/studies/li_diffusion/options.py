@@ -17,6 +17,8 @@ from pydantic import Field, field_validator, model_validator
 from ssbflow.structures import limits
 from ssbflow.studies.committee import ModelOptions
 
+#: N,N-dimethylformamide, the default residual solvent.
+DMF_SMILES = "CN(C)C=O"
 #: Command-line flags of ``temperatures_K`` (as before: ``-T 600 -T 800``).
 TEMPERATURE_FLAGS = {"cli": ["--temperature", "-T"]}
 
@@ -115,7 +117,7 @@ class PolymerDiffusionOptions(DiffusionOptions):
     # [DMF]/[Li+] ~ 2-3 needed for transport); in the dry GAFF2 box every Li+ sat on 3.5 FSI O
     solvent_per_li: float = Field(0.0, ge=0, le=20, description=(
         "openmm: residual solvent molecules per Li+ (0: dry polymer)."))
-    solvent_smiles: str = Field("CN(C)C=O", min_length=1, description=(
+    solvent_smiles: str = Field(DMF_SMILES, min_length=1, description=(
         "openmm: SMILES of the residual solvent (default DMF)."))
 
     @field_validator("solvent_smiles")
@@ -139,9 +141,8 @@ class PolymerDiffusionOptions(DiffusionOptions):
 OPENMM_ONLY = ("engine", "production_ns", "npt_ps", "anneal_K", "anneal_ps", "cool_ps",
                "frame_ps", "sites_ps", "cutoff_nm", "pack_density_g_cm3", "cache_dir",
                "solvent_per_li", "solvent_smiles")
-#: Options left out of the stored settings while at their default (runs made before they
-#: existed resume).
-OMITTED_AT_DEFAULT = {"solvent_per_li": 0.0, "solvent_smiles": "CN(C)C=O"}
+#: Options left out of the stored settings of a dry box (runs made before they existed resume).
+SOLVENT_OPTIONS = ("solvent_per_li", "solvent_smiles")
 
 
 class LlzoDiffusionOptions(DiffusionOptions):

@@ -20,8 +20,8 @@ from ssbflow.studies.base import Study
 from ssbflow.studies.li_diffusion.headline import headline, rankings
 from ssbflow.studies.li_diffusion.jobs import diffusion_analysis_job, pre_relax_job
 from ssbflow.studies.li_diffusion.options import (
-    OMITTED_AT_DEFAULT,
     OPENMM_ONLY,
+    SOLVENT_OPTIONS,
     DiffusionOptions,
     LlzoDiffusionOptions,
     PolymerDiffusionOptions,
@@ -111,7 +111,7 @@ class _PolymerStudy(Study):
             for name in OPENMM_ONLY:
                 doc.pop(name, None)
         if doc.get("solvent_per_li", 0.0) == 0.0:  # dry: the solvent is not part of the run
-            for name in OMITTED_AT_DEFAULT:
+            for name in SOLVENT_OPTIONS:
                 doc.pop(name, None)
         return doc
 
