@@ -257,6 +257,6 @@ def test_cp2k_threads_are_decided_where_the_job_runs(monkeypatch) -> None:
     maker = engine.static_maker()
     assert engine.threads is None and maker.cp2k_threads is None
     monkeypatch.setenv("SSBFLOW_CP2K_THREADS", "1")
-    assert cp2k_command(maker.cp2k_threads).startswith("env OMP_NUM_THREADS=1 ")
+    assert "env OMP_NUM_THREADS=1 " in cp2k_command(maker.cp2k_threads)
     monkeypatch.setenv("SSBFLOW_CP2K_THREADS", "3")
-    assert cp2k_command(maker.cp2k_threads).startswith("env OMP_NUM_THREADS=3 ")
+    assert "env OMP_NUM_THREADS=3 " in cp2k_command(maker.cp2k_threads)

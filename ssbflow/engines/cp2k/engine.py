@@ -73,13 +73,26 @@ def default_threads() -> int:
     return int(os.environ.get("SSBFLOW_CP2K_THREADS", os.cpu_count() or 1))
 
 
+def die_with_parent_prefix() -> str:
+    """``setpriv --pdeathsig KILL `` where util-linux's ``setpriv`` is there (Linux), else "".
+
+    The process it starts is killed when the Python that started it dies, even by SIGKILL:
+    a killed one-job-at-a-time run (``--workers 1``) left its CP2K running, writing into the
+    folder the resumed run then used (seen); workers have their own guard
+    (:func:`ssbflow.runtime.workers.init_worker`).
+    """
+    setpriv = shutil.which("setpriv")
+    return f"{shlex.quote(setpriv)} --pdeathsig KILL " if setpriv else ""
+
+
 def cp2k_command(threads: int | None = None, mpi_ranks: int = 1,
                  cp2k_cmd: str | None = None) -> str:
     """The one CP2K command setting of every CP2K job (without ``-i``; custodian adds it).
 
     ``cp2k_cmd``, else ``$SSBFLOW_CP2K_CMD``, is used as given (e.g. ``srun cp2k.psmp``: the
     launcher then decides ranks and threads). Otherwise ``env OMP_NUM_THREADS=threads
-    <cp2k>``, under ``mpirun -np mpi_ranks`` when ``mpi_ranks`` > 1.
+    <cp2k>``, under ``mpirun -np mpi_ranks`` when ``mpi_ranks`` > 1, behind
+    :func:`die_with_parent_prefix`.
 
     Raises
     ------
@@ -92,12 +105,12 @@ def cp2k_command(threads: int | None = None, mpi_ranks: int = 1,
     exe = require_cp2k_executable()
     command = f"env OMP_NUM_THREADS={threads or default_threads()} {shlex.quote(exe)}"
     if mpi_ranks <= 1:
-        return command
+        return die_with_parent_prefix() + command
     mpirun = shutil.which("mpirun")
     if mpirun is None:
         raise EngineUnavailableError("engine cp2k: mpi_ranks > 1 needs mpirun "
                                      "(Debian: openmpi-bin)")
-    return f"{shlex.quote(mpirun)} -np {int(mpi_ranks)} {command}"
+    return f"{die_with_parent_prefix()}{shlex.quote(mpirun)} -np {int(mpi_ranks)} {command}"
 
 
 def mpi_defaults() -> dict[str, str]:
