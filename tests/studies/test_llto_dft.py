@@ -17,7 +17,6 @@ from ssbflow.studies.llto.electronic import (
     localised_key,
     o2_in_box,
     reduced_llto_cell,
-    reference_cell,
     starts,
 )
 from ssbflow.studies.llto.reduction import lithiated_cell, o_vacancy_cell, vacant_a_sites
@@ -93,13 +92,28 @@ def test_localised_start_is_the_seeded_polaron_and_delocalised_the_force_field_c
         assert back.properties["breathing_A"] == 0.05
 
 
-def test_reference_cells_are_large_enough_for_the_gamma_point():
+def test_references_run_in_their_small_cells_on_converged_kpoint_grids():
+    """bcc Li (2 atoms) on 16³, Li2O (3 atoms) on 7³ (convergence measured, see
+    REFERENCE_KPOINT_LENGTH_A); the magmom the force field left is dropped."""
     from ssbflow.structures.phases import phase
+    from ssbflow.studies.llto.electronic import (
+        REFERENCE_KPOINT_LENGTH_A,
+        dft_maker,
+        reference_job,
+    )
 
-    for name in ("li", "li2o"):
-        cell = reference_cell(phase(name))
-        assert min(cell.lattice.abc) >= 9.0
-        assert cell.composition.reduced_formula == phase(name).composition.reduced_formula
+    for label, name, grid in (("Li", "li", 16), ("Li2O", "li2o", 7)):
+        relaxed = phase(name)
+        relaxed.add_site_property("magmom", [0.0] * len(relaxed))
+        cell = reference_job.original(relaxed)
+        assert len(cell) == len(relaxed) and "magmom" not in cell.site_properties
+        cell.scale_lattice(relaxed.volume * (3.44 / 3.49) ** 3 if name == "li" else
+                           relaxed.volume * (3.2802 / 3.2608) ** 3)  # the MLIP-relaxed cells
+        maker = dft_maker("cp2k", "fast", 0.0, 1, pdos=False, metal=label == "Li",
+                          kpoint_length_A=REFERENCE_KPOINT_LENGTH_A[label])
+        dft = maker.input_set_generator.get_input_set(cell).cp2k_input["FORCE_EVAL"]["DFT"]
+        assert dft["KPOINTS"]["SCHEME"].values[0].split() == ["MONKHORST-PACK", *[str(grid)] * 3]
+        assert dft["SCF"].check("SMEAR") and not dft["SCF"].check("OT")
     o2 = o2_in_box()
     assert o2.get_distance(0, 1) == pytest.approx(1.21)
 

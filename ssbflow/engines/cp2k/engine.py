@@ -268,7 +268,8 @@ class Cp2kEngine(Engine):
                                       **self._maker_kwargs())
 
     def dft_plus_u_maker(self, hubbard_u_eV: dict[str, float], multiplicity: int | None = None,
-                         pdos: bool = True, metal: bool = False) -> SsbflowCp2kStaticMaker:
+                         pdos: bool = True, metal: bool = False,
+                         kpoint_length_A: float | None = None) -> SsbflowCp2kStaticMaker:
         """Spin-polarised (UKS) DFT+U single point with Mulliken spin moments.
 
         U_eff (eV) on the d shell of each element in ``hubbard_u_eV`` (``&KIND/&DFT_PLUS_U``,
@@ -285,13 +286,15 @@ class Cp2kEngine(Engine):
         use OT's ``FULL_ALL`` preconditioner (:data:`DFT_PLUS_U_OT`). ``metal`` (the bcc Li
         reference): diagonalisation with Fermi–Dirac smearing (300 K) and Broyden mixing
         instead of OT, whose integer occupations leave a metal at Γ in a higher state.
+        ``kpoint_length_A``: a Γ-centred k-point grid of that length (Å) instead of the
+        preset's (diagonalisation; the small-cell references of llto-li).
         """
         reference = not any(hubbard_u_eV.values()) and multiplicity == 1
         gen = cp2k_sets.make_generator(
             "electronic", self.preset, slab=False, cubes=True, charges=True,
             hubbard_u_eV=dict(hubbard_u_eV), spin_polarized=None if reference else True,
             multiplicity=multiplicity, pdos=pdos, cube_names=("E_DENSITY_CUBE",),
-            metal=metal,
+            metal=metal, kpoint_length_A=kpoint_length_A,
             user_input_settings=({"ot": False, "smearing": True} if metal
                                  else {} if reference else dict(DFT_PLUS_U_OT)),
             **self._kwargs())

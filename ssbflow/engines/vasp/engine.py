@@ -50,16 +50,19 @@ class VaspEngine(Engine):
         return StaticMaker(name="vasp electronic", input_set_generator=gen)
 
     def dft_plus_u_maker(self, hubbard_u_eV: dict[str, float], multiplicity: int | None = None,
-                         pdos: bool = True, metal: bool = False) -> Maker:
+                         pdos: bool = True, metal: bool = False,
+                         kpoint_length_A: float | None = None) -> Maker:
         """Spin-polarised Dudarev GGA+U single point (``ISPIN 2``, ``LDAU``, U_eff on the d
         shell of the elements in ``hubbard_u_eV``, ``MAGMOM`` from the ``magmom`` site
         property, ``NUPDOWN`` = ``multiplicity`` − 1 when given); CHGCAR holds the spin
         density, ``LORBIT 11`` the site-projected DOS and moments (``pdos`` is always on).
-        ``metal``: Methfessel–Paxton smearing (``ISMEAR 1``, ``SIGMA 0.1``)."""
+        ``metal``: Methfessel–Paxton smearing (``ISMEAR 1``, ``SIGMA 0.1``);
+        ``kpoint_length_A``: the k-point length (Å) instead of the preset's."""
         from atomate2.vasp.jobs.core import StaticMaker
 
         gen = vasp_sets.make_generator("static", self.preset, hubbard_u_eV=dict(hubbard_u_eV),
-                                       multiplicity=multiplicity)
+                                       multiplicity=multiplicity,
+                                       kpoint_length_A=kpoint_length_A)
         gen.user_incar_settings = {"LORBIT": 11, "LCHARG": True,
                                    **({"ISMEAR": 1, "SIGMA": 0.1} if metal else {})}
         return StaticMaker(name="vasp dft+u", input_set_generator=gen)

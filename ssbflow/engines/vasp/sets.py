@@ -148,6 +148,7 @@ class _SsbflowVaspMixin:
     electronic: bool = False
     hubbard_u_eV: dict[str, float] | None = None
     multiplicity: int | None = None
+    kpoint_length_A: float | None = None
 
     def _is_slab(self) -> bool:
         return looks_like_slab(self.structure) if self.slab is None else self.slab
@@ -180,8 +181,10 @@ class _SsbflowVaspMixin:
 
     @property
     def kpoints_updates(self) -> Kpoints:
-        """Γ-centred grid of the preset (one k-point along a slab's normal)."""
-        return slab_kpoints(self.structure, VASP_PRESETS[self.preset].kpoint_length_A,
+        """Γ-centred grid of ``kpoint_length_A`` (Å), else of the preset (one k-point along
+        a slab's normal)."""
+        return slab_kpoints(self.structure,
+                            self.kpoint_length_A or VASP_PRESETS[self.preset].kpoint_length_A,
                             self._is_slab())
 
 

@@ -7,9 +7,10 @@ electrons, i.e. the Ti nearest the Li or the two Ti next to the vacancy, with th
 out) at three breathing amplitudes, :data:`BREATHING_SCAN_A` — a line relaxation of the
 polaron along the mode that holds it, not a full DFT relaxation. The lowest energy is kept,
 with the start that gave it and the scan E(amplitude).
-References at the same level: bcc Li (smeared) and Li2O (supercells ≥ 9 Å, Γ point) and
-triplet O2 in a 10 Å box, so the insertion voltage and the O-vacancy formation energy (vs
-½ O2 and vs Li/Li2O) are DFT numbers.
+References at the same level: bcc Li (smeared) and Li2O in their small relaxed cells on
+converged k-point grids (:data:`REFERENCE_KPOINT_LENGTH_A`) and triplet O2 in a 10 Å box, so
+the insertion voltage and the O-vacancy formation energy (vs ½ O2 and vs Li/Li2O) are DFT
+numbers.
 
 Per Ti: Mulliken spin moment (μB) and Mulliken/Hirshfeld net charge; Ti3+ = |m| >= 0.5 μB.
 Files: the spin-density cube of each kept run (VESTA reads it) and a Ti 3d PDOS plot.
@@ -81,8 +82,12 @@ BREATHING_SCAN_A = (0.05, 0.03, 0.07)
 #: |m| (μB) from which a Ti counts as Ti3+ (d1; Ti4+ is d0); the one threshold of llto-li.
 TI3_THRESHOLD_UB = 0.5
 
-#: Smallest edge (Å) of the Γ-point reference cells (bcc Li, Li2O).
-REFERENCE_MIN_LENGTH_A = 9.0
+#: k-point length (Å) of the reference single points, in the relaxed cells (bcc Li: 2-atom
+#: cube, 16³ grid; Li2O: 3-atom primitive cell, 7³). Measured with the fast preset: Li2O 7³
+#: is within 4 μHa/f.u. of 8³, and the 81-atom Γ supercell used before was 97 meV/f.u. too
+#: high (610 s against 40 s); bcc Li 12³ and 16³ differ by 7 meV/atom, and the 54-atom Γ
+#: supercell used before was 113 meV/atom too low.
+REFERENCE_KPOINT_LENGTH_A = {"Li": 55.0, "Li2O": 20.0}
 
 #: The reduced cell of the ``fast`` electronic stage: (2,2,1) doubled cells, 8 A sites.
 REDUCED_SUPERCELL = (2, 2, 1)
@@ -97,16 +102,6 @@ def reduced_llto_cell() -> Structure:
     from ssbflow.structures.perovskites import llto_with_a_site_counts
 
     return llto_with_a_site_counts(REDUCED_SUPERCELL, dict(REDUCED_COUNTS))
-
-
-def reference_cell(structure: Structure, min_length_A: float = REFERENCE_MIN_LENGTH_A
-                   ) -> Structure:
-    """A supercell of ``structure`` whose three lattice lengths reach ``min_length_A``
-    (Γ-point single points of bcc Li and Li2O; the repeats of
-    :func:`ssbflow.methods.dft_check.gamma_supercell`)."""
-    from ssbflow.methods.dft_check import gamma_supercell
-
-    return structure * gamma_supercell(structure, min_length_A)
 
 
 def o2_in_box(box_A: float = 10.0, bond_A: float = 1.21) -> Structure:
@@ -210,14 +205,16 @@ def excess_electrons(label: str) -> int:
 
 
 def dft_maker(engine_name: str, preset: str, u_ti_eV: float, multiplicity: int | None,
-              pdos: bool = True, metal: bool = False) -> Any:
+              pdos: bool = True, metal: bool = False,
+              kpoint_length_A: float | None = None) -> Any:
     """The engine's spin-polarised DFT+U single-point maker (``cp2k`` or ``vasp``);
-    ``metal``: smeared occupations (the bcc Li reference)."""
+    ``metal``: smeared occupations (the bcc Li reference); ``kpoint_length_A``: a k-point
+    grid of that length (Å) instead of the preset's (the references)."""
     from ssbflow.engines import get_engine
 
     engine = get_engine(engine_name, preset=preset)
     return engine.dft_plus_u_maker({"Ti": u_ti_eV} if u_ti_eV else {}, multiplicity,
-                                   pdos=pdos, metal=metal)
+                                   pdos=pdos, metal=metal, kpoint_length_A=kpoint_length_A)
 
 
 def _moments_and_charges(engine: str, folder: Path, output: Any) -> dict[str, Any]:
@@ -320,7 +317,9 @@ def make_dft_stage(cells: dict[str, Any], li: Any, li2o: Any, engine: str, prese
         cell = reference_job(doc["structure"])
         cell.name = f"dft reference cell {label}"
         run = dft_plus_u_job(dft_maker(engine, preset, 0.0, mult, pdos=False,
-                                       metal=label == "Li"), cell.output,
+                                       metal=label == "Li",
+                                       kpoint_length_A=REFERENCE_KPOINT_LENGTH_A[label]),
+                             cell.output,
                              label, "reference", engine)
         run.name = f"dft reference {label}"
         jobs += [cell, run]
@@ -342,8 +341,8 @@ def starts_job(structure: Structure | dict, host: Structure | dict, label: str,
 
 @job
 def reference_job(structure: Structure | dict) -> Structure:
-    """The Γ-point reference supercell of a relaxed phase (see :func:`reference_cell`)."""
-    cell = reference_cell(as_structure(structure))
+    """The relaxed cell of a reference phase, without the force field's moments."""
+    cell = as_structure(structure).copy()
     if "magmom" in cell.site_properties:
         cell.remove_site_property("magmom")
     return cell
