@@ -416,8 +416,11 @@ def build_box_job(components: list[tuple[str, int]], pack_density_g_cm3: float =
 
 @job(data="frames", metadata={"resumable": True})
 def md_protocol_job(box: dict[str, Any], components: list[tuple[str, int]],
-                    protocol: dict[str, Any]) -> dict[str, Any]:
-    """:func:`run_protocol` as a resumable job; its output feeds the analysis.
+                    protocol: dict[str, Any], continue_from: str | None = None,
+                    job_name: str = "") -> dict[str, Any]:
+    """:func:`run_protocol` as a resumable job; its output feeds the analysis. With
+    ``continue_from`` (a run folder), the production of its job ``job_name`` is extended
+    (:mod:`ssbflow.methods.md_continuation`).
 
     Returns
     -------
@@ -432,6 +435,11 @@ def md_protocol_job(box: dict[str, Any], components: list[tuple[str, int]],
     """
     proto = MdProtocol(**protocol)
     comps = [(str(s), int(n)) for s, n in components]
+    if continue_from and not Path(CHECKPOINT).exists():
+        from ssbflow.methods.md_continuation import previous_job_folder, seed_from_previous
+
+        seed_from_previous(previous_job_folder(continue_from, job_name), proto.stages(),
+                           proto.frame_steps())
     out = run_protocol(comps, box["prmtops"], box["net_charges"],
                        np.asarray(box["positions_A"], dtype=float), box["box_A"], proto)
     prog = out["progress"]
@@ -452,6 +460,7 @@ def md_protocol_job(box: dict[str, Any], components: list[tuple[str, int]],
         "npt_volume_A3": samples, "volume_A3": volume, "n_atoms": out["n_atoms"],
         "platform": out["platform"], "wall_s": prog["wall_s"], "ns_per_day": ns_day,
         "resumes": prog["resumes"], "protocol": out["protocol"],
+        "continued_from": prog.get("continued_from"),
         "temperature_K": proto.temperature_K, "n_frames": n_frames,
     }
 
@@ -462,7 +471,8 @@ class ClassicalMdMaker(Maker):
 
     ``make`` returns a Flow of :func:`build_box_job` and :func:`md_protocol_job`; the flow's
     output is the MD job's output. ``liquid_density_g_cm3``: the density the box is assumed
-    to reach in the check against twice ``protocol.cutoff_nm``.
+    to reach in the check against twice ``protocol.cutoff_nm``; ``continue_from``: a run
+    folder whose job of the same name is extended (:mod:`ssbflow.methods.md_continuation`).
     """
 
     name: str = "classical md"
@@ -471,6 +481,7 @@ class ClassicalMdMaker(Maker):
     charge_method: str = "abcg2"
     cache_dir: str | None = None
     liquid_density_g_cm3: float = LIQUID_DENSITY_G_CM3
+    continue_from: str | None = None
 
     def make(self, components: list[tuple[str, int]]) -> Flow:
         """The two jobs for one box at ``protocol.temperature_K``."""
@@ -480,6 +491,8 @@ class ClassicalMdMaker(Maker):
                               self.protocol.seed, self.cache_dir, self.protocol.cutoff_nm,
                               self.liquid_density_g_cm3)
         build.name = f"{self.name} box"
-        md = md_protocol_job(build.output, comps, asdict(self.protocol))
-        md.name = f"{self.name} {self.protocol.temperature_K:.0f} K"
+        name = f"{self.name} {self.protocol.temperature_K:.0f} K"
+        md = md_protocol_job(build.output, comps, asdict(self.protocol), self.continue_from,
+                             name if self.continue_from else "")
+        md.name = name
         return Flow([build, md], output=md.output, name=self.name)

@@ -19,24 +19,6 @@ def _protocol(**kw) -> cmd.MdProtocol:
     return cmd.MdProtocol(**{**base, **kw})
 
 
-@pytest.fixture(scope="module")
-def ff_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("cache")
-
-
-@pytest.fixture(scope="module")
-def box(tmp_path_factory, ff_cache):
-    import os
-
-    folder = tmp_path_factory.mktemp("box")
-    cwd = os.getcwd()
-    os.chdir(folder)
-    try:
-        return cmd.build_box_job.original([("CC#N", 30)], cache_dir=str(ff_cache))
-    finally:
-        os.chdir(cwd)
-
-
 def _run(box, protocol):
     return cmd.run_protocol([("CC#N", 30)], box["prmtops"], box["net_charges"],
                             np.asarray(box["positions_A"]), box["box_A"], protocol)

@@ -106,7 +106,8 @@ def make_openmm_polymer_flow(options: PolymerDiffusionOptions, study: str, title
             flow = ClassicalMdMaker(name=f"md {kind}", protocol=protocol,
                                     pack_density_g_cm3=options.pack_density_g_cm3,
                                     cache_dir=options.cache_dir,
-                                    liquid_density_g_cm3=POLYMER_DENSITY_G_CM3).make(comps)
+                                    liquid_density_g_cm3=POLYMER_DENSITY_G_CM3,
+                                    continue_from=options.continue_from).make(comps)
             shaped = as_diffusion_run(flow.output, kind, options.n_chains, options.n_units,
                                       options.solvent_smiles)
             shaped.name = f"shape {kind} {temp:.0f} K"

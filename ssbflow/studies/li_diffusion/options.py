@@ -12,6 +12,8 @@ of ps for LLZO and ns for Li+ in polymers (``n_steps`` of 10^4–10^6, on a GPU)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, field_validator, model_validator
 
 from ssbflow.structures import limits
@@ -120,6 +122,17 @@ class PolymerDiffusionOptions(DiffusionOptions):
     solvent_smiles: str = Field(DMF_SMILES, min_length=1, description=(
         "openmm: SMILES of the residual solvent (default DMF)."))
 
+    continue_from: str | None = Field(None, description=(
+        "openmm: a finished run folder of the same boxes and protocol whose productions are "
+        "extended to --production-ns (no equilibration again)."))
+
+    @field_validator("continue_from")
+    @classmethod
+    def _continue_from(cls, value: str | None) -> str | None:
+        if value is not None and not (Path(value) / "jobs").is_dir():
+            raise ValueError(f"--continue-from {value!r}: expected a run folder (with jobs/)")
+        return None if value is None else str(Path(value).absolute())
+
     @field_validator("solvent_smiles")
     @classmethod
     def _solvent(cls, value: str) -> str:
@@ -140,7 +153,7 @@ class PolymerDiffusionOptions(DiffusionOptions):
 #: stay what they were before the engine choice existed (old runs resume).
 OPENMM_ONLY = ("engine", "production_ns", "npt_ps", "anneal_K", "anneal_ps", "cool_ps",
                "frame_ps", "sites_ps", "cutoff_nm", "pack_density_g_cm3", "cache_dir",
-               "solvent_per_li", "solvent_smiles")
+               "solvent_per_li", "solvent_smiles", "continue_from")
 #: Options left out of the stored settings of a dry box (runs made before they existed resume).
 SOLVENT_OPTIONS = ("solvent_per_li", "solvent_smiles")
 

@@ -113,6 +113,8 @@ class _PolymerStudy(Study):
         if doc.get("solvent_per_li", 0.0) == 0.0:  # dry: the solvent is not part of the run
             for name in SOLVENT_OPTIONS:
                 doc.pop(name, None)
+        if doc.get("continue_from") is None:  # as runs made before the option existed
+            doc.pop("continue_from", None)
         return doc
 
 
