@@ -174,6 +174,8 @@ CASES = [
     ("run-timestep-inf", "run llzo-li-diffusion --timestep-fs inf --out {in}/no-run", 2),
     ("run-box-too-many-atoms", "run polymer-li-diffusion --n-units 400 --out {in}/no-run", 2),
     ("run-n-sites-huge", "run sn-llzo --n-sites 1000000 --out {in}/no-run", 2),
+    ("run-continue-from-no-run",
+     "run polymer-li-diffusion --engine openmm --continue-from {in}/a-file --out {in}/no-run", 2),
     ("run-n-images-huge", "run llto-li-migration --n-images 100000 --out {in}/no-run", 2),
     ("run-supercell-huge", "run llto-li-migration --supercell 20 20 20 --out {in}/no-run", 2),
     ("run-md-steps-negative", "run inn-li --md-steps -5 --out {in}/no-run", 2),

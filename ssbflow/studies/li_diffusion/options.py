@@ -96,6 +96,8 @@ class PolymerDiffusionOptions(DiffusionOptions):
         limits.check_atoms(self.n_chains * (6 * self.n_units + 2) + 10 * self.n_li,
                            f"box of {self.n_chains} chains x {self.n_units} units + "
                            f"{self.n_li} Li")
+        if self.continue_from is not None and self.engine != "openmm":
+            raise ValueError("--continue-from extends OpenMM productions: needs --engine openmm")
         return self
     box_seed: int = Field(0, description="Seed of the packing of the boxes.")
     engine: str = Field("mlip", description="mlip (force field, Langevin NVT) or openmm "
