@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from pymatgen.core import Structure
+from pymatgen.io.vasp.inputs import Kpoints
+
 #: Basis-set files searched, in order, for a basis name.
 BASIS_FILES = ("BASIS_MOLOPT", "BASIS_MOLOPT_UCL")
 
@@ -129,3 +133,22 @@ CP2K_PRESETS: dict[str, Cp2kPreset] = {
     ),
 }
 
+
+def kpoints_for(structure: Structure, preset: Cp2kPreset, slab: bool,
+                kpoint_length_A: float | None = None) -> Kpoints | None:
+    """Monkhorst–Pack grid of ``kpoint_length_A`` (Å), else of the preset, n_i =
+    ceil(L/|a_i|), Γ-centred where n_i is odd (one k-point along c for slabs); ``None`` = Γ.
+
+    CP2K builds the full grid (``SCHEME MONKHORST-PACK``). pymatgen turns a Γ-centred grid
+    into a symmetry-reduced ``GENERAL`` list that CP2K does not symmetrise the density of:
+    Li2O (primitive cell, 7×7×7) came out 52 meV/f.u. too high against the full grid.
+    """
+    length = kpoint_length_A or preset.kpoint_length_A
+    if length is None:
+        return None
+    grid = [max(1, int(np.ceil(length / a))) for a in structure.lattice.abc]
+    if slab:
+        grid[2] = 1
+    if grid == [1, 1, 1]:
+        return None
+    return Kpoints.monkhorst_automatic(tuple(grid))

@@ -55,7 +55,13 @@ from pymatgen.io.cp2k.utils import chunk
 from pymatgen.io.vasp.inputs import Kpoints
 
 from ssbflow.engines.base import check_hubbard_u
-from ssbflow.engines.cp2k.presets import BASIS_FILES, CP2K_PRESETS, POTENTIAL_FILE, Cp2kPreset
+from ssbflow.engines.cp2k.presets import (
+    BASIS_FILES,
+    CP2K_PRESETS,
+    POTENTIAL_FILE,
+    Cp2kPreset,
+    kpoints_for,
+)
 from ssbflow.engines.geometry import looks_like_slab, vacuum_midpoint_z_A
 from ssbflow.errors import EngineUnavailableError
 
@@ -216,26 +222,6 @@ def pdos_nlumo(structure: Structure | Molecule, preset: Cp2kPreset,
     unpaired = (multiplicity - 1) if multiplicity else n_e % 2
     n_alpha = (n_e + unpaired) // 2
     return max(1, min(wanted, n_basis_functions(structure, preset, overrides) - n_alpha))
-
-
-def kpoints_for(structure: Structure, preset: Cp2kPreset, slab: bool,
-                kpoint_length_A: float | None = None) -> Kpoints | None:
-    """Monkhorst–Pack grid of ``kpoint_length_A`` (Å), else of the preset, n_i =
-    ceil(L/|a_i|), Γ-centred where n_i is odd (one k-point along c for slabs); ``None`` = Γ.
-
-    CP2K builds the full grid (``SCHEME MONKHORST-PACK``). pymatgen turns a Γ-centred grid
-    into a symmetry-reduced ``GENERAL`` list that CP2K does not symmetrise the density of:
-    Li2O (primitive cell, 7×7×7) came out 52 meV/f.u. too high against the full grid.
-    """
-    length = kpoint_length_A or preset.kpoint_length_A
-    if length is None:
-        return None
-    grid = [max(1, int(np.ceil(length / a))) for a in structure.lattice.abc]
-    if slab:
-        grid[2] = 1
-    if grid == [1, 1, 1]:
-        return None
-    return Kpoints.monkhorst_automatic(tuple(grid))
 
 
 def _fix_components(flags: Any) -> str | bool:
