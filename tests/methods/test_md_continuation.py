@@ -6,6 +6,7 @@ continues them smoothly; a run of another protocol is refused in one line. Real 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def test_finished_production_is_extended_without_equilibrating_again(
     assert steps[5] < 3 * np.median(steps)
     checkpoint = (tmp_path / "new" / "jobs" / "md_mecn_298_K-4e5f6a7b-1" / cmd.CHECKPOINT)
     total = sum(s["steps"] for s in longer.stages())
-    assert __import__("json").loads(checkpoint.read_text())["progress"]["total_steps"] == total
+    assert json.loads(checkpoint.read_text())["progress"]["total_steps"] == total
     assert _digest(old_dir) == before  # the old job's folder is only read
 
 
