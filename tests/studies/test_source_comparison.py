@@ -469,3 +469,22 @@ def test_polymer_d_ratio_has_a_propagated_error_and_short_window_rows() -> None:
             for k in ("PVDF", "dehydrofluorinated")] == [True, True]
     doc["diffusion"][2]["short_slope_A2_per_ps"] = 0.4e-3  # dPVDF only 2x faster
     assert _row(diffusion_rows(doc), "Li+ short-window MSD slope ratio").agrees is False
+
+
+def test_polymer_ratio_verdict_at_the_lowest_diffusive_temperature() -> None:
+    # 600 K caged (no verdict there), 1000 K diffusive: the verdict moves to 1000 K
+    from ssbflow.studies.li_diffusion.comparison import d_ratios
+
+    doc = _polymer(True)
+    for row in doc["diffusion"]:
+        row["diffusive"] = row["T_K"] == 1000.0
+    ratios = d_ratios(doc)
+    assert [r["T_K"] for r in ratios["per_T"]] == [600.0, 1000.0]
+    assert [r["D_ratio"] for r in ratios["per_T"]] == pytest.approx([6.0, 3.0])
+    assert ratios["verdict_T_K"] == 1000.0 and ratios["T_K"] == 600.0
+    faster = _row(diffusion_rows(doc), "Li+ moves faster")
+    assert "1000 K" in faster.claim and faster.ssbflow_value == pytest.approx(3.0)
+    assert faster.agrees is True and "diffusive" in faster.why
+    assert _row(diffusion_rows(doc), "Li+ MSD slope ratio").agrees is False  # 3 < 6.15 / 2
+    doc["diffusion"][3]["msd_slope_A2_per_ps"] = 2.0  # dPVDF slower at 1000 K
+    assert _row(diffusion_rows(doc), "Li+ moves faster").agrees is False

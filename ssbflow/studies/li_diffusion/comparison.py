@@ -42,11 +42,12 @@ ROOM_K = 300.0
 A2_PER_PS_PER_CM2_S = 1e4
 
 
-def _lowest_common(diffusion: list[dict[str, Any]], a: str, b: str
-                   ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+def _common(diffusion: list[dict[str, Any]], a: str, b: str
+            ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The (a, b) rows at every temperature both systems ran, lowest first."""
     runs = {(r["system"], float(r["T_K"])): r for r in diffusion}
     common = sorted({t for s, t in runs if s == a} & {t for s, t in runs if s == b})
-    return (runs[(a, common[0])], runs[(b, common[0])]) if common else None
+    return [(runs[(a, t)], runs[(b, t)]) for t in common]
 
 
 def ratio_with_stderr(a: float | None, a_err: float | None, b: float | None,
@@ -62,24 +63,32 @@ def ratio_with_stderr(a: float | None, a_err: float | None, b: float | None,
     return ratio, abs(ratio) * math.hypot(a_err / a, b_err / b)
 
 
-def d_ratios(results: dict[str, Any]) -> dict[str, Any] | None:
-    """D(dPVDF)/D(PVDF) (long-window MSD slopes, the diffusive-regime fits) and the ratio of
-    the short-window slopes, each with its standard error, at the lowest temperature both
-    boxes ran; ``None`` without such a temperature."""
-    pair = _lowest_common(results.get("diffusion") or [], "pvdf", "dpvdf")
-    if pair is None:
-        return None
-    pvdf, dpvdf = pair
+def _d_ratio(pvdf: dict[str, Any], dpvdf: dict[str, Any]) -> dict[str, Any]:
     ratio, err = ratio_with_stderr(pvdf.get("msd_slope_A2_per_ps"),
                                    pvdf.get("msd_slope_stderr_A2_per_ps"),
                                    dpvdf.get("msd_slope_A2_per_ps"),
                                    dpvdf.get("msd_slope_stderr_A2_per_ps"))
+    return {"T_K": float(pvdf["T_K"]), "D_ratio": ratio, "D_ratio_stderr": err,
+            "diffusive": bool(pvdf.get("diffusive")) and bool(dpvdf.get("diffusive"))}
+
+
+def d_ratios(results: dict[str, Any]) -> dict[str, Any] | None:
+    """D(dPVDF)/D(PVDF) (long-window MSD slopes) with its standard error at every
+    temperature both boxes ran (``per_T``), the temperature a verdict is taken at
+    (``verdict_T_K``: the lowest one where both MSDs are diffusive, else ``None``), and at
+    the lowest common temperature (the study's, room temperature, when it was run) the D
+    ratio and the ratio of the short-window slopes; ``None`` without a common temperature."""
+    pairs = _common(results.get("diffusion") or [], "pvdf", "dpvdf")
+    if not pairs:
+        return None
+    per_t = [_d_ratio(*pair) for pair in pairs]
+    pvdf, dpvdf = pairs[0]
     short, short_err = ratio_with_stderr(pvdf.get("short_slope_A2_per_ps"),
                                          pvdf.get("short_slope_stderr_A2_per_ps"),
                                          dpvdf.get("short_slope_A2_per_ps"),
                                          dpvdf.get("short_slope_stderr_A2_per_ps"))
-    return {"T_K": float(pvdf["T_K"]), "D_ratio": ratio, "D_ratio_stderr": err,
-            "diffusive": bool(pvdf.get("diffusive")) and bool(dpvdf.get("diffusive")),
+    return {**per_t[0], "per_T": per_t,
+            "verdict_T_K": next((r["T_K"] for r in per_t if r["diffusive"]), None),
             "short_window_ps": pvdf.get("short_window_ps"), "short_slope_ratio": short,
             "short_slope_ratio_stderr": short_err,
             "short_slope_pvdf_A2_per_ps": pvdf.get("short_slope_A2_per_ps"),
@@ -124,34 +133,37 @@ def _short_rows(results: dict[str, Any]) -> list[ClaimRow]:
 
 
 def _ratio_rows(results: dict[str, Any]) -> list[ClaimRow]:
-    pair = _lowest_common(results.get("diffusion") or [], "pvdf", "dpvdf")
+    ratios = d_ratios(results)
     ref = SLOPE_DPVDF_A2_PER_PS / SLOPE_PVDF_A2_PER_PS
     claims = [("Li+ moves faster in dehydrofluorinated PVDF than in PVDF: MSD slope ratio "
                "dPVDF/PVDF", "> 1", lambda r: r > 1, "agrees when the ratio is > 1"),
               ("Li+ MSD slope ratio dPVDF/PVDF, about 6x", round(ref, 2),
                lambda r: ref / RATIO_FACTOR <= r <= ref * RATIO_FACTOR,
                f"agrees within a factor {RATIO_FACTOR:g} of {ref:.2f}")]
-    if pair is None:
+    if ratios is None:
         return [ClaimRow(claim=c, source_value=s,
                          why=f"not computed: no temperature with both boxes ({SOURCE_POLYMER})")
                 for c, s, _, _ in claims]
-    pvdf, _ = pair
-    ratios = d_ratios(results)
-    ratio, diffusive = ratios["D_ratio"], ratios["diffusive"]
-    at = f"at {pvdf['T_K']:.0f} K (the lowest temperature both boxes ran), force-field NVT MD"
-    err = "" if ratios["D_ratio_stderr"] is None else (
-        f"; ratio{_pm(ratios['D_ratio_stderr'])}")
+    # the verdict at the lowest temperature where both MSDs are diffusive (a D ratio of
+    # caged MSDs is no diffusion ratio), else at the lowest common one without a verdict
+    row = next((r for r in ratios["per_T"] if r["T_K"] == ratios["verdict_T_K"]),
+               ratios["per_T"][0])
+    ratio, diffusive = row["D_ratio"], row["diffusive"]
+    which = ("the lowest temperature where both MSDs are diffusive" if diffusive
+             else "the lowest temperature both boxes ran")
+    at = f"at {row['T_K']:.0f} K ({which}), force-field NVT MD"
+    err = "" if row["D_ratio_stderr"] is None else f"; ratio{_pm(row['D_ratio_stderr'])}"
     rows = []
     for claim, source, test, criterion in claims:
         if ratio is None:
             why, agrees = f"not computed: no MSD slope {at} ({SOURCE_POLYMER})", None
         elif not diffusive:
-            why, agrees = ((f"slopes {at} are not diffusive (ballistic/caged MSD): not a "
-                           f"diffusion ratio, no verdict{err}; {criterion} ({SOURCE_POLYMER})"),
-                          None)
+            why, agrees = ((f"slopes {at} are not diffusive (ballistic/caged MSD) at any "
+                            f"common temperature: not a diffusion ratio, no verdict{err}; "
+                            f"{criterion} ({SOURCE_POLYMER})"), None)
         else:
             why, agrees = f"{at}{err}; {criterion} ({SOURCE_POLYMER})", bool(test(ratio))
-        rows.append(ClaimRow(claim=f"{claim} ({pvdf['T_K']:.0f} K)", source_value=source,
+        rows.append(ClaimRow(claim=f"{claim} ({row['T_K']:.0f} K)", source_value=source,
                              ssbflow_value=ratio, agrees=agrees, why=why))
     return rows
 

@@ -52,8 +52,10 @@ def _ratio_line(r: dict[str, Any]) -> str:
             return "–"
         return f"{value:.3g}" + ("" if err is None else f" ± {err:.2g}")
 
-    return (f"At {r['T_K']:.0f} K: D(dPVDF)/D(PVDF) = {pm(r['D_ratio'], r['D_ratio_stderr'])} "
-            f"({'diffusive' if r['diffusive'] else 'not diffusive'} MSDs); short-window "
+    per_t = "; ".join(f"{x['T_K']:.0f} K {pm(x['D_ratio'], x['D_ratio_stderr'])} "
+                      f"({'diffusive' if x['diffusive'] else 'not diffusive'} MSDs)"
+                      for x in r.get("per_T", []))
+    return (f"D(dPVDF)/D(PVDF): {per_t}. At {r['T_K']:.0f} K the short-window "
             f"({r['short_window_ps']} ps) slope ratio "
             f"{pm(r['short_slope_ratio'], r['short_slope_ratio_stderr'])}, slopes "
             f"{pm(r['short_slope_pvdf_A2_per_ps'], None)} (PVDF) and "
