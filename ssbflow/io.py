@@ -90,6 +90,21 @@ def write_structure(obj: Structure | Molecule, path: str | Path) -> Path:
     return path
 
 
+def write_structures(structures: dict[str, Structure | dict[str, Any]],
+                     folder: str | Path) -> list[Path]:
+    """Write each structure of ``structures`` (name -> structure or its dictionary) into
+    ``folder`` as ``<name>.cif`` (for viewers) and ``<name>.json`` (pymatgen's dictionary:
+    lossless, with site properties); returns the CIF paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, value in structures.items():
+        structure = as_structure(value)
+        write_json(folder / f"{name}.json", structure.as_dict())
+        paths.append(write_structure(structure, folder / f"{name}.cif"))
+    return paths
+
+
 def _normalised(obj: Structure | Molecule) -> Structure | Molecule:
     """A copy of ``obj`` without partly missing site data, which the writers choke on.
 

@@ -428,6 +428,10 @@ def test_ncm_pvdf_report_has_the_table(tmp_path) -> None:
     assert json.loads((tmp_path / "results.json").read_text())["source_comparison"][0][
         "source_value"] == 1.51
     assert "## Source study side by side" in (tmp_path / "report.md").read_text()
+    for tag in ("bare", "pvdf", "dpvdf"):  # each cell as CIF and as lossless JSON
+        assert Structure.from_file(tmp_path / "structures" / f"{tag}.cif").composition == \
+            Structure.from_dict(json.loads((tmp_path / "structures" / f"{tag}.json")
+                                           .read_text())).composition == cell.composition
 
 
 def test_llto_migration_report_has_the_table(tmp_path) -> None:

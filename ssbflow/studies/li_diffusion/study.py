@@ -149,7 +149,8 @@ def make_llzo_flow(options: LlzoDiffusionOptions) -> Flow:
 
 POLYMER_LI_DIFFUSION = _PolymerStudy(
     name="polymer-li-diffusion",
-    help="Li+ MSD slopes (Å²/ps), D and Ea in PVDF vs dehydrofluorinated PVDF (MLIP NVT MD).",
+    help="Li+ MSD slopes (Å²/ps), D and Ea in PVDF vs dehydrofluorinated PVDF (MLIP or "
+         "OpenMM NVT MD).",
     options=PolymerDiffusionOptions,
     make_flow=make_polymer_flow,
     write_report=write_diffusion_report,

@@ -327,17 +327,14 @@ def write_report(output: LltoResult | dict, out_dir: Path, timings_s: dict[str, 
         The content of ``results.json``.
     """
     from ssbflow.analysis.neb import plot_profiles
-    from ssbflow.io import write_json, write_structure, write_table
+    from ssbflow.io import write_json, write_structures, write_table
     from ssbflow.methods.neb import neb_result_from_dict
 
     out = Path(out_dir)
     doc = as_document(output)
     cfg, row, res = doc["settings"], doc["barriers"][0], doc["neb"]
-    (out / "structures").mkdir(parents=True, exist_ok=True)
     structures = doc.pop("structures")
-    for name, structure in structures.items():
-        write_json(out / "structures" / f"{name}.json", structure.as_dict())
-        write_structure(structure, out / "structures" / f"{name}.cif")
+    write_structures(structures, out / "structures")
     plot_profiles({HOP_LABEL: neb_result_from_dict(res)}, out / "neb_profile.png")
     ideal = structures["ideal"]
     wall = float(sum(timings_s.values()))

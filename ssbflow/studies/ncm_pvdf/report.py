@@ -66,7 +66,7 @@ def as_document(output: Any) -> dict[str, Any]:
 def write_report(output: NcmPvdfResult | dict, out_dir: Path,
                  timings_s: dict[str, float]) -> dict:
     """Write ``results.json``, ``report.md``, ``barriers.csv``, ``binding.csv``,
-    ``neb_profiles.png`` and ``structures/*.cif`` into ``out_dir``.
+    ``neb_profiles.png`` and ``structures/`` (CIF and JSON per cell) into ``out_dir``.
 
     Returns
     -------
@@ -74,17 +74,13 @@ def write_report(output: NcmPvdfResult | dict, out_dir: Path,
         The content of ``results.json``.
     """
     from ssbflow.analysis.neb import plot_profiles
-    from ssbflow.io import write_json, write_structure, write_table
+    from ssbflow.io import write_json, write_structures, write_table
     from ssbflow.methods.neb import neb_result_from_dict
 
     out = Path(out_dir)
     doc = as_document(output)
     cfg, hop = doc["settings"], doc["hop"]
-    (out / "structures").mkdir(parents=True, exist_ok=True)
-    for tag, structure in doc.pop("structures").items():
-        write_structure(structure, out / "structures" / f"{tag}.cif")
-        if tag == "bare":
-            write_json(out / "structures" / "bare_slab.json", structure.as_dict())
+    write_structures(doc.pop("structures"), out / "structures")
     plot_profiles({label: neb_result_from_dict(res) for label, res in doc["neb"].items()},
                   out / "neb_profiles.png")
     wall = float(sum(timings_s.values()))
