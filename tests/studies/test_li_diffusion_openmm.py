@@ -112,3 +112,16 @@ def test_shaped_trajectory_goes_to_the_data_store() -> None:
     assert "positions_A" not in doc["output"]["md"]["frames"]
     out = store.get_output(shaped.uuid, load=True)
     assert out["md"]["frames"]["positions_A"] == com
+
+
+def test_flow_runs_both_polymers_at_one_temperature_before_the_next() -> None:
+    # the runner takes ready jobs in flow order: (PVDF, dPVDF) pairs complete one
+    # temperature at a time, so an interrupted run already has ratios to report
+    from ssbflow.studies.li_diffusion.openmm_flow import make_openmm_polymer_flow
+    from ssbflow.studies.li_diffusion.options import PolymerDiffusionOptions
+
+    options = PolymerDiffusionOptions(engine="openmm", temperatures_K=(500.0, 400.0))
+    flow = make_openmm_polymer_flow(options, "polymer-li-diffusion", "t", [])
+    shaped = [j.name for j in flow.jobs if j.name.startswith("shape ")]
+    assert shaped == ["shape pvdf 500 K", "shape dpvdf 500 K", "shape pvdf 400 K",
+                      "shape dpvdf 400 K"]

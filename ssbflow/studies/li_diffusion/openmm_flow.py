@@ -94,9 +94,12 @@ def make_openmm_polymer_flow(options: PolymerDiffusionOptions, study: str, title
     jobs: list = []
     runs: list[dict[str, Any]] = []
     systems: list = []
-    for kind in ("pvdf", "dpvdf"):
-        comps = box_components(kind, options)
-        for i, temp in enumerate(options.temperatures_K):
+    # temperature outer, polymer inner: the scheduler runs jobs in flow order, so with two
+    # workers both polymers at one temperature finish together and an interrupted run
+    # already holds complete (PVDF, dPVDF) pairs for the ratio
+    for i, temp in enumerate(options.temperatures_K):
+        for kind in ("pvdf", "dpvdf"):
+            comps = box_components(kind, options)
             protocol = MdProtocol(
                 temperature_K=temp, production_ps=options.production_ns * 1000.0,
                 npt_ps=options.npt_ps, anneal_K=options.anneal_K, anneal_ps=options.anneal_ps,
