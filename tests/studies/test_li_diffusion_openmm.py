@@ -46,6 +46,7 @@ def test_openmm_engine_runs_both_polymers_through_the_study_analysis(tmp_path) -
     assert {(r["system"], r["T_K"]) for r in doc["diffusion"]} == {("pvdf", 450.0),
                                                                     ("dpvdf", 450.0)}
     assert all(r["D_cm2_s"] > 0 and abs(r["md_ps"] - 4.0) < 1e-9 for r in doc["diffusion"])
+    assert all(r["ns_per_day"] > 0 and r["resumes"] == 0 for r in doc["diffusion"])
     assert doc["source_comparison"]  # the NCM811 study's rows, from these numbers
     # Li+ shells from the sites saved every 0.4 ps (10 frames of 4 ps per box)
     coord = {(r["system"], r["pair"]): r for r in doc["coordination"]}
