@@ -40,8 +40,8 @@ class ArrheniusFit:
     Attributes
     ----------
     Ea_eV, Ea_stderr_eV
-        Activation energy and its standard error (``nan`` with two points: no degrees of
-        freedom left to estimate it).
+        Activation energy and its standard error (``nan`` with two points and no errors of
+        the values: no degree of freedom left to estimate it).
     prefactor
         A (or D0) in the units of the fitted quantity (times K for ``form="sigmaT"``).
     prefactor_stderr_rel
@@ -54,6 +54,9 @@ class ArrheniusFit:
         The data that were fitted.
     weighted
         True when the fit was weighted by the standard errors of the values.
+    ln_a_ea_correlation
+        Correlation coefficient of ln A and Ea (their errors are strongly correlated when
+        the temperatures lie far from 1/T = 0); used by :meth:`predict_stderr_rel`.
     """
 
     Ea_eV: float
@@ -65,6 +68,7 @@ class ArrheniusFit:
     temperatures_K: tuple[float, ...]
     values: tuple[float, ...]
     weighted: bool = False
+    ln_a_ea_correlation: float = math.nan
 
     def predict(self, temperature_K: float | np.ndarray) -> float | np.ndarray:
         """The fitted quantity (σ, or D) at ``temperature_K``."""
@@ -73,6 +77,14 @@ class ArrheniusFit:
         if self.form == "sigmaT":
             y = y / t
         return float(y) if y.ndim == 0 else y
+
+    def predict_stderr_rel(self, temperature_K: float) -> float:
+        """Relative standard error of :meth:`predict` at ``temperature_K`` (first order in
+        the errors of ln A and Ea and their correlation); ``nan`` without them."""
+        kt = KB_EV_PER_K * float(temperature_K)
+        se_a, se_ea, rho = self.prefactor_stderr_rel, self.Ea_stderr_eV / kt, \
+            self.ln_a_ea_correlation
+        return math.sqrt(max(se_a**2 + se_ea**2 - 2.0 * rho * se_a * se_ea, 0.0))
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary (``nan`` becomes ``None``)."""
@@ -110,7 +122,9 @@ def fit_arrhenius(
     Returns
     -------
     ArrheniusFit
-        Ea in eV with its standard error (``nan`` with two points: no degree of freedom).
+        Ea in eV with its standard error: from the scatter of more than two points (scaled
+        by it when weighted), from the values' errors alone with two points (``nan`` with
+        two points and no errors).
     """
     from pymatgen.analysis.diffusion.analyzer import fit_arrhenius as pmg_fit_arrhenius
 
@@ -147,18 +161,20 @@ def fit_arrhenius(
             ln_a_se = math.sqrt(s2 * np.sum(x**2) / (t.size * np.sum((x - x.mean()) ** 2)))
         else:
             ln_a_se = math.nan
+        # least squares: corr(ln A, Ea) = mean(x) / sqrt(mean(x²)) whatever the scatter
+        rho = float(x.mean() / math.sqrt(np.mean(x**2)))
     else:
         # Weighted ln-space fit, not pymatgen's mode="exp": 12 T, σ_D/D 40 % -> 2 %, σ_D from
         # the noisy D, 400 data sets: RMS error of Ea 7.9 meV here vs 12.3 meV (bias +8 meV)
         # for mode="exp" and 11.5 meV unweighted (see test_standard_errors_weight_the_d_fit).
         weights = y_fit / (err * scale)  # polyfit squares them: 1/σ(ln y)²
-        if dof > 0:
-            (slope, intercept), cov = np.polyfit(x, ln_y, 1, w=weights, cov=True)
-            ea_se = math.sqrt(cov[0, 0]) * KB_EV_PER_K
-            ln_a_se = math.sqrt(cov[1, 1])
-        else:
-            slope, intercept = np.polyfit(x, ln_y, 1, w=weights)
-            ea_se = ln_a_se = math.nan
+        # more points than parameters: errors scaled by the scatter (the values' errors as
+        # relative weights); two points: the values' errors propagated as they are
+        (slope, intercept), cov = np.polyfit(x, ln_y, 1, w=weights,
+                                             cov=True if dof > 0 else "unscaled")
+        ea_se = math.sqrt(cov[0, 0]) * KB_EV_PER_K
+        ln_a_se = math.sqrt(cov[1, 1])
+        rho = float(-cov[0, 1] / math.sqrt(cov[0, 0] * cov[1, 1]))
         ea, prefactor = -slope * KB_EV_PER_K, math.exp(intercept)
         residual = ln_y - (intercept + slope * x)
     # goodness of fit (unweighted) in ln y against 1/T, the Arrhenius plot
@@ -174,6 +190,7 @@ def fit_arrhenius(
         temperatures_K=tuple(float(v) for v in t),
         values=tuple(float(v) for v in y),
         weighted=err is not None,
+        ln_a_ea_correlation=rho,
     )
 
 

@@ -99,6 +99,34 @@ def test_standard_errors_weight_the_d_fit() -> None:
     # two points: both fits go through them
     two = fit_arrhenius(t[[0, -1]], d[[0, -1]], form="D", stderr=(rel * d)[[0, -1]])
     assert two.Ea_eV == pytest.approx(fit_arrhenius(t[[0, -1]], d[[0, -1]], form="D").Ea_eV)
-    assert math.isnan(two.Ea_stderr_eV)
+    # ... and the two errors propagate: σ(Ea) = k sqrt(r1² + r2²) / |1/T1 − 1/T2|
+    assert two.Ea_stderr_eV == pytest.approx(
+        KB_EV_PER_K * math.hypot(rel[0], rel[-1]) / (1 / t[0] - 1 / t[-1]), rel=1e-9)
+    assert math.isnan(fit_arrhenius(t[[0, -1]], d[[0, -1]], form="D").Ea_stderr_eV)
     with pytest.raises(ValueError, match="stderr"):
         fit_arrhenius(t, d, form="D", stderr=[1.0])
+
+
+def test_extrapolated_d_error_matches_the_scatter_of_repeated_fits() -> None:
+    """D(300 K) from D at 500 and 400 K with 20 % errors (two points: the errors are
+    propagated as given) and from six noisy temperatures (unweighted least squares): the
+    predicted relative error of the extrapolation equals the scatter of ln D(300 K) over
+    repeated data sets, which it would not without the ln A–Ea correlation (here ≈ 1)."""
+    from ssbflow.analysis.arrhenius import KB_EV_PER_K
+
+    rng = np.random.default_rng(1)
+    ea, d0 = 0.30, 1.0e-3
+    for temps, weighted in (([500.0, 400.0], True), (np.linspace(400.0, 700.0, 6), False)):
+        temps = np.asarray(temps)
+        true = d0 * np.exp(-ea / (KB_EV_PER_K * temps))
+        ln_pred, predicted = [], []
+        for _ in range(2000):
+            d = true * np.exp(rng.normal(0.0, 0.2, temps.size))
+            fit = fit_arrhenius(temps, d, form="D", stderr=0.2 * d if weighted else None)
+            ln_pred.append(math.log(fit.predict(300.0)))
+            predicted.append(fit.predict_stderr_rel(300.0))
+        scatter = float(np.std(ln_pred))
+        assert np.median(predicted) == pytest.approx(scatter, rel=0.15)
+        naive = math.hypot(fit.prefactor_stderr_rel, fit.Ea_stderr_eV / (KB_EV_PER_K * 300))
+        assert naive > 2.0 * fit.predict_stderr_rel(300.0)  # the correlation matters
+        assert math.isfinite(fit.to_dict()["ln_a_ea_correlation"])

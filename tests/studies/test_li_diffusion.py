@@ -180,3 +180,49 @@ def test_sigkilled_cli_run_resumes_from_the_md_checkpoint(tmp_path) -> None:
     steps = [a.info["step"] for a in read(found[0], index=":")]
     assert steps == list(range(0, 31, 2))
     assert [r["md_ps"] for r in doc["diffusion"]] == pytest.approx([0.030, 0.030])
+
+
+def _walk_run(temp_K: float, d_A2_ps: float | None, rng: np.random.Generator) -> dict:
+    """An MD output of 24 Li+ (a random walk with D, or caged when ``d_A2_ps`` is None) and
+    24 still chain centres, 1,000 frames 1 ps apart."""
+    n, frames, dt = 24, 1000, 1.0
+    time_ps = dt * np.arange(1, frames + 1)
+    if d_A2_ps is None:  # rattling sites that drift straight on: MSD ∝ t², D > 0
+        v = rng.normal(0.0, 0.01, (1, n, 3))  # Å/ps
+        li = (rng.uniform(0, 30, (1, n, 3)) + v * time_ps[:, None, None]
+              + rng.normal(0.0, 0.5, (frames, n, 3)))
+    else:
+        li = np.cumsum(rng.normal(0.0, np.sqrt(2 * d_A2_ps * dt), (frames, n, 3)), axis=0)
+    chains = np.broadcast_to(rng.uniform(0, 30, (1, n, 3)), (frames, n, 3))
+    return {"system": "pvdf", "T_K": temp_K, "md": {
+        "frames": {"positions_A": np.concatenate([li, chains], axis=1),
+                   "symbols": ["Li"] * n + ["chain"] * n,
+                   "masses_amu": [6.94] * n + [500.0] * n,
+                   "time_ps": time_ps, "volume_A3": 27000.0,
+                   "temperature_K": temp_K},
+        "n_frames": frames, "mean_temperature_K": temp_K, "steps_done": 250000,
+        "timestep_fs": 4.0, "wall_s_per_step": 1e-3, "trajectory": "",
+        "engine": {"engine": "test"}}}
+
+
+def test_arrhenius_fits_only_the_diffusive_temperatures() -> None:
+    # random walks with Ea 0.30 eV at 500/450/400 K and a ballistic 300 K run whose
+    # apparent D is 40x too high: it is left out of the fit, Ea is recovered and D(300 K)
+    # comes with an error that covers the true value
+    from ssbflow.analysis.arrhenius import KB_EV_PER_K
+    from ssbflow.studies.li_diffusion.jobs import diffusion_analysis_job
+
+    rng = np.random.default_rng(7)
+    ea, d500 = 0.30, 0.05  # Å²/ps at 500 K
+    d_of = {t: d500 * np.exp(-ea / KB_EV_PER_K * (1 / t - 1 / 500)) for t in (500, 450, 400)}
+    runs = [_walk_run(t, d_of.get(t), rng) for t in (500.0, 450.0, 400.0, 300.0)]
+    doc = diffusion_analysis_job.original(runs, [], {}, {"species": "Li"}, "t", "t")
+    diffusive = {r["T_K"]: r["diffusive"] for r in doc.diffusion}
+    assert diffusive == {500.0: True, 450.0: True, 400.0: True, 300.0: False}
+    assert [r["D_cm2_s"] > 0 for r in doc.diffusion] == [True] * 4
+    (row,) = doc.arrhenius
+    assert row["temperatures_K"] == [400.0, 450.0, 500.0] and row["from_diffusive_msd"]
+    assert abs(row["Ea_eV"] - ea) < max(3 * row["Ea_stderr_eV"], 0.03)
+    true_300 = d500 * np.exp(-ea / KB_EV_PER_K * (1 / 300 - 1 / 500)) * 1e-4  # cm²/s
+    assert abs(row["D_300K_cm2_s"] - true_300) < 2 * row["D_300K_stderr_cm2_s"]
+    assert 0 < row["D_300K_stderr_cm2_s"] < 0.5 * row["D_300K_cm2_s"]

@@ -176,10 +176,14 @@ def _slope_rows(results: dict[str, Any]) -> list[ClaimRow]:
         fit = fits.get(system, {})
         d_room = finite(fit.get("D_300K_cm2_s"))
         slope = None if d_room is None else 6.0 * d_room * A2_PER_PS_PER_CM2_S
+        d_err = finite(fit.get("D_300K_stderr_cm2_s"))
+        err = "" if d_err is None else _pm(6.0 * d_err * A2_PER_PS_PER_CM2_S)
+        temps = "/".join(f"{t:.0f}" for t in fit.get("temperatures_K") or [])
         claim = f"Li+ MSD slope in {label} (Å²/ps)"
-        base = (f"6 D({ROOM_K:.0f} K) from the Arrhenius fit of the force-field D(T) (the "
-                "study's MD temperature is not in the reference notes; room temperature "
-                f"assumed); agrees within a factor {SLOPE_FACTOR:g}")
+        base = (f"6 D({ROOM_K:.0f} K){err} from the Arrhenius fit of the force-field D(T)"
+                f"{f' at {temps} K' if temps else ''} (the study's MD temperature is not in "
+                "the reference notes; room temperature assumed); agrees within a factor "
+                f"{SLOPE_FACTOR:g}")
         if slope is None:
             why, agrees = f"not computed: no Arrhenius fit for {label} ({SOURCE_POLYMER})", None
         elif not fit.get("from_diffusive_msd", False):

@@ -204,14 +204,21 @@ def diffusion_analysis_job(
     fits, arrhenius_rows = {}, []
     for label, per_t in per_system.items():
         temps = [t for t, r in per_t.items() if r.D_cm2_s > 0]
+        # a D of a caged MSD is no diffusion coefficient: with two or more diffusive
+        # temperatures only those are fitted (and extrapolated), else all, flagged
+        diffusive = [t for t in temps if per_t[t].diffusive]
+        temps = diffusive if len(diffusive) >= 2 else temps
         if len(temps) < 2:
             continue
         fit = fit_arrhenius(temps, [per_t[t].D_cm2_s for t in temps], form="D",
                             stderr=[per_t[t].D_stderr_cm2_s for t in temps])
         fits[label] = fit.to_dict()
+        d_room = fit.predict(300.0)
         arrhenius_rows.append({"system": label, "Ea_eV": fit.Ea_eV,
                                "Ea_stderr_eV": fit.Ea_stderr_eV, "D0_cm2_s": fit.prefactor,
-                               "D_300K_cm2_s": fit.predict(300.0),
+                               "D_300K_cm2_s": d_room,
+                               "D_300K_stderr_cm2_s": d_room * fit.predict_stderr_rel(300.0),
+                               "temperatures_K": sorted(temps),
                                "from_diffusive_msd": all(per_t[t].diffusive for t in temps)})
     not_diffusive = [f"{r['system']} {r['T_K']:.0f} K ({r['regime']})" for r in rows
                      if not r["diffusive"]]
