@@ -126,7 +126,7 @@ def _analyse_run(run: dict[str, Any], species: str) -> tuple[dict[str, Any], Any
         "md_ps": md["steps_done"] * md["timestep_fs"] / 1000.0,
         "wall_s_per_step": md["wall_s_per_step"],
         # classical MD: production speed and how often the run was resumed from a checkpoint
-        **{k: md[k] for k in ("ns_per_day", "resumes") if k in md},
+        **{k: md[k] for k in ("ns_per_day", "resumes") if md.get(k) is not None},
     }
     return row, res
 

@@ -75,7 +75,7 @@ def as_diffusion_run(md: dict[str, Any], system: str, n_chains: int,
         "wall_s_per_step": md["wall_s"].get("production", np.nan) / max(steps, 1),
         "trajectory": "", "engine": {"engine": "openmm", **md["platform"],
                                      "protocol": proto},
-        "ns_per_day": md["ns_per_day"].get("production"), "resumes": md["resumes"],
+        "ns_per_day": md["ns_per_day"].get("production"), "resumes": md.get("resumes"),
     }
     sites, coord = frames.get("sites"), None
     if sites and sites.get("positions_A"):
