@@ -37,7 +37,8 @@ COMMON = ("out", "db", "as_json", "quiet")
 _SCALARS = (str, int, float, bool, Path)
 
 #: A field named with its unit (``thickness_A``, ``fmax_eV_per_A``) also answers to the
-#: flag without it (``--thickness``, ``--fmax``), unless another field has that flag.
+#: flag without it (``--thickness``, ``--fmax``), unless another field has that flag or
+#: strips to it too.
 _UNIT_SUFFIX = re.compile(r"_(eV_per_A|A2_per_ps|cm2_s|eV|fs|ps|GPa|A|K)$")
 
 
@@ -51,8 +52,11 @@ def _flag_declarations(study: Study, name: str) -> list[str]:
     taken = {"--" + other.replace("_", "-") for other in study.options.model_fields}
     for other in study.options.model_fields:
         taken.update(cli_flags(study.options, other))
+    # two fields stripping to one flag (anneal_K, anneal_ps) get no alias: it would be ambiguous
+    shared = [o for o in study.options.model_fields
+              if o != name and _UNIT_SUFFIX.sub("", o) == short]
     alias = "--" + short.replace("_", "-")
-    if short != name and alias not in taken and alias not in flags:
+    if short != name and not shared and alias not in taken and alias not in flags:
         flags.append(alias)
     return flags
 

@@ -12,8 +12,8 @@ Submitting the same screen to the same folder again does not add a new flow (the
 is submitted only when the queue lacks it, after a crash during submission): failed jobs
 are rerun, jobs stopped by a remote error (a killed SLURM job, SLURM
 down) retried, finished candidates kept. ``--status`` reads the queue and the store: per
-candidate its state; the ranking of the finished candidates (queried from the store), final
-when the flow is complete.
+candidate its state; the ranking of the finished candidates (queried from the store; for a
+model committee those finished with every model), final when the flow is complete.
 """
 
 from __future__ import annotations
@@ -114,21 +114,18 @@ def submit_screen(study: Any, options: Any, profile: Any, out: Path, *, run: boo
     return {**collect_screen(study, options, out), **extra}
 
 
-def _candidate_documents(project: str, flow: Any) -> dict[str, dict[str, Any]]:
-    """Candidate name -> its job's output, for the candidates finished in the store."""
+def _partial_output(project: str, flow: Any, options: Any) -> Any | None:
+    """The ranking of the candidates finished so far, from the project's job store."""
     from jobflow_remote import ConfigManager
 
-    from ssbflow.studies.screening.study import candidate_job_names
+    from ssbflow.studies.screening.partial import partial_output
 
-    names = candidate_job_names(flow)
     store = ConfigManager().get_project(project).get_jobstore()
     store.connect()
     try:
-        docs = list(store.query({"uuid": {"$in": list(names)}},
-                                properties=["uuid", "output"]))
+        return partial_output(flow, options, store)
     finally:
         store.close()
-    return {names[d["uuid"]]: d["output"] for d in docs if d.get("output")}
 
 
 def collect_screen(study: Any, options: Any, out: Path) -> dict[str, Any]:
@@ -136,7 +133,6 @@ def collect_screen(study: Any, options: Any, out: Path) -> dict[str, Any]:
     finished candidates' documents from the store, and the report in ``out`` (final when
     the flow completed, else the ranking of the candidates finished so far)."""
     from ssbflow.studies.committee import write_study_report
-    from ssbflow.studies.screening.study import ranking_job, spec_for_model
 
     submission = _read_submission(out)
     if submission is None:
@@ -154,11 +150,8 @@ def collect_screen(study: Any, options: Any, out: Path) -> dict[str, Any]:
         results = write_study_report(study, options, remote.flow_output(project, flow), out, {})
         doc.update(results=results, final=True)
         return doc
-    finished = _candidate_documents(project, flow) if not options.models else {}
-    if finished:  # the ranking so far, from the candidates' documents in the store
-        spec = spec_for_model(options.spec, options.mlip_model)
-        ordered = [finished[c.name] for c in spec.candidates if c.name in finished]
-        partial = ranking_job.original(ordered, spec.model_dump(mode="json"))
-        doc["results"] = study.write_report(partial, out, {})
+    partial = _partial_output(project, flow, options)
+    if partial is not None:  # the ranking so far (a committee's: each model's and the spread)
+        doc["results"] = write_study_report(study, options, partial, out, {})
     doc["final"] = False
     return doc

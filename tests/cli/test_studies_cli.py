@@ -154,3 +154,21 @@ def test_a_field_named_with_its_unit_also_takes_the_flag_without_it(toy):
 
     values = parse_study_args(toy_study.TOY, ["--log-dir", str(toy), "--temperatures", "250"])
     assert values["temperatures_K"] == [250.0]
+
+
+def test_no_flag_belongs_to_two_options_of_any_study():
+    """A unit-less alias shared by two fields (``anneal_K``, ``anneal_ps`` -> ``--anneal``)
+    used to be given to both: click then set whichever it met last."""
+    from ssbflow.cli.options import _flag_declarations
+    from ssbflow.studies.registry import get_study, study_names
+
+    for name in study_names():
+        study = get_study(name)
+        owner: dict[str, str] = {}
+        for field in study.options.model_fields:
+            for flag in _flag_declarations(study, field):
+                assert owner.setdefault(flag, field) == field, (name, flag, field, owner[flag])
+    polymer = get_study("polymer-li-diffusion")
+    assert "--anneal" not in _flag_declarations(polymer, "anneal_K")
+    assert "--anneal-K" in _flag_declarations(polymer, "anneal_K")
+    assert "--cool" in _flag_declarations(polymer, "cool_ps")  # unique: keeps its alias

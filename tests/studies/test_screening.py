@@ -359,3 +359,51 @@ def test_retry_failed_and_reuse_see_every_model_of_a_committee():
     killed = next(j for j in jobs if j.name == "candidate HCN [SevenNet-0]")
     store.docs_store.remove_docs({"uuid": killed.uuid})  # one model's job killed midway
     assert finished_candidates(flow, store) == set()
+
+
+def test_a_committee_screen_ranks_what_every_model_has_finished(tmp_path):
+    """``screen --status`` of a submitted committee screen used to rank nothing until the
+    flow completed. Now the candidates finished with every model are ranked (each model's
+    ranking and the committee's spread), the same numbers as the finished screen's. Real
+    CHGNet and SevenNet-0; the queue is the local runner's store."""
+    from ssbflow.runtime.store import monty_job_store
+    from ssbflow.studies.committee import study_flow, write_study_report
+    from ssbflow.studies.screening.partial import partial_output
+    from ssbflow.studies.screening.study import screen_jobs
+
+    spec = load_screen(_write(tmp_path, "name: partial-committee\nmetrics: "
+                                        "[reaction_energy_with_li]\ncandidates:\n"
+                                        "  - formula: Ag\n  - formula: Cu\n"))
+    models = ("CHGNet", "SevenNet-0")
+    opts = STUDY.parse_options({"spec": spec, "models": ",".join(models)})
+    flow = study_flow(STUDY, opts)
+    db = tmp_path / "db"
+    output, _, _ = execute_study(lambda: flow, STUDY.settings(opts), tmp_path / "run", db=db,
+                                 quiet=True)
+    final = write_study_report(STUDY, opts, output, tmp_path / "final", {})
+    store = monty_job_store(db)
+    store.connect()
+    # all finished: the same committee table as the finished flow's
+    whole = write_study_report(STUDY, opts, partial_output(flow, opts, store),
+                               tmp_path / "whole", {})
+    assert whole["committee"] == final["committee"]
+    key = "reaction_energy_eV_per_atom"
+    for model in models:  # Li alloys with Ag (LiAg), not with Cu: with either force field
+        assert final["committee"][f"Ag: {key}"]["per_model"][model] < 0
+    # SevenNet-0's Cu job killed on its node: Cu is not finished with every model
+    cu = next(j for j, name, model in screen_jobs(flow)
+              if name == "candidate Cu" and model == "SevenNet-0")
+    store.docs_store.remove_docs({"uuid": cu.uuid})
+    part = partial_output(flow, opts, store)
+    assert {m: [d["name"] for d in r.candidates] for m, r in part.items()} == {
+        m: ["Ag"] for m in models}
+    partial = write_study_report(STUDY, opts, part, tmp_path / "partial", {})
+    assert set(partial["committee"]) == {f"Ag: {key}"}
+    assert partial["committee"][f"Ag: {key}"] == final["committee"][f"Ag: {key}"]
+    for model in models:  # each model's own report, as for the finished screen
+        assert (tmp_path / "partial" / partial["committee_models"][model] / "report.md").exists()
+    ag = next(j for j, name, model in screen_jobs(flow)
+              if name == "candidate Ag" and model == "CHGNet")
+    store.docs_store.remove_docs({"uuid": ag.uuid})
+    assert partial_output(flow, opts, store) is None
+    store.close()

@@ -388,12 +388,13 @@ def make_screening_flow(options: ScreeningOptions, shared: dict[str, Any] | None
                 name=f"{STUDY_NAME} {spec.name}")
 
 
-def screen_jobs(flow: Flow) -> list[tuple[Any, str]]:
-    """Every job of a screening flow with its name less the committee's model suffix:
-    ``(job, "candidate X")`` for ``candidate X [SevenNet-0]``. A committee's jobs sit in one
-    sub-flow per model (named ``screening [model]``, its jobs tagged `` [model]``) and one
-    model-independent sub-flow (the ``frontier X`` jobs, untagged)."""
-    out: list[tuple[Any, str]] = []
+def screen_jobs(flow: Flow) -> list[tuple[Any, str, str | None]]:
+    """Every job of a screening flow with its name less the committee's model suffix and
+    that model: ``(job, "candidate X", "SevenNet-0")`` for ``candidate X [SevenNet-0]``
+    (model ``None`` outside a committee). A committee's jobs sit in one sub-flow per model
+    (named ``screening [model]``, its jobs tagged `` [model]``) and one model-independent
+    sub-flow (the ``frontier X`` jobs, untagged)."""
+    out: list[tuple[Any, str, str | None]] = []
 
     def walk(item: Flow, suffix: str) -> None:
         for sub in item.jobs:
@@ -401,7 +402,8 @@ def screen_jobs(flow: Flow) -> list[tuple[Any, str]]:
                 tag = sub.name.removeprefix(f"{STUDY_NAME} ")
                 walk(sub, f" {tag}" if tag.startswith("[") and tag.endswith("]") else suffix)
             else:
-                out.append((sub, sub.name.removesuffix(suffix) if suffix else sub.name))
+                out.append((sub, sub.name.removesuffix(suffix) if suffix else sub.name,
+                            suffix[2:-1] if suffix else None))
 
     walk(flow, "")
     return out
@@ -411,7 +413,7 @@ def candidate_job_names(flow: Flow) -> dict[str, str]:
     """Job uuid -> candidate name of the candidate jobs of a screening flow (each model's
     candidate jobs of a committee)."""
     prefix = "candidate "
-    return {j.uuid: name[len(prefix):] for j, name in screen_jobs(flow)
+    return {j.uuid: name[len(prefix):] for j, name, _ in screen_jobs(flow)
             if name.startswith(prefix)}
 
 
@@ -435,7 +437,7 @@ def forget_failed(flow: Flow, store: Any) -> list[str]:
     jobs = screen_jobs(flow)
     names = candidate_job_names(flow)
     forgotten: list[str] = []
-    for doc in store.query({"uuid": {"$in": [j.uuid for j, _ in jobs]}},
+    for doc in store.query({"uuid": {"$in": [j.uuid for j, _, _ in jobs]}},
                            properties=["uuid", "name", "output"]):
         output = doc.get("output") or {}
         failed = (doc["uuid"] in names and output.get("status") != "ok") or (
@@ -445,7 +447,7 @@ def forget_failed(flow: Flow, store: Any) -> list[str]:
             if doc["uuid"] in names and names[doc["uuid"]] not in forgotten:
                 forgotten.append(names[doc["uuid"]])
     if forgotten:  # one ranking per model of a committee
-        for j, name in jobs:
+        for j, name, _ in jobs:
             if name == "ranking":
                 store.docs_store.remove_docs({"uuid": j.uuid})
     return forgotten
