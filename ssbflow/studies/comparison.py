@@ -62,6 +62,33 @@ def within(value: float | None, reference: float, tolerance: float) -> bool | No
     return None if value is None else bool(abs(value - reference) <= tolerance)
 
 
+def in_band(value: float | None, stderr: float | None, lo: float, hi: float,
+            k: float = 2.0) -> tuple[bool | None, str]:
+    """Whether a positive ``value`` ± ``stderr`` (a ratio, slope or D) lies in the band
+    ``lo`` <= x <= ``hi`` (``hi`` may be ``inf``), and the interval as text.
+
+    The interval is ``value`` ×/÷ exp(k·stderr/value) (log-normal: it stays positive,
+    as an Arrhenius extrapolation's error does). True when all of it lies in the band, False
+    when none of it does, ``None`` (not resolved by the run) when it straddles an edge;
+    without ``stderr`` the value alone decides (and the text is empty).
+    """
+    value, stderr = finite(value), finite(stderr)
+    if value is None:
+        return None, ""
+    if value <= 0:
+        return False, ""
+    if stderr is None:
+        return bool(lo <= value <= hi), ""
+    factor = math.exp(k * abs(stderr) / value)
+    low, high = value / factor, value * factor
+    text = f"{k:g}-standard-error interval {low:.3g}–{high:.3g}"
+    if lo <= low and high <= hi:
+        return True, text
+    if high < lo or low > hi:
+        return False, text
+    return None, f"{text} straddles the band edge: not resolved by this run, no verdict"
+
+
 def rows_as_dicts(rows: list[ClaimRow]) -> list[dict[str, Any]]:
     """The rows as plain dictionaries (what ``results.json`` holds)."""
     return [row.model_dump() for row in rows]

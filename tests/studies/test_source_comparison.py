@@ -472,7 +472,37 @@ def test_polymer_d_ratio_has_a_propagated_error_and_short_window_rows() -> None:
     assert [_row(rows, f"Li+ short-window MSD slope in {k}").agrees
             for k in ("PVDF", "dehydrofluorinated")] == [True, True]
     doc["diffusion"][2]["short_slope_A2_per_ps"] = 0.4e-3  # dPVDF only 2x faster
+    short = _row(diffusion_rows(doc), "Li+ short-window MSD slope ratio")
+    # 2.0 ± 0.65 (its dPVDF error 0.123e-3 kept): the interval reaches 6.15 / 2, no verdict
+    assert short.agrees is None and "not resolved" in short.why
+    doc["diffusion"][2]["short_slope_stderr_A2_per_ps"] = 0.02e-3  # 2.0 ± 0.22
     assert _row(diffusion_rows(doc), "Li+ short-window MSD slope ratio").agrees is False
+
+
+def test_a_ratio_within_its_error_of_one_decides_nothing() -> None:
+    """The session-12 acceptance run gave D(dPVDF)/D(PVDF) = 1.10 ± 0.37 at 600 K, and the
+    row "Li+ moves faster in dPVDF" (ratio > 1) said yes: two standard errors either side of
+    1 decide nothing. Intervals are log-normal (an Arrhenius-extrapolated slope of 0.0118 ±
+    0.018 Å²/ps stays positive and spans the study's 0.20e-3 within a factor 3)."""
+    from ssbflow.studies.comparison import in_band
+
+    assert in_band(1.10, 0.37, 1.0, math.inf)[0] is None
+    assert in_band(1.30, 0.05, 1.0, math.inf)[0] is True
+    assert in_band(0.50, 0.05, 1.0, math.inf)[0] is False
+    assert in_band(1.10, None, 1.0, math.inf) == (True, "")
+    assert in_band(-1.0, 0.1, 1.0, 2.0)[0] is False and in_band(None, 0.1, 1.0, 2.0)[0] is None
+    agrees, text = in_band(0.0118, 0.018, 0.20e-3 / 3, 0.20e-3 * 3)
+    assert agrees is None and "not resolved" in text
+    doc = _polymer(True, slope_dpvdf=1.1)
+    for row in doc["diffusion"]:
+        row["msd_slope_stderr_A2_per_ps"] = 0.24 * row["msd_slope_A2_per_ps"]
+    faster = _row(diffusion_rows(doc), "Li+ moves faster")
+    assert faster.ssbflow_value == pytest.approx(1.1) and faster.agrees is None
+    assert "ratio ± 0.37" in faster.why and "not resolved" in faster.why
+    assert _row(diffusion_rows(doc), "Li+ MSD slope ratio").agrees is False  # far from 6.15
+    for row in doc["diffusion"]:
+        row["msd_slope_stderr_A2_per_ps"] = 0.01 * row["msd_slope_A2_per_ps"]
+    assert _row(diffusion_rows(doc), "Li+ moves faster").agrees is True
 
 
 def test_polymer_ratio_verdict_at_the_lowest_diffusive_temperature() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ssbflow.studies.comparison import ClaimRow, finite, within
+from ssbflow.studies.comparison import ClaimRow, finite, in_band, within
 
 SOURCE_POLYMER = "NCM811/dehydrofluorinated PVDF study (science.md, study 4), MD"
 SOURCE_LLZ = "InN-on-LLZ study (science.md, study 5)"
@@ -92,7 +92,13 @@ def d_ratios(results: dict[str, Any]) -> dict[str, Any] | None:
             "short_window_ps": pvdf.get("short_window_ps"), "short_slope_ratio": short,
             "short_slope_ratio_stderr": short_err,
             "short_slope_pvdf_A2_per_ps": pvdf.get("short_slope_A2_per_ps"),
-            "short_slope_dpvdf_A2_per_ps": dpvdf.get("short_slope_A2_per_ps")}
+            "short_slope_dpvdf_A2_per_ps": dpvdf.get("short_slope_A2_per_ps"),
+            "short_slope_pvdf_stderr_A2_per_ps": pvdf.get("short_slope_stderr_A2_per_ps"),
+            "short_slope_dpvdf_stderr_A2_per_ps": dpvdf.get("short_slope_stderr_A2_per_ps")}
+
+
+def _band(text: str) -> str:
+    return f"; {text}" if text else ""
 
 
 def _pm(err: float | None) -> str:
@@ -109,26 +115,26 @@ def _short_rows(results: dict[str, Any]) -> list[ClaimRow]:
           "study's window is not in the reference notes)") if ratios else ""
     rows = []
     short = finite(ratios.get("short_slope_ratio"))
+    agrees, band = in_band(short, ratios.get("short_slope_ratio_stderr"), ref / RATIO_FACTOR,
+                           ref * RATIO_FACTOR)
     rows.append(ClaimRow(
         claim="Li+ short-window MSD slope ratio dPVDF/PVDF, about 6x", source_value=round(ref, 2),
-        ssbflow_value=short,
-        agrees=None if short is None else bool(ref / RATIO_FACTOR <= short <= ref * RATIO_FACTOR),
+        ssbflow_value=short, agrees=agrees,
         why=(f"not computed: no run covers the short window ({SOURCE_POLYMER})" if short is None
              else f"{at}; ratio{_pm(ratios.get('short_slope_ratio_stderr'))}; agrees within "
-             "a factor "
-             f"{RATIO_FACTOR:g} of {ref:.2f} ({SOURCE_POLYMER})")))
+             f"a factor {RATIO_FACTOR:g} of {ref:.2f}{_band(band)} ({SOURCE_POLYMER})")))
     for system, label, ref_slope in (("pvdf", "PVDF", SLOPE_PVDF_A2_PER_PS),
                                      ("dpvdf", "dehydrofluorinated PVDF",
                                       SLOPE_DPVDF_A2_PER_PS)):
         slope = finite(ratios.get(f"short_slope_{system}_A2_per_ps"))
-        agrees = None if slope is None else bool(
-            slope > 0 and abs(math.log10(slope / ref_slope)) <= math.log10(SLOPE_FACTOR))
+        agrees, band = in_band(slope, ratios.get(f"short_slope_{system}_stderr_A2_per_ps"),
+                               ref_slope / SLOPE_FACTOR, ref_slope * SLOPE_FACTOR)
         rows.append(ClaimRow(
             claim=f"Li+ short-window MSD slope in {label} (Å²/ps)", source_value=ref_slope,
             ssbflow_value=slope, agrees=agrees,
             why=(f"not computed: no run covers the short window ({SOURCE_POLYMER})"
-                 if slope is None else f"{at}; agrees within a factor {SLOPE_FACTOR:g} "
-                 f"({SOURCE_POLYMER})")))
+                 if slope is None else f"{at}; agrees within a factor {SLOPE_FACTOR:g}"
+                 f"{_band(band)} ({SOURCE_POLYMER})")))
     return rows
 
 
@@ -136,9 +142,9 @@ def _ratio_rows(results: dict[str, Any]) -> list[ClaimRow]:
     ratios = d_ratios(results)
     ref = SLOPE_DPVDF_A2_PER_PS / SLOPE_PVDF_A2_PER_PS
     claims = [("Li+ moves faster in dehydrofluorinated PVDF than in PVDF: MSD slope ratio "
-               "dPVDF/PVDF", "> 1", lambda r: r > 1, "agrees when the ratio is > 1"),
+               "dPVDF/PVDF", "> 1", (1.0, math.inf), "agrees when the ratio is > 1"),
               ("Li+ MSD slope ratio dPVDF/PVDF, about 6x", round(ref, 2),
-               lambda r: ref / RATIO_FACTOR <= r <= ref * RATIO_FACTOR,
+               (ref / RATIO_FACTOR, ref * RATIO_FACTOR),
                f"agrees within a factor {RATIO_FACTOR:g} of {ref:.2f}")]
     if ratios is None:
         return [ClaimRow(claim=c, source_value=s,
@@ -154,7 +160,7 @@ def _ratio_rows(results: dict[str, Any]) -> list[ClaimRow]:
     at = f"at {row['T_K']:.0f} K ({which}), force-field NVT MD"
     err = "" if row["D_ratio_stderr"] is None else f"; ratio{_pm(row['D_ratio_stderr'])}"
     rows = []
-    for claim, source, test, criterion in claims:
+    for claim, source, (lo, hi), criterion in claims:
         if ratio is None:
             why, agrees = f"not computed: no MSD slope {at} ({SOURCE_POLYMER})", None
         elif not diffusive:
@@ -162,7 +168,8 @@ def _ratio_rows(results: dict[str, Any]) -> list[ClaimRow]:
                             f"common temperature: not a diffusion ratio, no verdict{err}; "
                             f"{criterion} ({SOURCE_POLYMER})"), None)
         else:
-            why, agrees = f"{at}{err}; {criterion} ({SOURCE_POLYMER})", bool(test(ratio))
+            agrees, band = in_band(ratio, row["D_ratio_stderr"], lo, hi)
+            why = f"{at}{err}; {criterion}{_band(band)} ({SOURCE_POLYMER})"
         rows.append(ClaimRow(claim=f"{claim} ({row['T_K']:.0f} K)", source_value=source,
                              ssbflow_value=ratio, agrees=agrees, why=why))
     return rows
@@ -190,8 +197,10 @@ def _slope_rows(results: dict[str, Any]) -> list[ClaimRow]:
             why, agrees = (f"{base}; the fit uses non-diffusive MSDs (an estimate only): no "
                            f"verdict ({SOURCE_POLYMER})"), None
         else:
-            agrees = bool(slope > 0 and abs(math.log10(slope / ref)) <= math.log10(SLOPE_FACTOR))
-            why = f"{base} ({SOURCE_POLYMER})"
+            agrees, band = in_band(slope, None if d_err is None else
+                                   6.0 * d_err * A2_PER_PS_PER_CM2_S,
+                                   ref / SLOPE_FACTOR, ref * SLOPE_FACTOR)
+            why = f"{base}{_band(band)} ({SOURCE_POLYMER})"
         rows.append(ClaimRow(claim=claim, source_value=ref, ssbflow_value=slope,
                              agrees=agrees, why=why))
     return rows
