@@ -39,6 +39,10 @@ def test_openmm_engine_runs_both_polymers_through_the_study_analysis(tmp_path) -
     assert doc["engine"]["engine"] == "openmm"
     assert doc["engine"]["platform"] in ("CUDA", "OpenCL", "CPU")
     systems = {row["system"]: row for row in doc["systems"]}
+    # one cell row per (polymer, T), with the model's density at T (NPT mean volume)
+    assert {(r["system"], r["T_K"]) for r in doc["systems"]} == {("pvdf", 450.0),
+                                                                  ("dpvdf", 450.0)}
+    assert all(0.5 < r["density_g_cm3"] < 2.5 for r in doc["systems"])
     # PVDF n=2: C4H6F4 (14 atoms) x 8; dPVDF n=2: C4H4F2 (10 atoms) x 8; 4 LiFSI (40 atoms);
     # 4 DMF (C3H7NO, 12 atoms) of residual solvent, one per Li+
     assert systems["pvdf"]["n_atoms"] == 200 and systems["dpvdf"]["n_atoms"] == 168

@@ -38,7 +38,8 @@ class DiffusionStudyResult(BaseModel):
     notes: list[str] = Field(default_factory=list, description="Extra report paragraphs.")
     settings: dict[str, Any] = Field(description="The study's options.")
     engine: dict[str, Any] = Field(description="Force field, versions and device.")
-    systems: list[dict[str, Any]] = Field(description="One row per simulation cell.")
+    systems: list[dict[str, Any]] = Field(
+        description="One row per simulation cell (openmm: per cell and T, with its density).")
     diffusion: list[dict[str, Any]] = Field(
         description="One row per (system, T): MSD slope (Å²/ps), D (cm²/s), regime."
     )

@@ -48,8 +48,10 @@ def polymer_smiles(kind: str, n_units: int) -> str:
 
 @job(data="frames")  # the trajectory goes to the data store, as the MD job's own frames
 def as_diffusion_run(md: dict[str, Any], system: str, n_chains: int,
-                     n_units: int, solvent_smiles: str | None = None) -> dict[str, Any]:
-    """The OpenMM run's output as the MLIP analysis reads it, its row of the cell table, and
+                     n_units: int, solvent_smiles: str | None = None,
+                     T_K: float | None = None) -> dict[str, Any]:
+    """The OpenMM run's output as the MLIP analysis reads it, its row of the cell table (at
+    ``T_K``: the NVT volume is the NPT mean there, so the density is the model's at T), and
     the Li+ coordination of its saved sites (``None`` when none were saved); molecules of
     ``solvent_smiles`` are labelled ``solvent``."""
     from ssbflow.analysis.coordination import site_coordination
@@ -60,7 +62,7 @@ def as_diffusion_run(md: dict[str, Any], system: str, n_chains: int,
     symbols = [labels.get(label, "chain") for label in md["labels"]]
     proto = md["protocol"]
     steps = round(proto["production_ps"] * 1000.0 / proto["timestep_fs"])
-    row = {"system": system, "n_atoms": md["n_atoms"], "n_chains": n_chains,
+    row = {"system": system, "T_K": T_K, "n_atoms": md["n_atoms"], "n_chains": n_chains,
            "n_units": n_units, "n_Li": symbols.count("Li"),
            "n_solvent": symbols.count(SOLVENT_LABEL), "volume_A3": md["volume_A3"],
            "cell_a_A": md["volume_A3"] ** (1.0 / 3.0),
@@ -98,7 +100,7 @@ def make_openmm_polymer_flow(options: PolymerDiffusionOptions, study: str, title
     # temperature outer, polymer inner: the scheduler runs jobs in flow order, so with two
     # workers both polymers at one temperature finish together and an interrupted run
     # already holds complete (PVDF, dPVDF) pairs for the ratio
-    for i, temp in enumerate(options.temperatures_K):
+    for temp in options.temperatures_K:
         for kind in ("pvdf", "dpvdf"):
             comps = box_components(kind, options)
             protocol = MdProtocol(
@@ -113,13 +115,12 @@ def make_openmm_polymer_flow(options: PolymerDiffusionOptions, study: str, title
                                     liquid_density_g_cm3=POLYMER_DENSITY_G_CM3,
                                     continue_from=options.continue_from).make(comps)
             shaped = as_diffusion_run(flow.output, kind, options.n_chains, options.n_units,
-                                      options.solvent_smiles)
+                                      options.solvent_smiles, float(temp))
             shaped.name = f"shape {kind} {temp:.0f} K"
             jobs += [flow, shaped]
             runs.append({"system": kind, "T_K": float(temp), "md": shaped.output["md"],
                          "coordination": shaped.output["coordination"]})
-            if i == 0:
-                systems.append(shaped.output["system_row"])
+            systems.append(shaped.output["system_row"])  # one per (polymer, T): ρ(T)
     analysis = diffusion_analysis_job(runs, systems, {}, options.model_dump(mode="json"),
                                       study, title, notes)
     analysis.name = "diffusion analysis"

@@ -90,7 +90,7 @@ def write_diffusion_report(
         if pair.get("relaxed"):
             write_structure(as_structure(pair["relaxed"]),
                             out / "structures" / f"{label}_relaxed.extxyz")
-    labels = [row["system"] for row in res.systems]
+    labels = list(dict.fromkeys(row["system"] for row in res.systems))  # openmm: one per T
     for label in labels:
         curves = {f"{r['T_K']:.0f} K":
                   DiffusionResult.from_dict(res.msd_curves[run_key(label, r["T_K"])])
