@@ -252,21 +252,49 @@ def read_arrhenius_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray, str]:
 
 
 def plot_arrhenius(
-    fits: dict[str, ArrheniusFit], path: str | Path, ylabel: str = "D (cm²/s)"
+    fits: dict[str, ArrheniusFit], path: str | Path, ylabel: str = "D (cm²/s)",
+    data: dict[str, list[tuple[float, float, float | None]]] | None = None,
 ) -> Path:
-    """Plot ln-scale data against 1000/T with the fitted lines; one series per entry."""
+    """Plot ln-scale data against 1000/T with the fitted lines; one series per entry.
+
+    ``data`` (label -> ``(T_K, value, stderr)`` of every run, stderr may be ``None``): the
+    points get error bars; those the fit left out (not diffusive) are drawn open, and the
+    line is extended (dotted) down to the lowest of them, so an extrapolated value can be
+    read against the measured one.
+    """
     from ssbflow.analysis.plots import new_figure, save_png
 
     fig, axes = new_figure(1, 1, (5.0, 4.0))
     ax = axes[0, 0]
     for label, fit in fits.items():
         t = np.array(fit.temperatures_K)
-        y = np.array(fit.values)
-        (line,) = ax.plot(1000.0 / t, y, "o", label=f"{label}: Ea = {fit.Ea_eV:.2f} eV")
+        points = (data or {}).get(label)
+        if not points:
+            points = [(tk, v, None) for tk, v in zip(t, fit.values, strict=True)]
+        fitted = [p for p in points if np.isclose(t, p[0]).any()]
+        left_out = [p for p in points if not np.isclose(t, p[0]).any()]
+        line = ax.errorbar(*_bars(fitted), fmt="o", capsize=3,
+                           label=f"{label}: Ea = {fit.Ea_eV:.2f} eV").lines[0]
+        color = line.get_color()
+        if left_out:
+            ax.errorbar(*_bars(left_out), fmt="o", mfc="none", color=color, capsize=3,
+                        label=f"{label}: not fitted (MSD not diffusive)")
+            low = min(p[0] for p in left_out)
+            if low < t.min():
+                ext = np.linspace(low, t.min(), 50)
+                ax.plot(1000.0 / ext, fit.predict(ext), ":", color=color)
         grid = np.linspace(t.min(), t.max(), 50)
-        ax.plot(1000.0 / grid, fit.predict(grid), "-", color=line.get_color())
+        ax.plot(1000.0 / grid, fit.predict(grid), "-", color=color)
     ax.set_yscale("log")
     ax.set_xlabel("1000 / T (1/K)")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
     return save_png(fig, path)
+
+
+def _bars(points: list[tuple[float, float, float | None]]) -> tuple[np.ndarray, ...]:
+    """x = 1000/T, y and its error bars (none where stderr is missing) for ``errorbar``."""
+    x = np.array([1000.0 / p[0] for p in points])
+    y = np.array([p[1] for p in points], dtype=float)
+    err = np.array([np.nan if p[2] is None else p[2] for p in points], dtype=float)
+    return x, y, np.nan_to_num(err, nan=0.0)

@@ -130,3 +130,28 @@ def test_extrapolated_d_error_matches_the_scatter_of_repeated_fits() -> None:
         naive = math.hypot(fit.prefactor_stderr_rel, fit.Ea_stderr_eV / (KB_EV_PER_K * 300))
         assert naive > 2.0 * fit.predict_stderr_rel(300.0)  # the correlation matters
         assert math.isfinite(fit.to_dict()["ln_a_ea_correlation"])
+
+
+def test_plot_marks_the_points_the_fit_left_out(tmp_path, monkeypatch) -> None:
+    """Fitted points with error bars, a non-diffusive 300-K point open, and the line
+    extended (dotted) to it: the extrapolated D is read against the measured one."""
+    import matplotlib.axes
+
+    from ssbflow.analysis.arrhenius import plot_arrhenius
+
+    fit = fit_arrhenius([600.0, 700.0], [1.5e-5, 2.7e-5], form="D")
+    drawn: list[dict] = []
+    real = matplotlib.axes.Axes.errorbar
+
+    def spy(self, x, y, yerr=None, **kwargs):
+        drawn.append({"x": list(x), "yerr": list(yerr), **kwargs})
+        return real(self, x, y, yerr=yerr, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "errorbar", spy)
+    path = plot_arrhenius({"pvdf": fit}, tmp_path / "a.png", data={"pvdf": [
+        (700.0, 2.7e-5, 4e-6), (600.0, 1.5e-5, 2e-6), (300.0, 7.9e-8, None)]})
+    assert path.stat().st_size > 0
+    filled, open_ = drawn
+    assert filled["x"] == pytest.approx([1000 / 700, 1000 / 600]) and filled["yerr"] == [4e-6, 2e-6]
+    assert open_["x"] == pytest.approx([1000 / 300]) and open_["mfc"] == "none"
+    assert open_["yerr"] == [0.0]  # no error known: no bar

@@ -97,8 +97,10 @@ def write_diffusion_report(
                   for r in res.diffusion if r["system"] == label}
         plot_msd(curves, out / f"msd_{label}.png")
     if res.arrhenius_fits:
+        points = {k: [(r["T_K"], r["D_cm2_s"], r.get("D_stderr_cm2_s"))
+                      for r in res.diffusion if r["system"] == k] for k in res.arrhenius_fits}
         plot_arrhenius({k: _arrhenius_fit(v) for k, v in res.arrhenius_fits.items()},
-                       out / "arrhenius.png")
+                       out / "arrhenius.png", data=points)
     settings = res.settings
     if settings.get("engine", "mlip") == "openmm":
         engine_line = (f"Engine: openmm (GAFF2, platform {res.engine.get('platform')}), "
