@@ -383,18 +383,29 @@ def analyze_trajectory(
 # Plots
 # --------------------------------------------------------------------------------------------
 def plot_msd(results: dict[str, DiffusionResult], path: str | Path) -> Path:
-    """MSD vs time for each labelled result, with the fitted line over its fit range."""
+    """MSD vs time for each labelled result, with the fitted line over its fit range (left),
+    and on log–log axes with a slope-1 guide (right: caged or subdiffusive MSDs bend below
+    it, and stay visible next to fast ones)."""
     from ssbflow.analysis.plots import new_figure, save_png
 
-    fig, axes = new_figure(1, 1, (5.5, 4.0))
-    ax = axes[0, 0]
+    fig, axes = new_figure(1, 2, (10.0, 4.0))
+    ax, log = axes[0, 0], axes[0, 1]
     for label, res in results.items():
         (line,) = ax.plot(res.time_ps, res.msd_A2, lw=1.2, label=label)
         lo, hi = res.fit_range_ps
         tt = np.linspace(lo, hi, 20)
         ax.plot(tt, res.intercept_A2 + res.msd_slope_A2_per_ps * tt, "--", color=line.get_color(),
                 label=f"slope {res.msd_slope_A2_per_ps:.3g} Å²/ps")
+        t, m = np.asarray(res.time_ps), np.asarray(res.msd_A2)
+        keep = (t > 0) & (m > 0)
+        log.loglog(t[keep], m[keep], lw=1.2, color=line.get_color(), label=label)
+        if keep.sum() > 1:  # slope 1 through the curve at the end of the fit window
+            at = int(np.argmin(np.abs(t - hi)))
+            guide = t[keep][[0, -1]]
+            log.loglog(guide, m[at] * guide / t[at], ":", color=line.get_color())
     ax.set_xlabel("t (ps)")
     ax.set_ylabel("MSD (Å²)")
     ax.legend(fontsize=7)
+    log.set_xlabel("t (ps)")
+    log.set_ylabel("MSD (Å²); dotted: slope 1")
     return save_png(fig, path)

@@ -14,6 +14,7 @@ from ssbflow.analysis.diffusion import (
     analyze_trajectory,
     find_diffusive_range,
     nernst_einstein_sigma_mS_cm,
+    plot_msd,
 )
 from ssbflow.analysis.msd import msd_fft, read_trajectory, unwrap_positions
 from ssbflow.cli import main
@@ -188,3 +189,26 @@ def test_agrees_with_diffusion_analyzer_on_chgnet_md(chgnet_trajectory, tmp_path
     data = json.loads(capsys.readouterr().out)
     assert {"D_cm2_s", "D_stderr_cm2_s", "msd_slope_A2_per_ps", "fit_range_ps"} <= set(data)
     assert data["msd_slope_A2_per_ps"] > 0 and (tmp_path / "msd.png").stat().st_size > 1000
+
+
+def test_msd_plot_has_a_log_log_panel_with_a_slope_one_guide(tmp_path, monkeypatch) -> None:
+    """The caged 300-K MSD lay flat on the linear axis next to 600/700 K; the log–log
+    panel shows each curve with a slope-1 guide through the end of its fit window."""
+    import matplotlib.axes
+
+    drawn: list[tuple] = []
+    real = matplotlib.axes.Axes.loglog
+
+    def spy(self, x, y, *args, **kwargs):
+        drawn.append((np.asarray(x), np.asarray(y), args))
+        return real(self, x, y, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "loglog", spy)
+    res = analyze_msd(_walk(200, 10, 0.05, 0.1), ["Li"] * 10, np.arange(200) * 0.1)
+    assert plot_msd({"walk": res}, tmp_path / "m.png").stat().st_size > 0
+    (t, msd, _), (gt, gy, style) = drawn
+    assert (t > 0).all() and (msd > 0).all() and style == (":",)
+    assert np.log(gy[1] / gy[0]) / np.log(gt[1] / gt[0]) == pytest.approx(1.0)
+    hi = res.fit_range_ps[1]
+    at = int(np.argmin(np.abs(np.asarray(res.time_ps) - hi)))
+    assert np.interp(res.time_ps[at], gt, gy) == pytest.approx(res.msd_A2[at], rel=1e-6)
