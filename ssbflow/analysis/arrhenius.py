@@ -296,5 +296,5 @@ def _bars(points: list[tuple[float, float, float | None]]) -> tuple[np.ndarray, 
     """x = 1000/T, y and its error bars (none where stderr is missing) for ``errorbar``."""
     x = np.array([1000.0 / p[0] for p in points])
     y = np.array([p[1] for p in points], dtype=float)
-    err = np.array([np.nan if p[2] is None else p[2] for p in points], dtype=float)
-    return x, y, np.nan_to_num(err, nan=0.0)
+    err = np.array([0.0 if p[2] is None else p[2] for p in points], dtype=float)
+    return x, y, err

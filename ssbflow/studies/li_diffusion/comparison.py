@@ -152,8 +152,7 @@ def _ratio_rows(results: dict[str, Any]) -> list[ClaimRow]:
                 for c, s, _, _ in claims]
     # the verdict at the lowest temperature where both MSDs are diffusive (a D ratio of
     # caged MSDs is no diffusion ratio), else at the lowest common one without a verdict
-    row = next((r for r in ratios["per_T"] if r["T_K"] == ratios["verdict_T_K"]),
-               ratios["per_T"][0])
+    row = next((r for r in ratios["per_T"] if r["diffusive"]), ratios["per_T"][0])
     ratio, diffusive = row["D_ratio"], row["diffusive"]
     which = ("the lowest temperature where both MSDs are diffusive" if diffusive
              else "the lowest temperature both boxes ran")

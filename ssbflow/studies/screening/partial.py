@@ -13,15 +13,13 @@ from typing import Any
 
 from jobflow import Flow
 
-from ssbflow.studies.screening.study import ranking_job, screen_jobs, spec_for_model
+from ssbflow.studies.screening.study import candidate_jobs, ranking_job, spec_for_model
 
 
 def candidate_outputs(flow: Flow, store: Any) -> dict[str | None, dict[str, dict[str, Any]]]:
     """Model (``None`` outside a committee) -> candidate name -> output of its candidate
     job, for the candidate jobs of ``flow`` whose document is in ``store`` (connected)."""
-    prefix = "candidate "
-    jobs = {j.uuid: (model, name[len(prefix):]) for j, name, model in screen_jobs(flow)
-            if name.startswith(prefix)}
+    jobs = candidate_jobs(flow)
     found: dict[str | None, dict[str, dict[str, Any]]] = {}
     for doc in store.query({"uuid": {"$in": list(jobs)}}, properties=["uuid", "output"]):
         if doc.get("output"):
@@ -40,15 +38,13 @@ def partial_output(flow: Flow, options: Any, store: Any) -> Any | None:
 
     found = candidate_outputs(flow, store)
     models = committee_models(options)
-    if not models:
-        done = found.get(None, {})
-        spec = spec_for_model(options.spec, options.mlip_model)
-        ordered = [done[c.name] for c in spec.candidates if c.name in done]
-        return ranking_job.original(ordered, spec.model_dump(mode="json")) if ordered else None
+    keys = models or (None,)  # one model: its jobs carry no model tag
     common = [c.name for c in options.spec.candidates
-              if all(c.name in found.get(m, {}) for m in models)]
+              if all(c.name in found.get(k, {}) for k in keys)]
     if not common:
         return None
-    return {m: ranking_job.original([found[m][n] for n in common],
-                                    spec_for_model(options.spec, m).model_dump(mode="json"))
-            for m in models}
+    ranked = {k: ranking_job.original(
+        [found[k][n] for n in common],
+        spec_for_model(options.spec, k or options.mlip_model).model_dump(mode="json"))
+        for k in keys}
+    return ranked if models else ranked[None]

@@ -409,12 +409,17 @@ def screen_jobs(flow: Flow) -> list[tuple[Any, str, str | None]]:
     return out
 
 
-def candidate_job_names(flow: Flow) -> dict[str, str]:
-    """Job uuid -> candidate name of the candidate jobs of a screening flow (each model's
-    candidate jobs of a committee)."""
+def candidate_jobs(flow: Flow) -> dict[str, tuple[str | None, str]]:
+    """Job uuid -> (model, candidate name) of the candidate jobs of a screening flow (each
+    model's candidate jobs of a committee; model ``None`` outside one)."""
     prefix = "candidate "
-    return {j.uuid: name[len(prefix):] for j, name, _ in screen_jobs(flow)
+    return {j.uuid: (model, name[len(prefix):]) for j, name, model in screen_jobs(flow)
             if name.startswith(prefix)}
+
+
+def candidate_job_names(flow: Flow) -> dict[str, str]:
+    """Job uuid -> candidate name of the candidate jobs of a screening flow."""
+    return {uuid: name for uuid, (_, name) in candidate_jobs(flow).items()}
 
 
 def finished_candidates(flow: Flow, store: Any) -> set[str]:
